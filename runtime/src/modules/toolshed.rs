@@ -1,0 +1,69 @@
+//! `_toolshed`: the driver's view of the host bridge (tool calls, output,
+//! sleep). Host errors come back as ABI codes for the driver to raise as
+//! Python exceptions; nothing here panics on a host reply.
+
+pub(crate) use _toolshed::module_def;
+
+#[rustpython_vm::pymodule]
+mod _toolshed {
+    use crate::json;
+    use rustpython_vm::builtins::PyStrRef;
+    use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+    use toolshed_guest_sdk::HostError;
+    use toolshed_guest_sdk::output::{self, Stream};
+    use toolshed_guest_sdk::{clock, tools};
+
+    fn code(err: HostError) -> u32 {
+        err.code as u32
+    }
+
+    /// `write(stream, text) -> int`: 0, or an ABI error code.
+    #[pyfunction]
+    fn write(stream: u32, text: PyStrRef) -> u32 {
+        let stream = if stream == 2 { Stream::Stderr } else { Stream::Stdout };
+        match output::write(stream, &text.to_string_lossy()) {
+            Ok(()) => 0,
+            Err(err) => code(err),
+        }
+    }
+
+    /// `call_tools(batch, max_concurrency) -> list | int`: the results in
+    /// order, or an ABI error code.
+    #[pyfunction]
+    fn call_tools(batch: PyObjectRef, max_concurrency: u32, vm: &VirtualMachine) -> PyResult {
+        let request = json::to_json(&batch, vm)?;
+        let bytes = serde_json::to_vec(&request)
+            .map_err(|e| vm.new_value_error(format!("cannot encode tool calls: {e}")))?;
+        match tools::call_tools(&bytes, max_concurrency) {
+            Ok(reply) => match serde_json::from_slice::<serde_json::Value>(&reply) {
+                Ok(value) => Ok(json::to_py(&value, vm)),
+                Err(e) => Err(vm.new_runtime_error(format!("the host sent a malformed reply: {e}"))),
+            },
+            Err(err) => Ok(vm.ctx.new_int(code(err)).into()),
+        }
+    }
+
+    /// `sleep_ms(millis) -> int`: 0, or an ABI error code (deadline).
+    #[pyfunction]
+    fn sleep_ms(millis: u64) -> u32 {
+        match clock::sleep_ms(millis) {
+            Ok(()) => 0,
+            Err(err) => code(err),
+        }
+    }
+
+    /// `loads(text) -> object`: JSON text to Python objects, in Rust.
+    #[pyfunction]
+    fn loads(text: PyStrRef, vm: &VirtualMachine) -> PyResult {
+        let value: serde_json::Value = serde_json::from_str(&text.to_string_lossy())
+            .map_err(|e| vm.new_value_error(format!("invalid JSON: {e}")))?;
+        Ok(json::to_py(&value, vm))
+    }
+
+    /// `dumps(obj) -> str`: Python objects to compact JSON text, in Rust.
+    #[pyfunction]
+    fn dumps(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<String> {
+        let value = json::to_json(&obj, vm)?;
+        serde_json::to_string(&value).map_err(|e| vm.new_value_error(e.to_string()))
+    }
+}
