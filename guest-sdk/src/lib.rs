@@ -9,7 +9,10 @@
 //! - [`tools`], [`output`], [`clock`] (wasm32 only): one safe wrapper per
 //!   host capability. None of them unwraps a host reply.
 #![deny(missing_docs)]
-#![cfg_attr(target_arch = "wasm32", allow(unsafe_code, reason = "calls the host's extern imports"))]
+#![cfg_attr(
+    target_arch = "wasm32",
+    allow(unsafe_code, reason = "calls the host's extern imports")
+)]
 
 pub mod abi;
 pub mod error;

@@ -1,0 +1,4 @@
+//! The engine's integration tests: one binary, one shared [`Engine`].
+
+mod helpers;
+mod smoke;
