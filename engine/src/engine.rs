@@ -41,9 +41,6 @@ pub(crate) struct Shared {
     pub(crate) wasmtime: wasmtime::Engine,
     /// The snapshot, linked with WASI, the quota wrappers and the bridge.
     pub(crate) pre: InstancePre<SandboxState>,
-    /// WASI alone: each store takes the original `fd_write`/`fd_pwrite` from
-    /// it for the quota wrappers to forward to.
-    pub(crate) wasi_linker: Linker<SandboxState>,
     /// Kept for its `Drop`, which stops the thread.
     _ticker: Ticker,
 }
@@ -56,10 +53,9 @@ impl Engine {
             .map_err(|e| EngineError::Config(wasm(e)))?;
         let module = snapshot::load(&wasmtime, &config.cache_dir)?;
 
-        let mut wasi_linker = Linker::new(&wasmtime);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut wasi_linker, |s: &mut SandboxState| &mut s.wasi)
+        let mut linker = Linker::new(&wasmtime);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut SandboxState| &mut s.wasi)
             .map_err(|e| EngineError::Config(wasm(e)))?;
-        let mut linker = wasi_linker.clone();
         workbench::add_quota_to_linker(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
         bridge::register(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
         let pre = linker
@@ -72,7 +68,6 @@ impl Engine {
                 config,
                 wasmtime,
                 pre,
-                wasi_linker,
                 _ticker: ticker,
             }),
         })

@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 use toolshed_guest_sdk::abi;
-use wasmtime::{Func, Memory, ResourceLimiter, Store, Trap, TypedFunc};
+use wasmtime::{Memory, ResourceLimiter, Store, Trap, TypedFunc};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 /// The largest cell source accepted (it is copied into guest memory).
@@ -242,8 +242,6 @@ pub(crate) struct SandboxState {
     pub(crate) quota: DiskQuota,
     pub(crate) memory: Option<Memory>,
     pub(crate) interrupt: Option<TypedFunc<(), ()>>,
-    pub(crate) wasi_fd_write: Option<Func>,
-    pub(crate) wasi_fd_pwrite: Option<Func>,
 }
 
 /// Per-cell host state; reset at the start of every cell.
@@ -359,23 +357,11 @@ impl Live {
             quota: DiskQuota::new(spec.dirs.clone(), spec.limits.max_disk_bytes),
             memory: None,
             interrupt: None,
-            wasi_fd_write: None,
-            wasi_fd_pwrite: None,
         };
         let mut store = Store::new(&shared.wasmtime, state);
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(deadline::on_epoch);
         store.set_epoch_deadline(u64::MAX / 2);
-
-        let original = |store: &mut Store<SandboxState>, name: &str| {
-            shared
-                .wasi_linker
-                .get(&mut *store, "wasi_snapshot_preview1", name)
-                .ok()
-                .and_then(|ext| ext.into_func())
-        };
-        store.data_mut().wasi_fd_write = original(&mut store, "fd_write");
-        store.data_mut().wasi_fd_pwrite = original(&mut store, "fd_pwrite");
 
         let instance = shared
             .pre

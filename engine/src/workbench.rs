@@ -6,15 +6,17 @@
 //! [`GUEST_FILES`] (the files mount). Its environment is the fixed [`ENV`];
 //! nothing of the host's leaks in.
 //!
-//! The quota is enforced by wrapping WASI's `fd_write` and `fd_pwrite`:
-//! a write that would take the two directories past the quota fails with
+//! The quota is enforced by wrapping WASI's `fd_write` and `fd_pwrite`
+//! (then calling wasmtime-wasi's own implementation): a write that would take the two directories past the quota fails with
 //! `ENOSPC` (an `OSError` in Python) before a byte reaches the host disk.
 
 use crate::error::EngineError;
 use crate::store::SandboxState;
 use std::path::{Path, PathBuf};
-use wasmtime::{Caller, Func, Linker, Val};
+use wasmtime::{Caller, Linker};
+use wasmtime_wasi::p1::{WasiP1Ctx, wasi_snapshot_preview1 as p1};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+use wiggle::GuestMemory;
 
 /// The workbench inside the guest; also `HOME` and the working directory.
 pub const GUEST_HOME: &str = "/home/user";
@@ -145,8 +147,8 @@ fn usage(dirs: &Dirs) -> u64 {
     total
 }
 
-/// Shadows WASI's `fd_write` and `fd_pwrite` with quota-checking wrappers
-/// that forward to the originals (kept per store in [`SandboxState`]).
+/// Shadows WASI's `fd_write` and `fd_pwrite` with quota-checking versions
+/// that call wasmtime-wasi's own implementation once the write is admitted.
 pub(crate) fn add_quota_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
     linker.func_wrap(
@@ -156,12 +158,11 @@ pub(crate) fn add_quota_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime
             if !admit(&mut caller, fd, iovs, iovs_len) {
                 return Ok(ERRNO_NOSPC);
             }
-            let original = caller.data().wasi_fd_write;
-            forward(
-                &mut caller,
-                original,
-                &[fd.into(), iovs.into(), iovs_len.into(), nwritten.into()],
-            )
+            with_wasi(&mut caller, |wasi, memory| {
+                wasmtime_wasi::runtime::in_tokio(p1::fd_write(
+                    wasi, memory, fd, iovs, iovs_len, nwritten,
+                ))
+            })
         },
     )?;
     linker.func_wrap(
@@ -176,22 +177,29 @@ pub(crate) fn add_quota_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime
             if !admit(&mut caller, fd, iovs, iovs_len) {
                 return Ok(ERRNO_NOSPC);
             }
-            let original = caller.data().wasi_fd_pwrite;
-            forward(
-                &mut caller,
-                original,
-                &[
-                    fd.into(),
-                    iovs.into(),
-                    iovs_len.into(),
-                    offset.into(),
-                    nwritten.into(),
-                ],
-            )
+            with_wasi(&mut caller, |wasi, memory| {
+                wasmtime_wasi::runtime::in_tokio(p1::fd_pwrite(
+                    wasi, memory, fd, iovs, iovs_len, offset, nwritten,
+                ))
+            })
         },
     )?;
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// Runs a wasmtime-wasi preview1 function against this store's WASI context
+/// and the guest's memory.
+fn with_wasi(
+    caller: &mut Caller<'_, SandboxState>,
+    f: impl FnOnce(&mut WasiP1Ctx, &mut GuestMemory<'_>) -> wasmtime::Result<i32>,
+) -> wasmtime::Result<i32> {
+    let Some(memory) = caller.data().memory else {
+        wasmtime::bail!("the guest has no memory");
+    };
+    let (data, state) = memory.data_and_store_mut(caller);
+    let mut guest = GuestMemory::Unshared(data);
+    f(&mut state.wasi, &mut guest)
 }
 
 /// Whether a write of the iovecs at `iovs` fits the quota. Writes to stdio
@@ -215,19 +223,6 @@ fn admit(caller: &mut Caller<'_, SandboxState>, fd: i32, iovs: i32, iovs_len: i3
         total = total.saturating_add(u64::from(len));
     }
     caller.data_mut().quota.reserve(total)
-}
-
-fn forward(
-    caller: &mut Caller<'_, SandboxState>,
-    original: Option<Func>,
-    args: &[Val],
-) -> wasmtime::Result<i32> {
-    let Some(original) = original else {
-        wasmtime::bail!("WASI write function missing");
-    };
-    let mut result = [Val::I32(0)];
-    original.call(&mut *caller, args, &mut result)?;
-    Ok(result[0].unwrap_i32())
 }
 
 #[cfg(test)]

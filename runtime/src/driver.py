@@ -253,6 +253,34 @@ try:
     import concurrent.futures as _cf
     import concurrent.futures.thread as _cf_thread
 
+    class _NoThreadLock:
+        """The lock of an inline future's condition: there is only one
+        thread, so it is always free and always ours."""
+
+        def acquire(self, blocking=True, timeout=-1):
+            return True
+
+        def release(self):
+            pass
+
+        def locked(self):
+            return False
+
+        def _is_owned(self):
+            return True
+
+        def _release_save(self):
+            return None
+
+        def _acquire_restore(self, state):
+            pass
+
+        def __enter__(self):
+            return True
+
+        def __exit__(self, *exc):
+            return False
+
     class _InlineExecutor(_cf.Executor):
         """ThreadPoolExecutor for a sandbox without threads: each task runs to
         completion when it is submitted, so results (and their order) are the
@@ -271,6 +299,7 @@ try:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future = _cf.Future()
+            future._condition = _threading.Condition(_NoThreadLock())
             try:
                 result = fn(*args, **kwargs)
             except (CellTimeout, ToolCallLimitExceeded, OutputLimitExceeded, KeyboardInterrupt):
@@ -288,6 +317,19 @@ try:
     _cf_thread.ThreadPoolExecutor = _InlineExecutor
 except ImportError:
     pass
+
+
+# --- os functions WASI lacks --------------------------------------------------
+
+import os as _os
+
+if not hasattr(_os, "chmod"):
+    def _chmod(path, mode, *, dir_fd=None, follow_symlinks=True):
+        """WASI files have no permission bits: succeed for existing paths
+        (so shutil.copy and friends work), fail like chmod otherwise."""
+        _os.stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+
+    _os.chmod = _chmod
 
 
 # --- warm imports (paid once, before the snapshot) ---------------------------

@@ -1,8 +1,13 @@
 //! Shared fixtures: one engine per test binary, sandboxes in temp dirs, and
 //! a small in-process tool bridge.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
-use toolshed_engine::{CellOutcome, Engine, EngineConfig, Limits, Sandbox};
+use std::time::Duration;
+use toolshed_engine::bridge::{NoTools, ToolFuture};
+use toolshed_engine::{
+    CellOutcome, Engine, EngineConfig, Limits, Sandbox, ToolBridge, ToolCall, ToolResult,
+};
 
 pub static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     let config = EngineConfig {
@@ -12,7 +17,7 @@ pub static ENGINE: LazyLock<Engine> = LazyLock::new(|| {
     Engine::new(config).expect("engine starts")
 });
 
-/// A sandbox in fresh temp dirs (kept alive by the returned guard).
+/// A sandbox in fresh temp dirs (removed when this is dropped).
 pub struct TestSandbox {
     pub sandbox: Sandbox,
     pub dir: tempfile::TempDir,
@@ -29,16 +34,18 @@ impl TestSandbox {
         assert!(out.is_ok(), "cell failed: {out:#?}\n--- code ---\n{code}");
         out.result
     }
+
+    /// Asserts the sandbox still works (same instance or a fresh one).
+    pub async fn assert_alive(&self) {
+        assert_eq!(self.ok("6 * 7").await.as_deref(), Some("42"));
+    }
 }
 
 pub fn sandbox() -> TestSandbox {
-    sandbox_with(
-        Limits::default(),
-        Arc::new(toolshed_engine::bridge::NoTools),
-    )
+    sandbox_with(Limits::default(), Arc::new(NoTools))
 }
 
-pub fn sandbox_with(limits: Limits, bridge: Arc<dyn toolshed_engine::ToolBridge>) -> TestSandbox {
+pub fn sandbox_with(limits: Limits, bridge: Arc<dyn ToolBridge>) -> TestSandbox {
     let dir = tempfile::tempdir().unwrap();
     let sandbox = ENGINE
         .sandbox(dir.path().join("home"), dir.path().join("files"))
@@ -47,4 +54,51 @@ pub fn sandbox_with(limits: Limits, bridge: Arc<dyn toolshed_engine::ToolBridge>
         .build()
         .expect("sandbox builds");
     TestSandbox { sandbox, dir }
+}
+
+/// Limits with a short deadline, for the limit tests.
+pub fn short_deadline() -> Limits {
+    Limits {
+        timeout: Duration::from_millis(300),
+        grace: Duration::from_millis(700),
+        ..Limits::default()
+    }
+}
+
+/// Tools for tests:
+/// - `ECHO`: returns its arguments;
+/// - `FAIL`: fails with the message in `arguments.message`;
+/// - `HANG`: never completes;
+/// - `PEAK`: yields once, and records the most calls in flight at once.
+#[derive(Default)]
+pub struct TestBridge {
+    in_flight: AtomicUsize,
+    pub peak: AtomicUsize,
+    pub calls: AtomicUsize,
+}
+
+impl ToolBridge for TestBridge {
+    fn call(&self, call: ToolCall) -> ToolFuture<'_> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Box::pin(async move {
+            match call.tool_slug.as_str() {
+                "ECHO" => ToolResult::ok(call.arguments),
+                "FAIL" => ToolResult::err(
+                    call.arguments["message"]
+                        .as_str()
+                        .unwrap_or("failed")
+                        .to_owned(),
+                ),
+                "HANG" => futures::future::pending().await,
+                "PEAK" => {
+                    let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    self.peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    self.in_flight.fetch_sub(1, Ordering::SeqCst);
+                    ToolResult::ok(serde_json::json!({"seen": now}))
+                }
+                other => ToolResult::err(format!("unknown tool {other}")),
+            }
+        })
+    }
 }

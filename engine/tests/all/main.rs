@@ -1,4 +1,9 @@
-//! The engine's integration tests: one binary, one shared [`Engine`].
+//! The engine's integration tests: one binary, one shared engine (the
+//! runtime is pre-initialised and compiled once, then cached).
 
+mod bridge;
 mod helpers;
-mod smoke;
+mod isolation;
+mod limits;
+mod persistence;
+mod stdlib;
