@@ -1,1 +1,44 @@
-fn main() {}
+//! The `toolshed` binary: parses the command line and hands over to
+//! [`toolshed_api::commands`].
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use toolshed_api::commands;
+
+/// toolshed: sandboxed, persistent Python workbenches and tools for AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "toolshed", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Python files as consecutive cells of one sandbox and print one
+    /// JSON envelope per cell.
+    Run(commands::run::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("toolshed: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => commands::run::run(args).await,
+        }
+    })
+}

@@ -33,7 +33,7 @@
 //!   disk quota.
 //! - [`bridge`]: the `toolshed:host/v1` imports (tools, output, sleep) and the
 //!   [`ToolBridge`] trait the embedder implements.
-//! - [`error`]: [`EngineError`].
+//! - [`error`]: the crate's error type, [`EngineError`].
 //!
 //! # When each phase runs
 //!

@@ -61,10 +61,18 @@ pub fn init() {
         let scope = vm.new_scope_with_builtins();
         scope
             .globals
-            .set_item("_HOST_LIB_PATH", vm.ctx.new_str(rustpython_pylib::LIB_PATH).into(), vm)
+            .set_item(
+                "_HOST_LIB_PATH",
+                vm.ctx.new_str(rustpython_pylib::LIB_PATH).into(),
+                vm,
+            )
             .expect("set driver global");
         let code = vm
-            .compile(DRIVER, rustpython_vm::compiler::Mode::Exec, DRIVER_FILE.to_owned())
+            .compile(
+                DRIVER,
+                rustpython_vm::compiler::Mode::Exec,
+                DRIVER_FILE.to_owned(),
+            )
             .expect("the driver compiles");
         if let Err(exc) = vm.run_code_obj(code, scope.clone()) {
             vm.print_exception(&exc);
@@ -91,7 +99,9 @@ pub fn init() {
 pub fn interrupt() {
     RUNTIME.with(|rt| {
         let Ok(guard) = rt.try_borrow() else { return };
-        let Some(runtime) = guard.as_ref() else { return };
+        let Some(runtime) = guard.as_ref() else {
+            return;
+        };
         runtime.interp.enter(|vm| {
             // An exception here only means the hook could not be armed; the
             // host falls back to its hard stop.

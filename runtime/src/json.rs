@@ -18,7 +18,9 @@ pub fn to_json(obj: &PyObjectRef, vm: &VirtualMachine) -> PyResult<Value> {
 
 fn convert(obj: &PyObjectRef, vm: &VirtualMachine, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(vm.new_value_error("value is nested too deeply to send through the tool bridge"));
+        return Err(
+            vm.new_value_error("value is nested too deeply to send through the tool bridge")
+        );
     }
     if vm.is_none(obj) {
         return Ok(Value::Null);
@@ -40,12 +42,16 @@ fn convert(obj: &PyObjectRef, vm: &VirtualMachine, depth: usize) -> PyResult<Val
         if let Some(v) = big.to_u64() {
             return Ok(Value::Number(v.into()));
         }
-        return Err(vm.new_value_error("integer is too large to send through the tool bridge (limit: 64 bits)"));
+        return Err(vm.new_value_error(
+            "integer is too large to send through the tool bridge (limit: 64 bits)",
+        ));
     }
     if let Some(f) = obj.downcast_ref::<PyFloat>() {
         return Number::from_f64(f.to_f64())
             .map(Value::Number)
-            .ok_or_else(|| vm.new_value_error("NaN and infinity cannot be sent through the tool bridge"));
+            .ok_or_else(|| {
+                vm.new_value_error("NaN and infinity cannot be sent through the tool bridge")
+            });
     }
     if let Some(list) = obj.downcast_ref::<PyList>() {
         let items = list.borrow_vec().to_vec();

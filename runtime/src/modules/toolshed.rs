@@ -20,7 +20,11 @@ mod _toolshed {
     /// `write(stream, text) -> int`: 0, or an ABI error code.
     #[pyfunction]
     fn write(stream: u32, text: PyStrRef) -> u32 {
-        let stream = if stream == 2 { Stream::Stderr } else { Stream::Stdout };
+        let stream = if stream == 2 {
+            Stream::Stderr
+        } else {
+            Stream::Stdout
+        };
         match output::write(stream, &text.to_string_lossy()) {
             Ok(()) => 0,
             Err(err) => code(err),
@@ -37,7 +41,9 @@ mod _toolshed {
         match tools::call_tools(&bytes, max_concurrency) {
             Ok(reply) => match serde_json::from_slice::<serde_json::Value>(&reply) {
                 Ok(value) => Ok(json::to_py(&value, vm)),
-                Err(e) => Err(vm.new_runtime_error(format!("the host sent a malformed reply: {e}"))),
+                Err(e) => {
+                    Err(vm.new_runtime_error(format!("the host sent a malformed reply: {e}")))
+                }
             },
             Err(err) => Ok(vm.ctx.new_int(code(err)).into()),
         }

@@ -1,0 +1,3 @@
+//! One module per `toolshed` subcommand.
+
+pub mod run;
