@@ -196,48 +196,18 @@ def run_composio_tools(calls, max_concurrency=None):
     `calls` is a list of dicts `{"tool_slug", "arguments", "account"?}` (or
     tuples `(tool_slug, arguments[, account])`). Returns a list of
     `(result, error)` tuples in the same order: `({"data": ...}, "")` on
-    success, `(data_or_{}, "message")` on failure.
+    success, `(data_or_{}, "message")` on failure. `max_concurrency` caps
+    how many run at once (default: the sandbox's setting).
     """
-    batch = []
-    for index, call in enumerate(calls):
-        if isinstance(call, dict):
-            slug = call.get("tool_slug")
-            arguments = call.get("arguments")
-            account = call.get("account")
-        elif isinstance(call, (tuple, list)) and 1 <= len(call) <= 3:
-            slug = call[0]
-            arguments = call[1] if len(call) > 1 else None
-            account = call[2] if len(call) > 2 else None
-        else:
-            raise TypeError(
-                f"calls[{index}] must be a dict with tool_slug and arguments, "
-                f"not {type(call).__name__}"
-            )
-        if not isinstance(slug, str) or not slug:
-            raise ValueError(f"calls[{index}].tool_slug must be a non-empty string")
-        if arguments is None:
-            arguments = {}
-        if not isinstance(arguments, dict):
-            raise TypeError(f"calls[{index}].arguments must be a dict, not {type(arguments).__name__}")
-        if account is not None and not isinstance(account, str):
-            raise TypeError(f"calls[{index}].account must be a string or None")
-        batch.append({"tool_slug": slug.upper(), "arguments": arguments, "account": account})
-    if not batch:
-        return []
     if max_concurrency is None:
         max_concurrency = 0
-    elif not isinstance(max_concurrency, int) or max_concurrency < 1:
+    elif type(max_concurrency) is not int or max_concurrency < 1:
         raise ValueError("max_concurrency must be a positive integer or None")
-    reply = _toolshed.call_tools(batch, max_concurrency)
-    if isinstance(reply, int):
-        _raise_host(reply)
-    results = []
-    for item in reply:
-        if item.get("successful"):
-            results.append(({"data": item.get("data")}, ""))
-        else:
-            data = item.get("data")
-            results.append((data if data is not None else {}, item.get("error") or "the tool call failed"))
+    if type(calls) is not list:
+        calls = list(calls)
+    results = _toolshed.run_tools(calls, max_concurrency)
+    if type(results) is int:
+        _raise_host(results)
     return results
 
 

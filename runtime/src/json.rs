@@ -127,3 +127,104 @@ pub fn to_py(value: &Value, vm: &VirtualMachine) -> PyObjectRef {
         }
     }
 }
+
+/// Validates one element of a `run_composio_tools` batch and converts it
+/// to the bridge's `{"tool_slug", "arguments", "account"}` object.
+pub fn tool_call(index: usize, call: &PyObjectRef, vm: &VirtualMachine) -> PyResult<Value> {
+    let (slug, arguments, account) = if let Some(dict) = call.downcast_ref::<PyDict>() {
+        (
+            dict.get_item_opt("tool_slug", vm)?,
+            dict.get_item_opt("arguments", vm)?,
+            dict.get_item_opt("account", vm)?,
+        )
+    } else if let Some(seq) = sequence(call) {
+        if !(1..=3).contains(&seq.len()) {
+            return Err(vm.new_type_error(format!(
+                "calls[{index}] must be (tool_slug, arguments[, account]), not a sequence of {}",
+                seq.len()
+            )));
+        }
+        (seq.first().cloned(), seq.get(1).cloned(), seq.get(2).cloned())
+    } else {
+        return Err(vm.new_type_error(format!(
+            "calls[{index}] must be a dict with tool_slug and arguments, not {}",
+            call.class().name()
+        )));
+    };
+    let slug = match slug.as_ref().and_then(|s| s.downcast_ref::<PyStr>()) {
+        Some(s) if !s.to_string_lossy().is_empty() => s.to_string_lossy().to_uppercase(),
+        _ => {
+            return Err(vm.new_value_error(format!(
+                "calls[{index}].tool_slug must be a non-empty string"
+            )));
+        }
+    };
+    let arguments = match arguments {
+        None => Value::Object(Map::new()),
+        Some(args) if vm.is_none(&args) => Value::Object(Map::new()),
+        Some(args) if args.downcast_ref::<PyDict>().is_some() => to_json(&args, vm)?,
+        Some(args) => {
+            return Err(vm.new_type_error(format!(
+                "calls[{index}].arguments must be a dict, not {}",
+                args.class().name()
+            )));
+        }
+    };
+    let account = match account {
+        None => Value::Null,
+        Some(a) if vm.is_none(&a) => Value::Null,
+        Some(a) => match a.downcast_ref::<PyStr>() {
+            Some(s) => Value::String(s.to_string_lossy().into_owned()),
+            None => {
+                return Err(vm.new_type_error(format!(
+                    "calls[{index}].account must be a string or None"
+                )));
+            }
+        },
+    };
+    let mut object = Map::with_capacity(3);
+    object.insert("tool_slug".to_owned(), Value::String(slug));
+    object.insert("arguments".to_owned(), arguments);
+    object.insert("account".to_owned(), account);
+    Ok(Value::Object(object))
+}
+
+fn sequence(obj: &PyObjectRef) -> Option<Vec<PyObjectRef>> {
+    if let Some(tuple) = obj.downcast_ref::<PyTuple>() {
+        return Some(tuple.as_slice().to_vec());
+    }
+    obj.downcast_ref::<PyList>().map(|list| list.borrow_vec().to_vec())
+}
+
+/// One result as the host sends it.
+#[derive(serde::Deserialize)]
+pub struct ToolReply {
+    successful: bool,
+    #[serde(default)]
+    data: serde_json::Value,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+impl ToolReply {
+    /// `({"data": data}, "")` on success, `(data or {}, message)` on failure.
+    pub fn into_tuple(self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let (result, error) = if self.successful {
+            let wrapper = vm.ctx.new_dict();
+            wrapper.set_item("data", to_py(&self.data, vm), vm)?;
+            (wrapper.into(), String::new())
+        } else {
+            let data = match self.data {
+                serde_json::Value::Null => vm.ctx.new_dict().into(),
+                other => to_py(&other, vm),
+            };
+            let message = self
+                .error
+                .filter(|e| !e.is_empty())
+                .unwrap_or_else(|| "the tool call failed".to_owned());
+            (data, message)
+        };
+        Ok(vm.ctx.new_tuple(vec![result, vm.ctx.new_str(error).into()]).into())
+    }
+}
+
