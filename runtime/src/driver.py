@@ -308,6 +308,35 @@ import json, re, math, collections, itertools, functools, datetime, csv, io  # n
 import os, os.path, random, base64, hashlib, uuid, decimal, dataclasses, typing  # noqa: E401,F401
 import statistics, textwrap, string, traceback as _traceback, ast as _ast  # noqa: E401,F401
 
+_json_loads = json.loads
+
+
+def _loads(s, *, cls=None, object_hook=None, parse_float=None, parse_int=None,
+           parse_constant=None, object_pairs_hook=None, **kw):
+    """json.loads with a fast path: plain calls parse in Rust (same result,
+    same key order); anything else, or any text the fast parser does not
+    read exactly like Python (errors, NaN, huge integers), goes to the
+    standard implementation."""
+    if (cls is None and object_hook is None and parse_float is None and parse_int is None
+            and parse_constant is None and object_pairs_hook is None and not kw):
+        text = s
+        if isinstance(text, (bytes, bytearray)):
+            try:
+                text = text.decode(json.detect_encoding(text), "surrogatepass")
+            except (UnicodeDecodeError, LookupError):
+                text = None
+        if type(text) is str:
+            ok, value = _toolshed.loads_fast(text)
+            if ok:
+                return value
+    return _json_loads(s, cls=cls, object_hook=object_hook, parse_float=parse_float,
+                       parse_int=parse_int, parse_constant=parse_constant,
+                       object_pairs_hook=object_pairs_hook, **kw)
+
+
+_loads.__doc__ = (_json_loads.__doc__ or "") + "\n\n" + _loads.__doc__
+json.loads = _loads
+
 if "_HOST_LIB_PATH" not in globals():
     _HOST_LIB_PATH = None
 

@@ -1,5 +1,8 @@
 //! Python objects <-> JSON, converted in Rust (serde_json) so bulk tool
 //! results never go through the Python `json` module.
+//!
+//! JSON text is deserialized straight into Python objects ([`PySeed`]),
+//! keeping the document's key order, with no intermediate tree.
 
 use num_traits::ToPrimitive;
 use rustpython_vm::builtins::{PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple};
@@ -97,37 +100,6 @@ fn key_to_string(key: &PyObjectRef, vm: &VirtualMachine) -> PyResult<String> {
     }
 }
 
-/// Converts JSON to Python objects (`dict`, `list`, `str`, `int`, `float`,
-/// `bool`, `None`).
-pub fn to_py(value: &Value, vm: &VirtualMachine) -> PyObjectRef {
-    match value {
-        Value::Null => vm.ctx.none(),
-        Value::Bool(b) => vm.ctx.new_bool(*b).into(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                vm.ctx.new_int(i).into()
-            } else if let Some(u) = n.as_u64() {
-                vm.ctx.new_int(u).into()
-            } else {
-                vm.ctx.new_float(n.as_f64().unwrap_or(f64::NAN)).into()
-            }
-        }
-        Value::String(s) => vm.ctx.new_str(s.as_str()).into(),
-        Value::Array(items) => vm
-            .ctx
-            .new_list(items.iter().map(|item| to_py(item, vm)).collect())
-            .into(),
-        Value::Object(map) => {
-            let dict = vm.ctx.new_dict();
-            for (key, value) in map {
-                // Setting a str key on a fresh dict cannot fail.
-                let _ = dict.set_item(key.as_str(), to_py(value, vm), vm);
-            }
-            dict.into()
-        }
-    }
-}
-
 /// Validates one element of a `run_composio_tools` batch and converts it
 /// to the bridge's `{"tool_slug", "arguments", "account"}` object.
 pub fn tool_call(index: usize, call: &PyObjectRef, vm: &VirtualMachine) -> PyResult<Value> {
@@ -196,28 +168,34 @@ fn sequence(obj: &PyObjectRef) -> Option<Vec<PyObjectRef>> {
     obj.downcast_ref::<PyList>().map(|list| list.borrow_vec().to_vec())
 }
 
-/// One result as the host sends it.
+/// One result as the host sends it; `data` stays raw JSON until it is
+/// turned into Python objects.
 #[derive(serde::Deserialize)]
-pub struct ToolReply {
+pub struct ToolReply<'a> {
     successful: bool,
-    #[serde(default)]
-    data: serde_json::Value,
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
     #[serde(default)]
     error: Option<String>,
 }
 
-impl ToolReply {
+impl ToolReply<'_> {
     /// `({"data": data}, "")` on success, `(data or {}, message)` on failure.
     pub fn into_tuple(self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let data = match self.data {
+            Some(raw) => {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                serde::de::DeserializeSeed::deserialize(PySeed { vm }, &mut de)
+                    .map_err(|e| vm.new_runtime_error(format!("the host sent malformed data: {e}")))?
+            }
+            None => vm.ctx.none(),
+        };
         let (result, error) = if self.successful {
             let wrapper = vm.ctx.new_dict();
-            wrapper.set_item("data", to_py(&self.data, vm), vm)?;
+            wrapper.set_item("data", data, vm)?;
             (wrapper.into(), String::new())
         } else {
-            let data = match self.data {
-                serde_json::Value::Null => vm.ctx.new_dict().into(),
-                other => to_py(&other, vm),
-            };
+            let data = if vm.is_none(&data) { vm.ctx.new_dict().into() } else { data };
             let message = self
                 .error
                 .filter(|e| !e.is_empty())
@@ -228,3 +206,98 @@ impl ToolReply {
     }
 }
 
+/// Deserializes JSON straight into Python objects.
+pub struct PySeed<'vm> {
+    pub vm: &'vm VirtualMachine,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for PySeed<'_> {
+    type Value = PyObjectRef;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<PyObjectRef, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for PySeed<'_> {
+    type Value = PyObjectRef;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.none())
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.new_bool(v).into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.new_int(v).into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.new_int(v).into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.new_float(v).into())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<PyObjectRef, E> {
+        Ok(self.vm.ctx.new_str(v).into())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<PyObjectRef, A::Error> {
+        let vm = self.vm;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(item) = seq.next_element_seed(PySeed { vm })? {
+            items.push(item);
+        }
+        Ok(vm.ctx.new_list(items).into())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<PyObjectRef, A::Error> {
+        let vm = self.vm;
+        let dict = vm.ctx.new_dict();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(PySeed { vm })?;
+            dict.set_item(&*key, value, vm)
+                .map_err(|_| serde::de::Error::custom("cannot build a dict"))?;
+        }
+        Ok(dict.into())
+    }
+}
+
+/// Parses JSON text into Python objects. `None` when the text is not JSON
+/// that this parser reads exactly like Python's `json` module (invalid
+/// JSON, NaN/Infinity literals, integers beyond 64 bits): the caller then
+/// falls back to `json.loads` for the exact result or error.
+pub fn loads(text: &str, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    if has_long_integer(text.as_bytes()) {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde::de::DeserializeSeed::deserialize(PySeed { vm }, &mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// Whether the text has a run of 19 or more digits (an integer that may not
+/// fit 64 bits; serde_json would read it as a float).
+fn has_long_integer(bytes: &[u8]) -> bool {
+    let mut run = 0;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= 19 {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}

@@ -143,3 +143,10 @@ async fn credentials_never_enter_the_guest() {
         .await;
     assert_eq!(out.as_deref(), Some("({'data': {'k': 1}}, '')"));
 }
+
+#[tokio::test]
+async fn tool_results_keep_key_order() {
+    let sb = sandbox_with(Limits::default(), Arc::new(TestBridge::default()));
+    let out = sb.ok("list(run_composio_tool('ECHO', {'zeta': 1, 'alpha': 2, 'mid': {'y': 1, 'b': 2}})[0]['data'].items())").await;
+    assert_eq!(out.as_deref(), Some("[('zeta', 1), ('alpha', 2), ('mid', {'y': 1, 'b': 2})]"));
+}

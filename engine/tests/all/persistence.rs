@@ -123,10 +123,37 @@ async fn each_sandbox_gets_its_own_randomness() {
 async fn json_helpers_run_in_rust() {
     let sb = sandbox();
     let out = sb
-        .ok("import _toolshed\nd = _toolshed.loads('{\"a\": [1, 2.5, null, true], \"b\": \"\\u00e9\"}')\n(d, _toolshed.dumps(d))")
+        .ok("import _toolshed\nd = _toolshed.loads('{\"b\": \"\\u00e9\", \"a\": [1, 2.5, null, true]}')\n(d, _toolshed.dumps(d))")
         .await;
     assert_eq!(
         out.as_deref(),
-        Some("({'a': [1, 2.5, None, True], 'b': 'é'}, '{\"a\":[1,2.5,null,true],\"b\":\"é\"}')")
+        Some("({'b': 'é', 'a': [1, 2.5, None, True]}, '{\"b\":\"é\",\"a\":[1,2.5,null,true]}')")
     );
+}
+
+#[tokio::test]
+async fn json_loads_fast_path_matches_python_semantics() {
+    let sb = sandbox();
+    let code = r#"
+import json
+checks = {}
+checks['order'] = list(json.loads('{"z": 1, "a": 2, "m": 3}')) == ['z', 'a', 'm']
+checks['dup'] = json.loads('{"k": 1, "k": 2}') == {'k': 2}
+checks['bigint'] = json.loads('[123456789012345678901234567890]')[0] == 123456789012345678901234567890
+checks['nan'] = json.loads('[NaN]')[0] != json.loads('[NaN]')[0]
+checks['bytes'] = json.loads(b'{"x": [1, 2]}') == {'x': [1, 2]}
+checks['unicode'] = json.loads('"\\ud83d\\ude00 \\u00e9"') == '\U0001F600 \u00e9'
+checks['floats'] = json.loads('[1.5, -0.0, 1e300, 2]') == [1.5, -0.0, 1e300, 2]
+checks['hook'] = json.loads('{"a": 1}', object_hook=lambda d: sorted(d)) == ['a']
+try:
+    json.loads('{"a": }')
+    checks['error'] = False
+except json.JSONDecodeError as e:
+    checks['error'] = e.pos == 6
+with open('data.json', 'w') as f:
+    json.dump({'rows': list(range(5))}, f)
+checks['load'] = json.load(open('data.json')) == {'rows': [0, 1, 2, 3, 4]}
+[k for k, v in checks.items() if v is not True]
+"#;
+    assert_eq!(sb.ok(code).await.as_deref(), Some("[]"));
 }

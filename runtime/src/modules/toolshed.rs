@@ -54,7 +54,7 @@ mod _toolshed {
             Ok(reply) => reply,
             Err(err) => return Ok(vm.ctx.new_int(code(err)).into()),
         };
-        let results: Vec<json::ToolReply> = serde_json::from_slice(&reply)
+        let results: Vec<json::ToolReply<'_>> = serde_json::from_slice(&reply)
             .map_err(|e| vm.new_runtime_error(format!("the host sent a malformed reply: {e}")))?;
         let tuples = results
             .into_iter()
@@ -75,9 +75,23 @@ mod _toolshed {
     /// `loads(text) -> object`: JSON text to Python objects, in Rust.
     #[pyfunction]
     fn loads(text: PyStrRef, vm: &VirtualMachine) -> PyResult {
-        let value: serde_json::Value = serde_json::from_str(&text.to_string_lossy())
-            .map_err(|e| vm.new_value_error(format!("invalid JSON: {e}")))?;
-        Ok(json::to_py(&value, vm))
+        let text = text.to_string_lossy();
+        json::loads(&text, vm).ok_or_else(|| vm.new_value_error("invalid JSON (or JSON the fast parser does not read)"))
+    }
+
+    /// `loads_fast(text) -> (True, object) | (False, None)`: the fast path
+    /// of `json.loads`; `(False, None)` means "use the Python parser".
+    #[pyfunction]
+    fn loads_fast(text: PyStrRef, vm: &VirtualMachine) -> PyObjectRef {
+        let parsed = match text.to_str() {
+            Some(text) => json::loads(text, vm),
+            None => None,
+        };
+        let (ok, value) = match parsed {
+            Some(value) => (true, value),
+            None => (false, vm.ctx.none()),
+        };
+        vm.ctx.new_tuple(vec![vm.ctx.new_bool(ok).into(), value]).into()
     }
 
     /// `dumps(obj) -> str`: Python objects to compact JSON text, in Rust.
