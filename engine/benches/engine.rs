@@ -28,14 +28,20 @@ impl ToolBridge for Echo {
 
 fn new_sandbox(dir: &tempfile::TempDir, n: usize) -> Sandbox {
     ENGINE
-        .sandbox(dir.path().join(format!("h{n}")), dir.path().join(format!("f{n}")))
+        .sandbox(
+            dir.path().join(format!("h{n}")),
+            dir.path().join(format!("f{n}")),
+        )
         .bridge(Arc::new(Echo))
         .build()
         .expect("sandbox")
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn start(c: &mut Criterion) {
@@ -68,10 +74,12 @@ fn cells(c: &mut Criterion) {
     let sandbox = new_sandbox(&dir, 0);
     rt.block_on(sandbox.run_cell("x = 1")).unwrap();
     c.bench_function("cell: trivial cell `x` on a live sandbox", |b| {
-        b.to_async(&rt).iter(|| async { sandbox.run_cell("x").await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { sandbox.run_cell("x").await.unwrap() })
     });
     c.bench_function("cell: `x = 1 + 1`", |b| {
-        b.to_async(&rt).iter(|| async { sandbox.run_cell("x = 1 + 1").await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { sandbox.run_cell("x = 1 + 1").await.unwrap() })
     });
 }
 
@@ -89,14 +97,19 @@ fn tools(c: &mut Criterion) {
     .unwrap();
     group.bench_function("10,000 calls in one run_composio_tools batch", |b| {
         b.to_async(&rt).iter(|| async {
-            let out = sandbox.run_cell("r = run_composio_tools(calls)").await.unwrap();
+            let out = sandbox
+                .run_cell("r = run_composio_tools(calls)")
+                .await
+                .unwrap();
             assert!(out.is_ok(), "{out:?}");
         })
     });
     group.bench_function("10,000 single run_composio_tool calls", |b| {
         b.to_async(&rt).iter(|| async {
             let out = sandbox
-                .run_cell("for i in range(10_000):\n    run_composio_tool('ECHO', {'id': i, 'q': 'x'})")
+                .run_cell(
+                    "for i in range(10_000):\n    run_composio_tool('ECHO', {'id': i, 'q': 'x'})",
+                )
                 .await
                 .unwrap();
             assert!(out.is_ok(), "{out:?}");

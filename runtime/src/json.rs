@@ -116,7 +116,11 @@ pub fn tool_call(index: usize, call: &PyObjectRef, vm: &VirtualMachine) -> PyRes
                 seq.len()
             )));
         }
-        (seq.first().cloned(), seq.get(1).cloned(), seq.get(2).cloned())
+        (
+            seq.first().cloned(),
+            seq.get(1).cloned(),
+            seq.get(2).cloned(),
+        )
     } else {
         return Err(vm.new_type_error(format!(
             "calls[{index}] must be a dict with tool_slug and arguments, not {}",
@@ -148,9 +152,9 @@ pub fn tool_call(index: usize, call: &PyObjectRef, vm: &VirtualMachine) -> PyRes
         Some(a) => match a.downcast_ref::<PyStr>() {
             Some(s) => Value::String(s.to_string_lossy().into_owned()),
             None => {
-                return Err(vm.new_type_error(format!(
-                    "calls[{index}].account must be a string or None"
-                )));
+                return Err(
+                    vm.new_type_error(format!("calls[{index}].account must be a string or None"))
+                );
             }
         },
     };
@@ -165,7 +169,8 @@ fn sequence(obj: &PyObjectRef) -> Option<Vec<PyObjectRef>> {
     if let Some(tuple) = obj.downcast_ref::<PyTuple>() {
         return Some(tuple.as_slice().to_vec());
     }
-    obj.downcast_ref::<PyList>().map(|list| list.borrow_vec().to_vec())
+    obj.downcast_ref::<PyList>()
+        .map(|list| list.borrow_vec().to_vec())
 }
 
 /// One result as the host sends it; `data` stays raw JSON until it is
@@ -183,11 +188,8 @@ impl ToolReply<'_> {
     /// `({"data": data}, "")` on success, `(data or {}, message)` on failure.
     pub fn into_tuple(self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let data = match self.data {
-            Some(raw) => {
-                let mut de = serde_json::Deserializer::from_str(raw.get());
-                serde::de::DeserializeSeed::deserialize(PySeed { vm }, &mut de)
-                    .map_err(|e| vm.new_runtime_error(format!("the host sent malformed data: {e}")))?
-            }
+            Some(raw) => parse(raw.get(), vm)
+                .map_err(|e| vm.new_runtime_error(format!("the host sent malformed data: {e}")))?,
             None => vm.ctx.none(),
         };
         let (result, error) = if self.successful {
@@ -195,26 +197,69 @@ impl ToolReply<'_> {
             wrapper.set_item("data", data, vm)?;
             (wrapper.into(), String::new())
         } else {
-            let data = if vm.is_none(&data) { vm.ctx.new_dict().into() } else { data };
+            let data = if vm.is_none(&data) {
+                vm.ctx.new_dict().into()
+            } else {
+                data
+            };
             let message = self
                 .error
                 .filter(|e| !e.is_empty())
                 .unwrap_or_else(|| "the tool call failed".to_owned());
             (data, message)
         };
-        Ok(vm.ctx.new_tuple(vec![result, vm.ctx.new_str(error).into()]).into())
+        Ok(vm
+            .ctx
+            .new_tuple(vec![result, vm.ctx.new_str(error).into()])
+            .into())
     }
 }
 
 /// Deserializes JSON straight into Python objects.
-pub struct PySeed<'vm> {
-    pub vm: &'vm VirtualMachine,
+///
+/// Object keys repeat (every record of a listing has the same ones), so
+/// short keys are interned per parse: one `str` object (with its cached
+/// hash) serves every dict that uses the key.
+pub struct PySeed<'a> {
+    pub vm: &'a VirtualMachine,
+    pub keys: &'a KeyCache,
+}
+
+/// The per-parse key interner of [`PySeed`].
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::cell::RefCell<std::collections::HashMap<Box<str>, PyObjectRef>>,
+}
+
+/// Keys longer than this are not interned (they rarely repeat).
+const MAX_INTERNED_KEY_BYTES: usize = 64;
+/// At most this many distinct keys are interned per parse.
+const MAX_INTERNED_KEYS: usize = 4096;
+
+impl KeyCache {
+    fn key(&self, key: &str, vm: &VirtualMachine) -> PyObjectRef {
+        if key.len() > MAX_INTERNED_KEY_BYTES {
+            return vm.ctx.new_str(key).into();
+        }
+        let mut keys = self.keys.borrow_mut();
+        if let Some(obj) = keys.get(key) {
+            return obj.clone();
+        }
+        let obj: PyObjectRef = vm.ctx.new_str(key).into();
+        if keys.len() < MAX_INTERNED_KEYS {
+            keys.insert(key.into(), obj.clone());
+        }
+        obj
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for PySeed<'_> {
     type Value = PyObjectRef;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<PyObjectRef, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<PyObjectRef, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
@@ -251,24 +296,34 @@ impl<'de> serde::de::Visitor<'de> for PySeed<'_> {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<PyObjectRef, A::Error> {
-        let vm = self.vm;
+        let (vm, keys) = (self.vm, self.keys);
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(item) = seq.next_element_seed(PySeed { vm })? {
+        while let Some(item) = seq.next_element_seed(PySeed { vm, keys })? {
             items.push(item);
         }
         Ok(vm.ctx.new_list(items).into())
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<PyObjectRef, A::Error> {
-        let vm = self.vm;
+        let (vm, keys) = (self.vm, self.keys);
         let dict = vm.ctx.new_dict();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let value = map.next_value_seed(PySeed { vm })?;
+            let value = map.next_value_seed(PySeed { vm, keys })?;
+            let key = keys.key(&key, vm);
             dict.set_item(&*key, value, vm)
                 .map_err(|_| serde::de::Error::custom("cannot build a dict"))?;
         }
         Ok(dict.into())
     }
+}
+
+/// Parses one JSON text with a fresh key cache.
+pub fn parse(text: &str, vm: &VirtualMachine) -> Result<PyObjectRef, serde_json::Error> {
+    let keys = KeyCache::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde::de::DeserializeSeed::deserialize(PySeed { vm, keys: &keys }, &mut de)?;
+    de.end()?;
+    Ok(value)
 }
 
 /// Parses JSON text into Python objects. `None` when the text is not JSON
@@ -279,10 +334,7 @@ pub fn loads(text: &str, vm: &VirtualMachine) -> Option<PyObjectRef> {
     if has_long_integer(text.as_bytes()) {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = serde::de::DeserializeSeed::deserialize(PySeed { vm }, &mut de).ok()?;
-    de.end().ok()?;
-    Some(value)
+    parse(text, vm).ok()
 }
 
 /// Whether the text has a run of 19 or more digits (an integer that may not

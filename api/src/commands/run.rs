@@ -65,10 +65,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
         (None, Some(temp)) => temp.path().join("home"),
         (None, None) => unreachable!("a temporary directory exists when no workbench is given"),
     };
-    let files = args
-        .files
-        .clone()
-        .unwrap_or_else(|| home.parent().map(|p| p.join("files")).unwrap_or_else(|| PathBuf::from("files")));
+    let files = args.files.clone().unwrap_or_else(|| {
+        home.parent()
+            .map(|p| p.join("files"))
+            .unwrap_or_else(|| PathBuf::from("files"))
+    });
 
     let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
         Ok(Ok(engine)) => engine,
@@ -113,7 +114,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
-    if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

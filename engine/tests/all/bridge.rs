@@ -148,5 +148,8 @@ async fn credentials_never_enter_the_guest() {
 async fn tool_results_keep_key_order() {
     let sb = sandbox_with(Limits::default(), Arc::new(TestBridge::default()));
     let out = sb.ok("list(run_composio_tool('ECHO', {'zeta': 1, 'alpha': 2, 'mid': {'y': 1, 'b': 2}})[0]['data'].items())").await;
-    assert_eq!(out.as_deref(), Some("[('zeta', 1), ('alpha', 2), ('mid', {'y': 1, 'b': 2})]"));
+    assert_eq!(
+        out.as_deref(),
+        Some("[('zeta', 1), ('alpha', 2), ('mid', {'y': 1, 'b': 2})]")
+    );
 }

@@ -76,7 +76,9 @@ mod _toolshed {
     #[pyfunction]
     fn loads(text: PyStrRef, vm: &VirtualMachine) -> PyResult {
         let text = text.to_string_lossy();
-        json::loads(&text, vm).ok_or_else(|| vm.new_value_error("invalid JSON (or JSON the fast parser does not read)"))
+        json::loads(&text, vm).ok_or_else(|| {
+            vm.new_value_error("invalid JSON (or JSON the fast parser does not read)")
+        })
     }
 
     /// `loads_fast(text) -> (True, object) | (False, None)`: the fast path
@@ -91,7 +93,9 @@ mod _toolshed {
             Some(value) => (true, value),
             None => (false, vm.ctx.none()),
         };
-        vm.ctx.new_tuple(vec![vm.ctx.new_bool(ok).into(), value]).into()
+        vm.ctx
+            .new_tuple(vec![vm.ctx.new_bool(ok).into(), value])
+            .into()
     }
 
     /// `dumps(obj) -> str`: Python objects to compact JSON text, in Rust.
