@@ -250,3 +250,32 @@ async fn oversized_source_is_rejected() {
     assert_eq!(out.error.unwrap().kind, "ValueError");
     sb.assert_alive().await;
 }
+
+#[tokio::test]
+async fn a_busy_sandbox_does_not_block_others() {
+    let busy = sandbox_with(
+        Limits {
+            timeout: std::time::Duration::from_secs(5),
+            ..Limits::default()
+        },
+        Arc::new(NoTools),
+    );
+    let other = sandbox();
+    let spinning = tokio::spawn(async move {
+        let out = busy.run("while True:\n    pass").await;
+        (busy, out)
+    });
+    // The busy cell holds its own worker thread only: others keep working.
+    for i in 0..20 {
+        assert_eq!(
+            other.ok(&format!("{i} * 2")).await,
+            Some((i * 2).to_string())
+        );
+    }
+    assert!(
+        !spinning.is_finished(),
+        "the busy cell should still be running"
+    );
+    let (_busy, out) = spinning.await.unwrap();
+    assert_eq!(out.status, CellStatus::Timeout);
+}
