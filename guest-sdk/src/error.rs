@@ -17,7 +17,7 @@ impl HostError {
         if value >= 0 {
             return None;
         }
-        let code = u32::try_from(-value)
+        let code = u32::try_from(value.unsigned_abs())
             .ok()
             .and_then(ErrorCode::from_u32)
             .unwrap_or(ErrorCode::Internal);
