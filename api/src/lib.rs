@@ -1,9 +1,52 @@
-//! The `toolshed` binary's library: the command-line commands (and, with the
-//! session API, the HTTP server).
+//! The `toolshed` binary's library: the HTTP server (Composio v3.1 session
+//! API) and the command-line commands.
 //!
 //! # Layout
 //!
-//! - [`commands`]: one module per subcommand (`run`).
+//! - [`app`]: the router with every route and layer.
+//! - [`state`]: [`AppState`] shared by handlers; [`extract`]: the caller's
+//!   project and JSON bodies; [`error`]: [`ApiError`], the one error type.
+//! - [`routes`]: one module per resource; [`tools`]: one module per meta
+//!   tool; [`session`]: session config and sandboxes.
+//! - [`catalog`]: toolkits and app tools (files, validation, search, HTTP).
+//! - [`store`]: SQLite behind one type; [`keys`]: API keys and ids.
+//! - [`commands`]: one module per subcommand (`serve`, `run`, `keys`).
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod commands;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod request_id;
+pub mod routes;
+pub mod session;
+pub mod state;
+pub mod store;
+pub mod tools;
+
+pub use error::ApiError;
+pub use state::{AppState, ServerConfig};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+/// Largest request body accepted (file uploads have their own route).
+pub const MAX_BODY_BYTES: usize = 32 << 20;
+
+/// The whole HTTP API.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::sessions::routes())
+        .merge(routes::connected_accounts::routes())
+        .merge(routes::tools::routes())
+        .merge(routes::logs::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(request_id::layer))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
+}

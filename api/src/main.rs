@@ -15,9 +15,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start the HTTP server (Composio v3.1 session API).
+    Serve(commands::serve::ServeArgs),
     /// Run Python files as consecutive cells of one sandbox and print one
     /// JSON envelope per cell.
     Run(commands::run::RunArgs),
+    /// Manage API keys.
+    Keys(commands::keys::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,7 +45,9 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         match cli.command {
+            Command::Serve(args) => commands::serve::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
+            Command::Keys(args) => commands::keys::run(args),
         }
     })
 }

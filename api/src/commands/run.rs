@@ -3,6 +3,7 @@
 //! Prints one JSON envelope per cell on stdout (one line each) and exits
 //! with status 1 if any cell did not end `ok`, 2 on bad usage.
 
+use super::error_chain;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,15 +120,4 @@ pub async fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

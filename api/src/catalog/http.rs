@@ -1,0 +1,382 @@
+//! Executing an app tool: its HTTP binding, the connected account's
+//! credential injected, retries with backoff for idempotent calls (429 and
+//! 5xx, honouring Retry-After), and a per-toolkit concurrency bound.
+
+use super::CatalogTool;
+use super::toolkit::Toolkit;
+use base64::Engine as _;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// Attempts for an idempotent call (1 + retries).
+const MAX_ATTEMPTS: u32 = 4;
+/// Longest Retry-After honoured; longer waits fail the call instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// First backoff step when the upstream gives no Retry-After.
+const BASE_BACKOFF: Duration = Duration::from_millis(200);
+/// Calls to one toolkit in flight at once, per server.
+pub const DEFAULT_TOOLKIT_CONCURRENCY: usize = 64;
+/// Largest upstream response read into memory.
+pub const MAX_RESPONSE_BYTES: usize = 256 << 20;
+/// Per-request timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The outcome of one app-tool call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Execution {
+    /// Whether it succeeded (2xx).
+    pub successful: bool,
+    /// The response data (JSON; text responses become `{"text": ...}`).
+    pub data: Value,
+    /// The error message when it failed.
+    pub error: Option<String>,
+    /// The upstream HTTP status, when there was a response.
+    pub status: Option<u16>,
+}
+
+impl Execution {
+    fn failed(message: impl Into<String>, status: Option<u16>, data: Value) -> Execution {
+        Execution {
+            successful: false,
+            data,
+            error: Some(message.into()),
+            status,
+        }
+    }
+}
+
+/// Runs app tools over HTTP. Cheap to clone.
+#[derive(Clone)]
+pub struct Executor {
+    client: reqwest::Client,
+    limits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    per_toolkit: usize,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor")
+            .field("per_toolkit", &self.per_toolkit)
+            .finish()
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new(DEFAULT_TOOLKIT_CONCURRENCY)
+    }
+}
+
+impl Executor {
+    /// An executor allowing `per_toolkit` calls per toolkit at once.
+    pub fn new(per_toolkit: usize) -> Executor {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("toolshed/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Executor {
+            client,
+            limits: Arc::default(),
+            per_toolkit: per_toolkit.max(1),
+        }
+    }
+
+    fn semaphore(&self, toolkit: &str) -> Arc<Semaphore> {
+        let mut limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
+        limits
+            .entry(toolkit.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_toolkit)))
+            .clone()
+    }
+
+    /// Runs `tool` with validated `arguments`; `credentials` are the
+    /// connected account's secrets (`{"token"}`, `{"api_key"}`,
+    /// `{"username","password"}`), or `None` for no-auth toolkits.
+    pub async fn execute(
+        &self,
+        toolkit: &Toolkit,
+        tool: &CatalogTool,
+        arguments: &Value,
+        credentials: Option<&Value>,
+    ) -> Execution {
+        let _permit = self.semaphore(&toolkit.slug).acquire_owned().await;
+        let request = match build(toolkit, tool, arguments, credentials) {
+            Ok(request) => request,
+            Err(message) => return Execution::failed(message, None, Value::Null),
+        };
+        let idempotent = tool.tool.http.is_idempotent();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = self.send(&request).await;
+            let retry_after = match &response {
+                Ok((status, headers, _)) if *status == 429 || (500..600).contains(status) => Some(
+                    retry_delay(headers.get("retry-after").map(String::as_str), attempt),
+                ),
+                Err(_) if idempotent => Some(retry_delay(None, attempt)),
+                _ => None,
+            };
+            match retry_after {
+                Some(Some(delay)) if idempotent && attempt < MAX_ATTEMPTS => {
+                    tracing::debug!(tool = %tool.tool.slug, attempt, ?delay, "retrying");
+                    tokio::time::sleep(delay).await;
+                    continue;
+                }
+                _ => return finish(response),
+            }
+        }
+    }
+
+    async fn send(&self, request: &Prepared) -> Result<Response, String> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), &request.url)
+            .query(&request.query);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        let mut response = builder.send().await.map_err(describe)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(format!(
+                    "the upstream response is larger than {} MiB",
+                    MAX_RESPONSE_BYTES >> 20
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, body))
+    }
+}
+
+/// What came back: status, lower-cased headers, body.
+type Response = (u16, HashMap<String, String>, Vec<u8>);
+
+/// A request ready to send (and to resend on retry).
+struct Prepared {
+    method: reqwest::Method,
+    url: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    body: Option<Value>,
+}
+
+fn build(
+    toolkit: &Toolkit,
+    tool: &CatalogTool,
+    arguments: &Value,
+    credentials: Option<&Value>,
+) -> Result<Prepared, String> {
+    let args = arguments.as_object().cloned().unwrap_or_default();
+    let http = &tool.tool.http;
+    let mut path = http.path.clone();
+    for name in http.placeholders() {
+        let value = args
+            .get(&name)
+            .ok_or_else(|| format!("arguments.{name}: is required"))?;
+        let text = scalar(value);
+        let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+        path = path.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
+    }
+    let mut query = Vec::new();
+    for name in &http.query {
+        match args.get(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => query.push((
+                name.clone(),
+                items.iter().map(scalar).collect::<Vec<_>>().join(","),
+            )),
+            Some(value) => query.push((name.clone(), scalar(value))),
+        }
+    }
+    let body = if http.body.is_empty() {
+        None
+    } else {
+        let mut body = Map::new();
+        for name in &http.body {
+            if let Some(value) = args.get(name).filter(|v| !v.is_null()) {
+                body.insert(name.clone(), value.clone());
+            }
+        }
+        Some(Value::Object(body))
+    };
+    let mut headers: Vec<(String, String)> = http
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(inject) = &toolkit.auth.inject {
+        let credentials = credentials.ok_or_else(|| {
+            format!(
+                "no connected account for {}: connect one (COMPOSIO_MANAGE_CONNECTIONS or POST /api/v3.1/connected_accounts)",
+                toolkit.slug
+            )
+        })?;
+        let value = credential_value(&inject.format, credentials)?;
+        match inject.location.as_str() {
+            "query" => query.push((inject.name.clone(), value)),
+            _ => headers.push((inject.name.clone(), value)),
+        }
+    }
+    let method = reqwest::Method::from_bytes(http.method.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        method,
+        url: format!("{}{}", toolkit.base_url.trim_end_matches('/'), path),
+        query,
+        headers,
+        body,
+    })
+}
+
+fn credential_value(format: &str, credentials: &Value) -> Result<String, String> {
+    let get = |k: &str| {
+        credentials
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let token = get("token")
+        .or_else(|| get("access_token"))
+        .or_else(|| get("api_key"));
+    let api_key = get("api_key").or_else(|| get("token"));
+    let mut value = format.to_owned();
+    if value.contains("{token}") {
+        value = value.replace(
+            "{token}",
+            &token.ok_or("the connected account has no token")?,
+        );
+    }
+    if value.contains("{api_key}") {
+        value = value.replace(
+            "{api_key}",
+            &api_key.ok_or("the connected account has no api_key")?,
+        );
+    }
+    if value.contains("{basic}") {
+        let user = get("username").ok_or("the connected account has no username")?;
+        let password = get("password").unwrap_or_default();
+        value = value.replace(
+            "{basic}",
+            &base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
+        );
+    }
+    Ok(value)
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The delay before the next attempt: Retry-After (seconds or an HTTP date
+/// is not parsed: seconds only), else exponential backoff. `None` when the
+/// upstream asks for longer than we wait.
+fn retry_delay(retry_after: Option<&str>, attempt: u32) -> Option<Duration> {
+    if let Some(secs) = retry_after.and_then(|v| v.trim().parse::<f64>().ok()) {
+        let delay = Duration::from_secs_f64(secs.max(0.0));
+        return (delay <= MAX_RETRY_AFTER).then_some(delay);
+    }
+    Some(BASE_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)))
+}
+
+fn finish(response: Result<Response, String>) -> Execution {
+    let (status, headers, body) = match response {
+        Ok(parts) => parts,
+        Err(message) => return Execution::failed(message, None, Value::Null),
+    };
+    let is_json = headers
+        .get("content-type")
+        .is_some_and(|ct| ct.contains("json"));
+    let data = if body.is_empty() {
+        Value::Object(Map::new())
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(value) => value,
+            Err(e) if is_json => {
+                return Execution::failed(
+                    format!("the upstream sent malformed JSON (HTTP {status}): {e}"),
+                    Some(status),
+                    Value::Null,
+                );
+            }
+            Err(_) => serde_json::json!({"text": String::from_utf8_lossy(&body)}),
+        }
+    };
+    if (200..300).contains(&status) {
+        Execution {
+            successful: true,
+            data,
+            error: None,
+            status: Some(status),
+        }
+    } else {
+        let detail = data
+            .get("message")
+            .or_else(|| data.get("error"))
+            .map(|m| match m {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .unwrap_or_default();
+        Execution::failed(
+            format!("upstream returned HTTP {status}: {detail}"),
+            Some(status),
+            data,
+        )
+    }
+}
+
+fn describe(err: reqwest::Error) -> String {
+    if err.is_timeout() {
+        "the upstream did not answer in time".into()
+    } else if err.is_connect() {
+        "cannot connect to the upstream".into()
+    } else {
+        format!("upstream request failed: {}", err.without_url())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays() {
+        assert_eq!(retry_delay(Some("1"), 1), Some(Duration::from_secs(1)));
+        assert_eq!(retry_delay(Some("3600"), 1), None);
+        assert_eq!(retry_delay(None, 1), Some(BASE_BACKOFF));
+        assert_eq!(retry_delay(None, 3), Some(BASE_BACKOFF * 4));
+    }
+
+    #[test]
+    fn credential_formats() {
+        let creds = serde_json::json!({"token": "t0k", "username": "u", "password": "p"});
+        assert_eq!(
+            credential_value("Bearer {token}", &creds).unwrap(),
+            "Bearer t0k"
+        );
+        assert_eq!(
+            credential_value("Basic {basic}", &creds).unwrap(),
+            "Basic dTpw"
+        );
+        assert!(credential_value("{api_key}", &serde_json::json!({})).is_err());
+    }
+}

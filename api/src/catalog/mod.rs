@@ -1,0 +1,259 @@
+//! The catalog of app tools: toolkits loaded from `toolkit.toml` files,
+//! their tools' schemas in the wire shape, argument validation, session
+//! filters, and search.
+//!
+//! - `toolkit.rs`: the file format and its validation.
+//! - `search.rs`: BM25 ranking over slug, name, description, tags, toolkit.
+//! - `http.rs`: executing a tool over HTTP against its upstream.
+
+pub mod http;
+pub mod search;
+pub mod toolkit;
+
+use crate::session::config::SessionConfig;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use toolkit::{Tool, Toolkit, ToolkitError};
+
+/// A tool with its toolkit and compiled argument validator.
+pub struct CatalogTool {
+    /// The definition.
+    pub tool: Tool,
+    /// The toolkit's slug.
+    pub toolkit: String,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for CatalogTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogTool")
+            .field("slug", &self.tool.slug)
+            .finish()
+    }
+}
+
+/// Every toolkit and tool the server knows.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    toolkits: BTreeMap<String, Toolkit>,
+    tools: BTreeMap<String, Arc<CatalogTool>>,
+    index: search::Index,
+}
+
+impl Catalog {
+    /// Loads every `*/toolkit.toml` under `dir`, applying base-URL overrides
+    /// (`TOOLSHED_BASE_URL_<SLUG>`, `TOOLSHED_BASE_URL_ALL` with `{slug}`,
+    /// then `overrides`).
+    pub fn load(dir: &Path, overrides: &BTreeMap<String, String>) -> Result<Catalog, ToolkitError> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| ToolkitError {
+                path: dir.to_owned(),
+                field: "directory".into(),
+                problem: e.to_string(),
+            })?
+            .filter_map(Result::ok)
+            .map(|e| e.path().join("toolkit.toml"))
+            .filter(|p| p.is_file())
+            .collect();
+        entries.sort();
+        let mut toolkits = Vec::new();
+        for path in entries {
+            let mut toolkit = toolkit::load(&path)?;
+            if let Some(url) = base_url_override(&toolkit.slug, overrides) {
+                toolkit.base_url = url;
+            }
+            toolkits.push((path, toolkit));
+        }
+        Catalog::from_toolkits(toolkits)
+    }
+
+    fn from_toolkits(
+        toolkits: Vec<(std::path::PathBuf, Toolkit)>,
+    ) -> Result<Catalog, ToolkitError> {
+        let mut catalog = Catalog::default();
+        for (path, toolkit) in toolkits {
+            if catalog.toolkits.contains_key(&toolkit.slug) {
+                return Err(ToolkitError {
+                    path,
+                    field: "slug".into(),
+                    problem: format!("toolkit {} is defined twice", toolkit.slug),
+                });
+            }
+            for tool in &toolkit.tools {
+                let validator = jsonschema::validator_for(&tool.input_parameters).map_err(|e| {
+                    ToolkitError {
+                        path: path.clone(),
+                        field: format!("tools ({}).input_parameters", tool.slug),
+                        problem: e.to_string(),
+                    }
+                })?;
+                if catalog.tools.contains_key(&tool.slug) {
+                    return Err(ToolkitError {
+                        path: path.clone(),
+                        field: format!("tools ({}).slug", tool.slug),
+                        problem: "is defined in two toolkits".into(),
+                    });
+                }
+                catalog.tools.insert(
+                    tool.slug.clone(),
+                    Arc::new(CatalogTool {
+                        tool: tool.clone(),
+                        toolkit: toolkit.slug.clone(),
+                        validator,
+                    }),
+                );
+            }
+            catalog.toolkits.insert(toolkit.slug.clone(), toolkit);
+        }
+        catalog.index = search::Index::build(&catalog);
+        Ok(catalog)
+    }
+
+    /// A toolkit by slug (case-insensitive).
+    pub fn toolkit(&self, slug: &str) -> Option<&Toolkit> {
+        self.toolkits.get(&slug.to_ascii_lowercase())
+    }
+
+    /// Every toolkit, by slug.
+    pub fn toolkits(&self) -> impl Iterator<Item = &Toolkit> {
+        self.toolkits.values()
+    }
+
+    /// A tool by slug (case-insensitive).
+    pub fn tool(&self, slug: &str) -> Option<&Arc<CatalogTool>> {
+        self.tools.get(&slug.to_ascii_uppercase())
+    }
+
+    /// Every tool, by slug.
+    pub fn tools(&self) -> impl Iterator<Item = &Arc<CatalogTool>> {
+        self.tools.values()
+    }
+
+    /// The search index.
+    pub fn index(&self) -> &search::Index {
+        &self.index
+    }
+
+    /// Whether a session's filters allow a tool.
+    pub fn allowed(&self, config: &SessionConfig, tool: &CatalogTool) -> bool {
+        if let Some(filter) = &config.toolkits
+            && !filter.allows(&tool.toolkit)
+        {
+            return false;
+        }
+        if let Some(filter) = config.tools.get(&tool.toolkit) {
+            let has_tags = filter
+                .enabled
+                .as_ref()
+                .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")))
+                || filter
+                    .disabled
+                    .as_ref()
+                    .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")));
+            let ok = if has_tags {
+                tag_filter_allows(filter, &tool.tool.tags)
+            } else {
+                filter.allows(&tool.tool.slug)
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(tags) = &config.tags
+            && !tag_filter_allows(tags, &tool.tool.tags)
+        {
+            return false;
+        }
+        true
+    }
+
+    /// Tools a session may use, by slug.
+    pub fn allowed_tools<'a>(
+        &'a self,
+        config: &'a SessionConfig,
+    ) -> impl Iterator<Item = &'a Arc<CatalogTool>> + 'a {
+        self.tools.values().filter(move |t| self.allowed(config, t))
+    }
+}
+
+fn tag_filter_allows(filter: &crate::session::config::Filter, tags: &[String]) -> bool {
+    let has = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .is_some_and(|l| l.iter().any(|t| tags.contains(t)))
+    };
+    if has(&filter.disabled) {
+        return false;
+    }
+    match &filter.enabled {
+        Some(_) => has(&filter.enabled),
+        None => true,
+    }
+}
+
+fn base_url_override(slug: &str, overrides: &BTreeMap<String, String>) -> Option<String> {
+    let env_key = format!("TOOLSHED_BASE_URL_{}", slug.to_ascii_uppercase());
+    if let Ok(url) = std::env::var(&env_key)
+        && !url.is_empty()
+    {
+        return Some(url);
+    }
+    if let Ok(url) = std::env::var("TOOLSHED_BASE_URL_ALL")
+        && !url.is_empty()
+    {
+        return Some(url.replace("{slug}", slug));
+    }
+    overrides.get(slug).cloned()
+}
+
+impl CatalogTool {
+    /// Validates arguments; the message names the first wrong field.
+    pub fn validate(&self, arguments: &Value) -> Result<(), String> {
+        let errors: Vec<String> = self
+            .validator
+            .iter_errors(arguments)
+            .take(3)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                let field = if path.is_empty() {
+                    "arguments".to_owned()
+                } else {
+                    format!("arguments{}", path.replace('/', "."))
+                };
+                format!("{field}: {e}")
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+
+    /// The tool in the wire shape of `GET .../tools` items and
+    /// `GET /api/v3.1/tools/{slug}`.
+    pub fn schema(&self, catalog: &Catalog) -> Value {
+        let toolkit = catalog.toolkit(&self.toolkit);
+        let no_auth = toolkit.is_some_and(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
+        json!({
+            "slug": self.tool.slug,
+            "name": self.tool.name,
+            "description": self.tool.description,
+            "human_description": self.tool.description,
+            "input_parameters": self.tool.input_parameters,
+            "output_parameters": self.tool.output_parameters,
+            "toolkit": {
+                "slug": self.toolkit,
+                "name": toolkit.map(|t| t.name.clone()).unwrap_or_default(),
+                "logo": toolkit.map(|t| t.logo.clone()).unwrap_or_default(),
+            },
+            "tags": self.tool.tags,
+            "version": "20260101_00",
+            "available_versions": ["20260101_00"],
+            "is_deprecated": false,
+            "no_auth": no_auth,
+            "scopes": [],
+        })
+    }
+}

@@ -1,0 +1,382 @@
+//! The `toolkit.toml` format (docs/TOOLKITS.md): parsing with unknown keys
+//! refused, and validation whose errors name the file and the field.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// A toolkit file that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {field}: {problem}", path.display())]
+pub struct ToolkitError {
+    /// The file.
+    pub path: PathBuf,
+    /// The dotted field (e.g. `tools[3].http.path`).
+    pub field: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// A toolkit as written in its file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toolkit {
+    /// Lower-case slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Logo URL.
+    #[serde(default)]
+    pub logo: String,
+    /// Upstream base URL.
+    pub base_url: String,
+    /// Categories.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Authentication.
+    pub auth: Auth,
+    /// The tools.
+    #[serde(default)]
+    pub tools: Vec<Tool>,
+}
+
+/// How a toolkit authenticates.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// Accepted schemes (NO_AUTH, API_KEY, BEARER_TOKEN, BASIC, OAUTH2).
+    pub schemes: Vec<String>,
+    /// Where the credential goes.
+    #[serde(default)]
+    pub inject: Option<Inject>,
+}
+
+/// Where a credential goes in upstream requests.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    /// `header` or `query`.
+    #[serde(rename = "in")]
+    pub location: String,
+    /// Header or query parameter name.
+    pub name: String,
+    /// The value, with `{token}`, `{api_key}` or `{basic}`.
+    pub format: String,
+}
+
+/// One tool.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    /// `TOOLKIT_ACTION`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// MCP hints and topical tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The HTTP binding.
+    pub http: Http,
+    /// JSON Schema of the arguments.
+    pub input_parameters: Value,
+    /// JSON Schema of the response data.
+    #[serde(default = "empty_object_schema")]
+    pub output_parameters: Value,
+    /// Arguments that work against the fixtures.
+    #[serde(default)]
+    pub example: Option<Value>,
+}
+
+fn empty_object_schema() -> Value {
+    serde_json::json!({"type": "object"})
+}
+
+/// A tool's HTTP binding.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    /// GET, POST, PUT, PATCH or DELETE.
+    pub method: String,
+    /// Path template with `{arg}` placeholders.
+    pub path: String,
+    /// Arguments sent as query parameters.
+    #[serde(default)]
+    pub query: Vec<String>,
+    /// Arguments sent in the JSON body.
+    #[serde(default)]
+    pub body: Vec<String>,
+    /// Static headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Whether retrying is safe (default: by method).
+    #[serde(default)]
+    pub idempotent: Option<bool>,
+}
+
+impl Http {
+    /// Whether the call may be retried on 429/5xx.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent.unwrap_or(matches!(
+            self.method.as_str(),
+            "GET" | "HEAD" | "PUT" | "DELETE"
+        ))
+    }
+
+    /// The `{placeholders}` of the path, in order.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.path.as_str();
+        while let Some(start) = rest.find('{') {
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
+            out.push(rest[start + 1..start + len].to_owned());
+            rest = &rest[start + len + 1..];
+        }
+        out
+    }
+}
+
+const SCHEMES: [&str; 6] = [
+    "NO_AUTH",
+    "API_KEY",
+    "BEARER_TOKEN",
+    "BASIC",
+    "OAUTH2",
+    "DCR_OAUTH",
+];
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+const TYPES: [&str; 7] = [
+    "string", "number", "integer", "boolean", "object", "array", "null",
+];
+
+/// Loads and validates one `toolkit.toml`.
+pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
+    let err = |field: &str, problem: String| ToolkitError {
+        path: path.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err("file", e.to_string()))?;
+    let toolkit: Toolkit = toml::from_str(&text).map_err(|e| {
+        let message = e.message().to_owned();
+        let field = e
+            .span()
+            .map(|span| format!("line {}", text[..span.start].lines().count().max(1)))
+            .unwrap_or_else(|| "toml".to_owned());
+        err(&field, message)
+    })?;
+    validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
+    Ok(toolkit)
+}
+
+fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
+    let fail = |field: String, problem: &str| Err((field, problem.to_owned()));
+    if toolkit.slug.is_empty()
+        || !toolkit
+            .slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return fail("slug".into(), "must be lower-case letters, digits and _");
+    }
+    if !(toolkit.base_url.starts_with("http://") || toolkit.base_url.starts_with("https://")) {
+        return fail("base_url".into(), "must be an http(s) URL");
+    }
+    if toolkit.auth.schemes.is_empty() {
+        return fail("auth.schemes".into(), "must list at least one scheme");
+    }
+    for (i, scheme) in toolkit.auth.schemes.iter().enumerate() {
+        if !SCHEMES.contains(&scheme.as_str()) {
+            return Err((
+                format!("auth.schemes[{i}]"),
+                format!("unknown scheme {scheme}; use one of {SCHEMES:?}"),
+            ));
+        }
+    }
+    let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
+    match (&toolkit.auth.inject, no_auth) {
+        (None, false) => {
+            return fail(
+                "auth.inject".into(),
+                "is required unless the only scheme is NO_AUTH",
+            );
+        }
+        (Some(inject), _) if !matches!(inject.location.as_str(), "header" | "query") => {
+            return fail("auth.inject.in".into(), "must be header or query");
+        }
+        _ => {}
+    }
+    let prefix = format!("{}_", toolkit.slug.to_ascii_uppercase());
+    let mut seen = BTreeSet::new();
+    for (i, tool) in toolkit.tools.iter().enumerate() {
+        let at = |field: &str| format!("tools[{i}] ({}).{field}", tool.slug);
+        if !tool.slug.starts_with(&prefix) || tool.slug != tool.slug.to_ascii_uppercase() {
+            return Err((
+                at("slug"),
+                format!("must be upper-case and start with {prefix}"),
+            ));
+        }
+        if !seen.insert(tool.slug.clone()) {
+            return Err((at("slug"), "is used twice".into()));
+        }
+        if tool.description.trim().is_empty() {
+            return Err((at("description"), "must not be empty".into()));
+        }
+        if !METHODS.contains(&tool.http.method.as_str()) {
+            return Err((at("http.method"), format!("must be one of {METHODS:?}")));
+        }
+        if !tool.http.path.starts_with('/') {
+            return Err((at("http.path"), "must start with /".into()));
+        }
+        if tool.input_parameters.get("type").and_then(Value::as_str) != Some("object") {
+            return Err((at("input_parameters.type"), "must be \"object\"".into()));
+        }
+        if tool.output_parameters.get("type").and_then(Value::as_str) != Some("object") {
+            return Err((at("output_parameters.type"), "must be \"object\"".into()));
+        }
+        if let Err(e) = jsonschema::meta::validate(&tool.input_parameters) {
+            return Err((
+                at("input_parameters"),
+                format!("is not a valid JSON Schema: {e}"),
+            ));
+        }
+        let properties = tool
+            .input_parameters
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        for (name, schema) in &properties {
+            match schema.get("type").and_then(Value::as_str) {
+                Some(t) if TYPES.contains(&t) => {}
+                _ => {
+                    return Err((
+                        at(&format!("input_parameters.properties.{name}.type")),
+                        format!("must be one of {TYPES:?}"),
+                    ));
+                }
+            }
+        }
+        let required: BTreeSet<String> = tool
+            .input_parameters
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut used = BTreeMap::new();
+        for (place, names) in [
+            ("http.path", tool.http.placeholders()),
+            ("http.query", tool.http.query.clone()),
+            ("http.body", tool.http.body.clone()),
+        ] {
+            for name in names {
+                if !properties.contains_key(&name) {
+                    return Err((
+                        at(place),
+                        format!("{name} is not a property of input_parameters"),
+                    ));
+                }
+                if let Some(other) = used.insert(name.clone(), place) {
+                    return Err((at(place), format!("{name} is already used in {other}")));
+                }
+                if place == "http.path" && !required.contains(&name) {
+                    return Err((
+                        at(place),
+                        format!("path placeholder {name} must be a required argument"),
+                    ));
+                }
+            }
+        }
+        for name in properties.keys() {
+            if !used.contains_key(name) {
+                return Err((
+                    at("http"),
+                    format!("argument {name} is not sent: put it in the path, query or body"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("toolkit.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const GOOD: &str = r#"
+slug = "demo"
+name = "Demo"
+description = "A demo."
+base_url = "https://example.com"
+[auth]
+schemes = ["API_KEY"]
+inject = { in = "header", name = "X-Key", format = "{api_key}" }
+[[tools]]
+slug = "DEMO_GET_THING"
+name = "Get thing"
+description = "Gets a thing."
+http = { method = "GET", path = "/things/{id}", query = ["verbose"] }
+[tools.input_parameters]
+type = "object"
+required = ["id"]
+[tools.input_parameters.properties.id]
+type = "integer"
+[tools.input_parameters.properties.verbose]
+type = "boolean"
+"#;
+
+    #[test]
+    fn loads_a_valid_toolkit() {
+        let dir = tempfile::tempdir().unwrap();
+        let toolkit = load(&write(dir.path(), GOOD)).unwrap();
+        assert_eq!(toolkit.tools[0].http.placeholders(), vec!["id"]);
+        assert!(toolkit.tools[0].http.is_idempotent());
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        for (bad, field) in [
+            (
+                GOOD.replace("slug = \"DEMO_GET_THING\"", "slug = \"OTHER_GET\""),
+                "slug",
+            ),
+            (GOOD.replace("query = [\"verbose\"]", "query = []"), "http"),
+            (GOOD.replace("/things/{id}", "/things/{nope}"), "http.path"),
+            (
+                GOOD.replace("type = \"boolean\"", "type = \"bool\""),
+                "input_parameters",
+            ),
+            (
+                GOOD.replace("schemes = [\"API_KEY\"]", "schemes = [\"MAGIC\"]"),
+                "auth.schemes[0]",
+            ),
+            (
+                GOOD.replace("name = \"Demo\"", "name = \"Demo\"\ncolour = \"red\""),
+                "line",
+            ),
+        ] {
+            let path = write(dir.path(), &bad);
+            let err = load(&path).unwrap_err();
+            let text = err.to_string();
+            assert!(text.starts_with(&path.display().to_string()), "{text}");
+            assert!(err.field.contains(field), "{field} not in {}", err.field);
+        }
+    }
+}

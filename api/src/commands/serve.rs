@@ -1,0 +1,251 @@
+//! `toolshed serve`: the HTTP server.
+
+use super::{default_data_dir, error_chain, keys::ensure_project};
+use crate::state::{AppState, ServerConfig};
+use crate::store::Store;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use toolshed_engine::{Engine, EngineConfig, Limits};
+
+/// How long a shutdown waits for requests (cells) in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Arguments of `toolshed serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is
+    /// printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Where the database and the sessions' files live.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The URL clients use to reach this server (for MCP and file URLs);
+    /// default: taken from each request's Host header.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Evict a session's interpreter after this many idle seconds (its
+    /// files are kept).
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub idle_timeout_secs: u64,
+    /// Folder of toolkit definitions (`*/toolkit.toml`; see docs/TOOLKITS.md).
+    #[arg(long, value_name = "DIR", default_value_os_t = default_toolkits_dir())]
+    pub toolkits: PathBuf,
+    /// Config file (TOML) with `[base_urls]` overrides per toolkit.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Wall-clock deadline per workbench cell, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 180_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub cell_timeout_ms: u64,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(args: ServeArgs) -> ExitCode {
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = match Store::open(&data_dir) {
+        Ok(store) => store,
+        Err(err) => {
+            eprintln!(
+                "toolshed serve: {}: {}",
+                data_dir.display(),
+                error_chain(&err)
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let overrides = match load_overrides(args.config.as_deref()) {
+        Ok(overrides) => overrides,
+        Err(message) => {
+            eprintln!("toolshed serve: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let catalog = match crate::catalog::Catalog::load(&args.toolkits, &overrides) {
+        Ok(catalog) => catalog,
+        Err(err) => {
+            eprintln!("toolshed serve: cannot load toolkits: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(message) = bootstrap_keys(&store) {
+        eprintln!("toolshed serve: {message}");
+        return ExitCode::from(2);
+    }
+    let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
+        Ok(Ok(engine)) => engine,
+        Ok(Err(err)) => {
+            eprintln!("toolshed serve: {}", error_chain(&err));
+            return ExitCode::from(2);
+        }
+        Err(err) => {
+            eprintln!("toolshed serve: engine start-up failed: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let config = ServerConfig {
+        data_dir,
+        public_url: args.public_url,
+        limits: Limits {
+            timeout: Duration::from_millis(args.cell_timeout_ms),
+            ..Limits::default()
+        },
+        idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+    };
+    let state = AppState::new(store, engine, catalog, config);
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("toolshed serve: cannot listen on {}: {err}", args.addr);
+            return ExitCode::from(2);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    println!("toolshed listening on http://{addr}");
+
+    let evictor = tokio::spawn(evict_idle(state.clone()));
+    let app = crate::app(state.clone());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        let _ = stop_tx.send(());
+    });
+    let served = tokio::spawn(async move { server.await });
+    // Wait for the server to stop by itself, or bound the drain after a signal.
+    let result = tokio::select! {
+        result = served => result,
+        () = async {
+            let _ = stop_rx.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("requests still running after the grace period; exiting");
+            Ok(Ok(()))
+        }
+    };
+    evictor.abort();
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            eprintln!("toolshed serve: {err}");
+            ExitCode::from(1)
+        }
+        Err(err) => {
+            eprintln!("toolshed serve: {err}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// First start: make the default project and its key. `TOOLSHED_API_KEY`
+/// sets the key (for scripted deployments); otherwise a new key is printed
+/// once. Only the hash is stored.
+fn bootstrap_keys(store: &Store) -> Result<(), String> {
+    let project = ensure_project(store).map_err(|e| error_chain(&e))?;
+    if let Some(key) = std::env::var("TOOLSHED_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+    {
+        let key = key.trim();
+        let hash = crate::keys::hash(key);
+        if !store.has_key_hash(&hash).map_err(|e| error_chain(&e))? {
+            store
+                .add_api_key(
+                    &crate::keys::new_id("key_"),
+                    &project,
+                    &hash,
+                    &crate::keys::display_prefix(key),
+                )
+                .map_err(|e| error_chain(&e))?;
+        }
+        return Ok(());
+    }
+    if store.api_keys().map_err(|e| error_chain(&e))?.is_empty() {
+        let key = crate::keys::generate();
+        store
+            .add_api_key(
+                &crate::keys::new_id("key_"),
+                &project,
+                &crate::keys::hash(&key),
+                &crate::keys::display_prefix(&key),
+            )
+            .map_err(|e| error_chain(&e))?;
+        println!("created API key (shown once; store it now): {key}");
+    }
+    Ok(())
+}
+
+async fn evict_idle(state: AppState) {
+    let idle = state.config.idle_timeout;
+    let mut tick =
+        tokio::time::interval((idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)));
+    loop {
+        tick.tick().await;
+        let evicted = state.sandboxes.evict_idle(idle).await;
+        if evicted > 0 {
+            tracing::info!(evicted, "evicted idle sandboxes (files kept)");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// The toolkits shipped in the source tree (`fixtures/toolkits`), found
+/// from the current directory or next to the binary's workspace.
+fn default_toolkits_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("TOOLSHED_TOOLKITS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let candidates = [
+        PathBuf::from("fixtures/toolkits"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/toolkits"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| candidates[0].clone())
+}
+
+/// `[base_urls]` of the config file, if one was given.
+fn load_overrides(
+    path: Option<&std::path::Path>,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct FileConfig {
+        #[serde(default)]
+        base_urls: std::collections::BTreeMap<String, String>,
+    }
+    let Some(path) = path else {
+        return Ok(Default::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let config: FileConfig =
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    Ok(config.base_urls)
+}

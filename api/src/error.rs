@@ -1,0 +1,128 @@
+//! [`ApiError`]: every error the API returns, as the envelope the Composio
+//! SDK parses: `{"error": {"message", "code", "slug", "status",
+//! "request_id", "suggested_fix"}}`.
+//!
+//! Internal detail (an I/O error, a database failure) goes to the log with
+//! the request id, never to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An API failure with a stable code and a message for the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or a value is invalid; the message
+    /// names the field.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no or an unknown API key.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 404: the resource does not exist (or belongs to another project).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: a conflict, e.g. a stale `expected_config_version`.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the request body is too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 422: the request is well-formed but cannot be processed.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: too many requests.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// 500: something failed on our side; details are in the server log.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    /// Wraps an internal failure (logged, not shown).
+    pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(err.into())
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable slug.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "BadRequest",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::Unprocessable(_) => "Unprocessable",
+            ApiError::TooManyRequests(_) => "TooManyRequests",
+            ApiError::Internal(_) => "InternalError",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => {
+                "internal error; the server log has the details under this request id".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The request id of the current request, set by the request-id layer and
+/// copied into error bodies.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(source) = &self {
+            tracing::error!(error = %source, "internal error");
+        }
+        let status = self.status();
+        let body = json!({
+            "error": {
+                "message": self.message(),
+                "code": status.as_u16(),
+                "slug": self.slug(),
+                "status": status.as_u16(),
+                "request_id": serde_json::Value::Null,
+            }
+        });
+        let mut response = (status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorMarker);
+        response
+    }
+}
+
+/// Marks a response as an [`ApiError`] so the request-id layer fills in
+/// `error.request_id`.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorMarker;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_source() {
+        let err = ApiError::internal(std::io::Error::other("/secret/host/path"));
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!err.message().contains("/secret"));
+    }
+}

@@ -1,0 +1,78 @@
+//! Extractors: the caller's project (from `x-api-key`) and JSON bodies
+//! whose rejections use the API's error envelope.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+
+/// The project of the request's API key.
+#[derive(Clone, Debug)]
+pub struct Project(pub String);
+
+/// Headers that may carry the key, in the order they are tried.
+const KEY_HEADERS: [&str; 4] = [
+    "x-api-key",
+    "x-user-api-key",
+    "x-org-api-key",
+    "x-consumer-api-key",
+];
+
+impl FromRequestParts<AppState> for Project {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let key = KEY_HEADERS
+            .iter()
+            .find_map(|name| parts.headers.get(*name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                parts
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .map(str::to_owned)
+            })
+            .ok_or_else(|| {
+                ApiError::Unauthorized("missing API key: send it in the x-api-key header".into())
+            })?;
+        let project = state
+            .store
+            .project_for_key(&crate::keys::hash(key.trim()))
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
+        Ok(Project(project))
+    }
+}
+
+/// A JSON body; malformed JSON is a 400 in the API's envelope.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => Err(match rejection.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::PayloadTooLarge(rejection.body_text())
+                }
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::BadRequest(
+                    "the body must be JSON with content-type: application/json".into(),
+                ),
+                _ => ApiError::BadRequest(rejection.body_text()),
+            }),
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! `/api/v3.1/connected_accounts`: create accounts with API-key or
+//! bearer-token credentials (full auth flows come later) and read them
+//! back. Credentials are stored and injected upstream; responses never
+//! include them.
+
+use crate::error::ApiError;
+use crate::extract::{Json, Project};
+use crate::keys;
+use crate::state::AppState;
+use crate::store::{AccountRecord, now};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The connected-account routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v3.1/connected_accounts", post(create).get(list))
+        .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
+}
+
+/// The public view of an account (never its credentials).
+pub fn account_json(account: &AccountRecord) -> Value {
+    json!({
+        "id": account.id,
+        "alias": account.alias,
+        "status": account.status,
+        "status_reason": null,
+        "is_disabled": false,
+        "user_id": account.user_id,
+        "toolkit": {"slug": account.toolkit},
+        "auth_config": {
+            "id": format!("ac_{}", account.toolkit),
+            "auth_scheme": account.auth_scheme,
+            "is_composio_managed": false,
+            "is_disabled": false
+        },
+        "state": {"authScheme": account.auth_scheme, "val": {"status": account.status}},
+        "data": {},
+        "params": {},
+        "experimental": {"account_type": "PRIVATE"},
+        "created_at": crate::tools::search_tools::rfc3339(account.created_at as u64),
+        "updated_at": crate::tools::search_tools::rfc3339(account.updated_at as u64),
+    })
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    user_id: Option<String>,
+    toolkit: Option<String>,
+    toolkit_slug: Option<String>,
+    auth_scheme: Option<String>,
+    alias: Option<String>,
+    #[serde(default)]
+    credentials: Option<Value>,
+    #[serde(default)]
+    connection: Option<Value>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Json(body): Json<CreateBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user_id = body
+        .user_id
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| ApiError::BadRequest("user_id: is required".into()))?;
+    let toolkit_slug = body
+        .toolkit
+        .or(body.toolkit_slug)
+        .map(|t| t.to_ascii_lowercase())
+        .ok_or_else(|| ApiError::BadRequest("toolkit: is required".into()))?;
+    let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
+        ApiError::BadRequest(format!("toolkit: {toolkit_slug} is not a known toolkit"))
+    })?;
+    let scheme = body
+        .auth_scheme
+        .map(|s| s.to_ascii_uppercase())
+        .unwrap_or_else(|| toolkit.auth.schemes.first().cloned().unwrap_or_default());
+    if !matches!(
+        scheme.as_str(),
+        "API_KEY" | "BEARER_TOKEN" | "BASIC" | "OAUTH2"
+    ) {
+        return Err(ApiError::BadRequest(format!(
+            "auth_scheme: {scheme} accounts cannot be created with credentials; use API_KEY, BEARER_TOKEN, BASIC or OAUTH2 (with an access token)"
+        )));
+    }
+    if !toolkit.auth.schemes.contains(&scheme) {
+        return Err(ApiError::BadRequest(format!(
+            "auth_scheme: {toolkit_slug} accepts {}, not {scheme}",
+            toolkit.auth.schemes.join(", ")
+        )));
+    }
+    let credentials = body
+        .credentials
+        .or(body.connection)
+        .filter(Value::is_object)
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "credentials: an object like {\"api_key\": ...} or {\"token\": ...} is required"
+                    .into(),
+            )
+        })?;
+    let has = |k: &str| {
+        credentials
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
+    let ok = match scheme.as_str() {
+        "API_KEY" => has("api_key"),
+        "BEARER_TOKEN" | "OAUTH2" => has("token") || has("access_token"),
+        "BASIC" => has("username"),
+        _ => false,
+    };
+    if !ok {
+        return Err(ApiError::BadRequest(format!(
+            "credentials: {scheme} needs {}",
+            match scheme.as_str() {
+                "API_KEY" => "api_key",
+                "BASIC" => "username (and password)",
+                _ => "token",
+            }
+        )));
+    }
+    let timestamp = now();
+    let account = AccountRecord {
+        id: keys::new_id("ca_"),
+        project_id: project,
+        user_id,
+        toolkit: toolkit_slug,
+        auth_scheme: scheme,
+        status: "ACTIVE".into(),
+        credentials,
+        alias: body.alias.filter(|a| !a.is_empty()),
+        created_at: timestamp,
+        updated_at: timestamp,
+    };
+    state
+        .store
+        .create_account(&account)
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(account_json(&account)))
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let account = state
+        .store
+        .account(&project, &id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("connected account {id} not found")))?;
+    Ok(axum::Json(account_json(&account)))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    user_ids: Option<String>,
+    user_id: Option<String>,
+    toolkit_slugs: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user = query
+        .user_id
+        .or(query.user_ids)
+        .ok_or_else(|| ApiError::BadRequest("user_ids: is required".into()))?;
+    let toolkits: Option<Vec<String>> = query.toolkit_slugs.map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let mut items = Vec::new();
+    for user in user.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+        for account in state
+            .store
+            .accounts_for_user(&project, user, None)
+            .map_err(ApiError::internal)?
+        {
+            if toolkits
+                .as_ref()
+                .is_none_or(|t| t.contains(&account.toolkit))
+            {
+                items.push(account_json(&account));
+            }
+        }
+    }
+    Ok(axum::Json(
+        json!({"items": items, "next_cursor": null, "total_pages": 1}),
+    ))
+}

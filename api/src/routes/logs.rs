@@ -1,0 +1,35 @@
+//! `GET /api/v3.1/logs/tool_execution/{id}`.
+
+use crate::error::ApiError;
+use crate::extract::Project;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+/// The log routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v3.1/logs/tool_execution/{id}", get(log))
+}
+
+async fn log(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let log = state
+        .store
+        .log(&project, &id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("log {id} not found")))?;
+    Ok(axum::Json(json!({
+        "id": log.id,
+        "session_id": log.session_id,
+        "tool_slug": log.tool_slug,
+        "successful": log.successful,
+        "error": log.error,
+        "duration_ms": log.duration_ms,
+        "created_at": log.created_at,
+    })))
+}

@@ -1,0 +1,6 @@
+//! HTTP routes, one module per resource.
+
+pub mod connected_accounts;
+pub mod logs;
+pub mod sessions;
+pub mod tools;

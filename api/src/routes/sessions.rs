@@ -1,0 +1,547 @@
+//! `/api/v3.1/tool_router/session…`: create, retrieve, update, delete and
+//! list sessions; their tools; execute and execute_meta.
+
+use crate::error::ApiError;
+use crate::extract::{Json, Project};
+use crate::keys;
+use crate::session::SessionContext;
+use crate::session::config::SessionConfig;
+use crate::state::AppState;
+use crate::store::{LogRecord, SessionRecord, now};
+use crate::tools::{self, MetaTool};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+/// The session routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v3.1/tool_router/session", post(create).get(list))
+        .route(
+            "/api/v3.1/tool_router/session/{id}",
+            get(retrieve).patch(update).delete(delete),
+        )
+        .route(
+            "/api/v3.1/tool_router/session/{id}/config_history",
+            get(config_history),
+        )
+        .route("/api/v3.1/tool_router/session/{id}/tools", get(list_tools))
+        .route("/api/v3.1/tool_router/session/{id}/execute", post(execute))
+        .route(
+            "/api/v3.1/tool_router/session/{id}/execute_meta",
+            post(execute_meta),
+        )
+        .route("/api/v3.1/tool_router/session/{id}/search", post(search))
+}
+
+/// The base URL clients reached us at: the configured public URL, else the
+/// request's Host (the SDK requires the MCP URL to share its origin).
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get("host"))
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+fn session_response(
+    state: &AppState,
+    headers: &HeaderMap,
+    record: &SessionRecord,
+    config: &SessionConfig,
+) -> Value {
+    let meta: Vec<&str> = MetaTool::ALL
+        .into_iter()
+        .filter(|t| t.enabled_in(config))
+        .map(MetaTool::slug)
+        .collect();
+    let mut warnings = Vec::new();
+    if config.preload_all() {
+        warnings.push(json!({
+            "code": "PRELOAD_TOOLS_HIGH_CONTEXT_USAGE",
+            "message": "preload.tools = \"all\" puts every allowed tool's schema in the agent's context"
+        }));
+    }
+    json!({
+        "session_id": record.id,
+        "config": serde_json::to_value(config).unwrap_or(Value::Null),
+        "config_version": record.config_version,
+        "mcp": {"type": "http", "url": format!("{}/tool_router/{}/mcp", base_url(state, headers), record.id)},
+        "tool_router_tools": meta,
+        "experimental": {
+            "assistive_prompt": assistive_prompt(config),
+            "custom_tools": [],
+            "custom_toolkits": []
+        },
+        "warnings": warnings,
+    })
+}
+
+fn assistive_prompt(config: &SessionConfig) -> String {
+    let mut prompt = String::from(
+        "You have tools through a toolshed session. Use COMPOSIO_SEARCH_TOOLS to find the tools for a task, \
+         then COMPOSIO_MULTI_EXECUTE_TOOL to run up to 50 of them at once.",
+    );
+    if config.flag("workbench") {
+        prompt.push_str(
+            " For bulk work or large results, use COMPOSIO_REMOTE_WORKBENCH: a persistent Python sandbox where \
+             run_composio_tools(calls) runs many tool calls concurrently and files in /mnt/files persist.",
+        );
+    }
+    prompt
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let config =
+        SessionConfig::from_request(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let record = SessionRecord {
+        id: keys::new_id("trs_"),
+        project_id: project,
+        user_id: config.user_id.clone(),
+        config: serde_json::to_value(&config).map_err(ApiError::internal)?,
+        config_version: 1,
+        created_at: now(),
+    };
+    state
+        .store
+        .create_session(&record)
+        .map_err(ApiError::internal)?;
+    tracing::info!(session = %record.id, user = %record.user_id, "session created");
+    Ok(axum::Json(session_response(
+        &state, &headers, &record, &config,
+    )))
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    Ok(axum::Json(session_response(
+        &state,
+        &headers,
+        &ctx.record,
+        &ctx.config,
+    )))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    user_id: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Query(query): Query<ListQuery>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    let user = query
+        .user_id
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("user_id: the query parameter is required".into()))?;
+    let records = state
+        .store
+        .sessions_for_user(&project, &user)
+        .map_err(ApiError::internal)?;
+    let mut items = Vec::with_capacity(records.len());
+    for record in &records {
+        let config: SessionConfig =
+            serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
+        items.push(session_response(&state, &headers, record, &config));
+    }
+    Ok(axum::Json(
+        json!({"items": items, "next_cursor": null, "total_items": items.len()}),
+    ))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    let expected = match body.get("expected_config_version") {
+        None | Some(Value::Null) => ctx.record.config_version,
+        Some(v) => v.as_i64().ok_or_else(|| {
+            ApiError::BadRequest("expected_config_version: must be an integer".into())
+        })?,
+    };
+    if expected != ctx.record.config_version {
+        return Err(ApiError::Conflict(format!(
+            "config_version mismatch: expected {expected}, current is {}",
+            ctx.record.config_version
+        )));
+    }
+    let mut patch = body.clone();
+    if let Some(obj) = patch.as_object_mut() {
+        obj.remove("expected_config_version");
+        obj.remove("hooks");
+    }
+    let config = ctx
+        .config
+        .patched(&patch)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let value = serde_json::to_value(&config).map_err(ApiError::internal)?;
+    let version = state
+        .store
+        .update_session_config(&project, &id, expected, &value)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "config_version changed concurrently; retry with the current version".into(),
+            )
+        })?;
+    let record = SessionRecord {
+        config: value,
+        config_version: version,
+        ..ctx.record
+    };
+    Ok(axum::Json(session_response(
+        &state, &headers, &record, &config,
+    )))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    if !state
+        .store
+        .delete_session(&project, &id)
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::NotFound(format!("session {id} not found")));
+    }
+    state.sandboxes.stop(&id).await;
+    Ok(axum::Json(json!({"session_id": id, "deleted": true})))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn config_history(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::BadRequest("limit: must be from 1 to 100".into()));
+    }
+    let before = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
+        ),
+    };
+    let versions = state
+        .store
+        .config_history(&id, before, limit + 1)
+        .map_err(ApiError::internal)?;
+    let next_cursor = (versions.len() > limit).then(|| versions[limit - 1].version.to_string());
+    let items: Vec<Value> = versions
+        .into_iter()
+        .take(limit)
+        .map(|v| {
+            json!({
+                "version": v.version,
+                "is_current": v.version == ctx.record.config_version,
+                "config": v.config,
+                "created_at": v.created_at,
+            })
+        })
+        .collect();
+    Ok(axum::Json(
+        json!({"items": items, "next_cursor": next_cursor}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ToolsQuery {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list_tools(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Query(query): Query<ToolsQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    let limit = query.limit.unwrap_or(500);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit: must be from 1 to 500".into()));
+    }
+    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
+    };
+    let mut all: Vec<Value> = MetaTool::ALL
+        .into_iter()
+        .filter(|t| t.enabled_in(&ctx.config))
+        .map(MetaTool::schema)
+        .collect();
+    // Preloaded app tools (the direct-tools preset preloads "all").
+    let catalog = &state.catalog;
+    if ctx.config.preload_all() {
+        all.extend(
+            catalog
+                .allowed_tools(&ctx.config)
+                .take(1000)
+                .map(|t| t.schema(catalog)),
+        );
+    } else if let Some(slugs) = ctx.config.preload() {
+        for slug in slugs {
+            if let Some(tool) = catalog
+                .tool(&slug)
+                .filter(|t| catalog.allowed(&ctx.config, t))
+            {
+                all.push(tool.schema(catalog));
+            }
+        }
+    }
+    let total = all.len();
+    let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + page.len() < total).then(|| (offset + page.len()).to_string());
+    Ok(axum::Json(json!({
+        "items": page,
+        "next_cursor": next,
+        "total_items": total,
+        "total_pages": total.div_ceil(limit).max(1),
+        "current_page": offset / limit + 1,
+    })))
+}
+
+#[derive(Deserialize)]
+struct ExecuteBody {
+    tool_slug: Option<String>,
+    slug: Option<String>,
+    #[serde(default)]
+    arguments: Option<Value>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    enable_auto_workbench_offload: Option<bool>,
+}
+
+async fn execute(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<ExecuteBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let slug = body
+        .tool_slug
+        .or(body.slug)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("tool_slug: is required".into()))?;
+    let options = AppToolOptions {
+        account: body.account,
+        offload: body.enable_auto_workbench_offload.unwrap_or(false),
+    };
+    run_tool(&state, &project, &id, &slug, body.arguments, options).await
+}
+
+/// Options that only apply to app tools.
+#[derive(Default)]
+struct AppToolOptions {
+    account: Option<String>,
+    offload: bool,
+}
+
+async fn execute_meta(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<ExecuteBody>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let slug = body
+        .slug
+        .or(body.tool_slug)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("slug: is required".into()))?;
+    if MetaTool::from_slug(&slug).is_none() {
+        return Err(ApiError::BadRequest(format!(
+            "slug: {slug} is not a meta tool (COMPOSIO_*)"
+        )));
+    }
+    run_tool(
+        &state,
+        &project,
+        &id,
+        &slug,
+        body.arguments,
+        AppToolOptions::default(),
+    )
+    .await
+}
+
+async fn run_tool(
+    state: &AppState,
+    project: &str,
+    session_id: &str,
+    slug: &str,
+    arguments: Option<Value>,
+    options: AppToolOptions,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(state, project, session_id)?;
+    let args = match arguments {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "arguments: must be a JSON object".into(),
+            ));
+        }
+    };
+    let started = Instant::now();
+    let Some(meta) = MetaTool::from_slug(slug) else {
+        return run_app_tool(&ctx, slug, &args, options).await;
+    };
+    if !meta.enabled_in(&ctx.config) {
+        return Err(ApiError::BadRequest(format!(
+            "tool_slug: {} is disabled in this session's config",
+            meta.slug()
+        )));
+    }
+    let (data, error) = match meta {
+        MetaTool::SearchTools => tools::search_tools::run(&ctx, &args)?,
+        MetaTool::GetToolSchemas => tools::get_tool_schemas::run(&ctx, &args)?,
+        MetaTool::MultiExecute => tools::multi_execute::run(&ctx, &args).await?,
+        MetaTool::RemoteWorkbench => tools::remote_workbench::run(&ctx, &args).await?,
+        MetaTool::RemoteBash => tools::remote_bash::run(&ctx, &args).await?,
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "{} is not available yet on this server",
+                other.slug()
+            )));
+        }
+    };
+    let log = LogRecord {
+        id: keys::new_id("log_"),
+        project_id: project.to_owned(),
+        session_id: Some(session_id.to_owned()),
+        tool_slug: meta.slug().to_owned(),
+        successful: error.is_none(),
+        error: error.clone(),
+        duration_ms: started.elapsed().as_millis() as i64,
+        created_at: now(),
+    };
+    state.store.add_log(&log).map_err(ApiError::internal)?;
+    Ok(axum::Json(json!({
+        "data": data,
+        "error": error,
+        "log_id": log.id,
+        "result_type": if error.is_none() { "completed" } else { "failed" },
+        "instant_charge": null,
+        "hook_results": [],
+    })))
+}
+
+/// `execute` of an app tool: inline unless the caller asked for offload
+/// (the SDK's agentic wrappers do) and the response is over the threshold.
+async fn run_app_tool(
+    ctx: &SessionContext,
+    slug: &str,
+    args: &Value,
+    options: AppToolOptions,
+) -> Result<axum::Json<Value>, ApiError> {
+    if ctx.state.catalog.tool(slug).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "tool {slug} not found; list this session's tools with GET .../tools or search with COMPOSIO_SEARCH_TOOLS"
+        )));
+    }
+    if options.offload && ctx.config.flag("workbench") {
+        let call = json!({"tools": [{"tool_slug": slug, "arguments": args, "account": options.account}], "sync_response_to_workbench": false});
+        let (data, error) = tools::multi_execute::run(ctx, &call).await?;
+        let result = &data["results"][0]["response"];
+        let inner = if result.get("data_preview").is_some() {
+            json!({"data_preview": result["data_preview"], "remote_file_info": result["remote_file_info"], "preview_note": result["preview_note"]})
+        } else {
+            result["data"].clone()
+        };
+        return Ok(axum::Json(json!({
+            "data": if inner.is_object() { inner } else { json!({"value": inner}) },
+            "error": error.and(result["error"].as_str().map(str::to_owned)),
+            "log_id": result["log_id"],
+            "result_type": if result["successful"] == json!(true) { "completed" } else { "failed" },
+            "instant_charge": null,
+            "hook_results": [],
+        })));
+    }
+    let caller = crate::session::app_tools::Caller {
+        project_id: &ctx.record.project_id,
+        session_id: Some(&ctx.record.id),
+        user_id: &ctx.record.user_id,
+        config: &ctx.config,
+    };
+    let outcome = crate::session::app_tools::execute(
+        &ctx.state,
+        &caller,
+        slug,
+        args,
+        options.account.as_deref(),
+    )
+    .await?;
+    let execution = outcome.execution;
+    // The TS SDK requires `data` to be an object: wrap arrays and scalars.
+    let data = if execution.data.is_object() {
+        execution.data
+    } else if execution.data.is_null() {
+        json!({})
+    } else {
+        json!({"value": execution.data})
+    };
+    Ok(axum::Json(json!({
+        "data": data,
+        "error": execution.error,
+        "log_id": outcome.log_id,
+        "result_type": if execution.successful { "completed" } else { "failed" },
+        "instant_charge": null,
+        "hook_results": [],
+    })))
+}
+
+/// `POST .../search`: the SEARCH_TOOLS data, unwrapped.
+async fn search(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    let (data, _) = tools::search_tools::run(&ctx, &body)?;
+    Ok(axum::Json(data))
+}

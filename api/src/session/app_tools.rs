@@ -1,0 +1,154 @@
+//! Executing an app tool for a session: lookup, session filters, argument
+//! validation, the connected account, the HTTP call and its log.
+
+use crate::catalog::http::Execution;
+use crate::keys;
+use crate::session::config::SessionConfig;
+use crate::state::AppState;
+use crate::store::{AccountRecord, LogRecord, now};
+use serde_json::Value;
+use std::time::Instant;
+
+/// Who is calling: the session's project, user and config.
+pub struct Caller<'a> {
+    /// The project.
+    pub project_id: &'a str,
+    /// The session, when there is one.
+    pub session_id: Option<&'a str>,
+    /// The end user.
+    pub user_id: &'a str,
+    /// The session's config (filters, connected accounts).
+    pub config: &'a SessionConfig,
+}
+
+/// The outcome and its log id.
+pub struct Outcome {
+    /// The execution.
+    pub execution: Execution,
+    /// The log's id.
+    pub log_id: String,
+}
+
+/// Runs an app tool. Every failure (unknown tool, disabled, bad arguments,
+/// no account, upstream error) is a failed [`Execution`] with a message for
+/// the agent; only store failures are errors.
+pub async fn execute(
+    state: &AppState,
+    caller: &Caller<'_>,
+    slug: &str,
+    arguments: &Value,
+    account: Option<&str>,
+) -> Result<Outcome, crate::ApiError> {
+    let started = Instant::now();
+    let execution = run(state, caller, slug, arguments, account).await;
+    let log = LogRecord {
+        id: keys::new_id("log_"),
+        project_id: caller.project_id.to_owned(),
+        session_id: caller.session_id.map(str::to_owned),
+        tool_slug: slug.to_ascii_uppercase(),
+        successful: execution.successful,
+        error: execution.error.clone(),
+        duration_ms: started.elapsed().as_millis() as i64,
+        created_at: now(),
+    };
+    state
+        .store
+        .add_log(&log)
+        .map_err(crate::ApiError::internal)?;
+    Ok(Outcome {
+        execution,
+        log_id: log.id,
+    })
+}
+
+fn failed(message: impl Into<String>) -> Execution {
+    Execution {
+        successful: false,
+        data: Value::Null,
+        error: Some(message.into()),
+        status: None,
+    }
+}
+
+async fn run(
+    state: &AppState,
+    caller: &Caller<'_>,
+    slug: &str,
+    arguments: &Value,
+    account: Option<&str>,
+) -> Execution {
+    let Some(tool) = state.catalog.tool(slug) else {
+        return failed(format!(
+            "tool {slug} not found; use COMPOSIO_SEARCH_TOOLS to find tools"
+        ));
+    };
+    if !state.catalog.allowed(caller.config, tool) {
+        return failed(format!(
+            "tool {} is disabled in this session's config",
+            tool.tool.slug
+        ));
+    }
+    if let Err(message) = tool.validate(arguments) {
+        return failed(format!(
+            "invalid arguments for {}: {message}",
+            tool.tool.slug
+        ));
+    }
+    let Some(toolkit) = state.catalog.toolkit(&tool.toolkit) else {
+        return failed(format!("toolkit {} is not loaded", tool.toolkit));
+    };
+    let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
+    let credentials = if no_auth {
+        None
+    } else {
+        match resolve_account(state, caller, &tool.toolkit, account) {
+            Ok(account) => Some(account.credentials),
+            Err(message) => return failed(message),
+        }
+    };
+    state
+        .executor
+        .execute(toolkit, tool, arguments, credentials.as_ref())
+        .await
+}
+
+/// The account to use: the one named (id or alias), else the session's
+/// configured one, else the user's first active one for the toolkit.
+pub fn resolve_account(
+    state: &AppState,
+    caller: &Caller<'_>,
+    toolkit: &str,
+    requested: Option<&str>,
+) -> Result<AccountRecord, String> {
+    let accounts = state
+        .store
+        .accounts_for_user(caller.project_id, caller.user_id, Some(toolkit))
+        .map_err(|_| "could not read connected accounts".to_owned())?;
+    let active = |a: &&AccountRecord| a.status == "ACTIVE";
+    if let Some(wanted) = requested.filter(|r| !r.is_empty()) {
+        return accounts
+            .iter()
+            .filter(active)
+            .find(|a| a.id == wanted || a.alias.as_deref() == Some(wanted))
+            .cloned()
+            .ok_or_else(|| {
+                format!("account {wanted} is not an active {toolkit} account of this user")
+            });
+    }
+    if let Some(ids) = caller.config.connected_accounts.get(toolkit) {
+        return accounts
+            .iter()
+            .filter(active)
+            .find(|a| ids.contains(&a.id))
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "none of the session's {toolkit} accounts ({}) is active",
+                    ids.join(", ")
+                )
+            });
+    }
+    accounts.iter().find(active).cloned().ok_or_else(|| {
+        format!("no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS", caller.user_id)
+    })
+}

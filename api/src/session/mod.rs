@@ -1,0 +1,184 @@
+//! Sessions at run time: their config, their lazily started sandbox, and
+//! the context meta tools run in.
+
+pub mod app_tools;
+pub mod bridge;
+pub mod config;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+use config::SessionConfig;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+use toolshed_engine::{CellOutcome, Sandbox, ToolBridge};
+
+/// Marker in a session's files mount: an interpreter was started for this
+/// session before, so a new one means its variables were lost.
+const STARTED_MARKER: &str = ".toolshed/interpreter-started";
+
+/// The live sandboxes, one per session that used its workbench recently.
+#[derive(Default)]
+pub struct Sandboxes {
+    live: Mutex<HashMap<String, Arc<LiveSandbox>>>,
+}
+
+/// A session's sandbox and when it was last used.
+pub struct LiveSandbox {
+    sandbox: Sandbox,
+    last_used: std::sync::Mutex<Instant>,
+}
+
+impl Sandboxes {
+    /// The session's sandbox, started on first use (or after eviction).
+    pub async fn get_or_start(
+        &self,
+        state: &AppState,
+        session_id: &str,
+        bridge: Arc<dyn ToolBridge>,
+    ) -> Result<Arc<LiveSandbox>, ApiError> {
+        let mut live = self.live.lock().await;
+        if let Some(existing) = live.get(session_id) {
+            *existing.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            return Ok(existing.clone());
+        }
+        let home = state.session_home(session_id);
+        let files = state.session_files(session_id);
+        let marker = files.join(STARTED_MARKER);
+        let restarted = marker.exists();
+        let sandbox = state
+            .engine
+            .sandbox(home, files)
+            .limits(state.config.limits.clone())
+            .bridge(bridge)
+            .report_state_reset(restarted)
+            .build()
+            .map_err(ApiError::internal)?;
+        if let Some(dir) = marker.parent() {
+            std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
+        }
+        std::fs::write(&marker, b"").map_err(ApiError::internal)?;
+        let entry = Arc::new(LiveSandbox {
+            sandbox,
+            last_used: std::sync::Mutex::new(Instant::now()),
+        });
+        live.insert(session_id.to_owned(), entry.clone());
+        Ok(entry)
+    }
+
+    /// Drops the session's sandbox (on delete or config change).
+    pub async fn stop(&self, session_id: &str) {
+        self.live.lock().await.remove(session_id);
+    }
+
+    /// Evicts sandboxes idle for longer than `idle`; returns how many.
+    pub async fn evict_idle(&self, idle: Duration) -> usize {
+        let mut live = self.live.lock().await;
+        let before = live.len();
+        live.retain(|_, s| {
+            s.last_used
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed()
+                < idle
+        });
+        before - live.len()
+    }
+
+    /// How many sandboxes are live.
+    pub async fn live_count(&self) -> usize {
+        self.live.lock().await.len()
+    }
+}
+
+/// Everything a meta tool needs about its session.
+pub struct SessionContext {
+    /// Shared server state.
+    pub state: AppState,
+    /// The stored session.
+    pub record: SessionRecord,
+    /// Its parsed config.
+    pub config: SessionConfig,
+}
+
+impl SessionContext {
+    /// Loads a session of the caller's project, or 404.
+    pub fn load(
+        state: &AppState,
+        project_id: &str,
+        session_id: &str,
+    ) -> Result<SessionContext, ApiError> {
+        let record = state
+            .store
+            .session(project_id, session_id)
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::NotFound(format!("session {session_id} not found")))?;
+        let config: SessionConfig =
+            serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
+        Ok(SessionContext {
+            state: state.clone(),
+            record,
+            config,
+        })
+    }
+
+    /// Runs a cell in the session's sandbox.
+    pub async fn run_cell(&self, code: &str) -> Result<CellOutcome, ApiError> {
+        let bridge: Arc<dyn ToolBridge> = Arc::new(bridge::SessionBridge {
+            state: self.state.clone(),
+            project_id: self.record.project_id.clone(),
+            session_id: self.record.id.clone(),
+            user_id: self.record.user_id.clone(),
+            config: self.config.clone(),
+        });
+        let live = self
+            .state
+            .sandboxes
+            .get_or_start(&self.state, &self.record.id, bridge)
+            .await?;
+        let outcome = live
+            .sandbox
+            .run_cell(code)
+            .await
+            .map_err(ApiError::internal);
+        *live.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        outcome
+    }
+
+    /// The `session` object meta tools echo: the workflow id the caller
+    /// sent (or a new one) and instructions.
+    pub fn workflow_session(&self, args: &Value) -> Value {
+        let id = args
+            .get("session_id")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                args.get("session")
+                    .and_then(|s| s.get("id"))
+                    .and_then(Value::as_str)
+            })
+            .map(str::to_owned)
+            .unwrap_or_else(|| workflow_id(&self.record.id));
+        json!({"id": id, "instructions": "Pass this session id as session_id in later meta tool calls."})
+    }
+
+    /// The last characters of the session id, as the sandbox's suffix.
+    pub fn sandbox_suffix(&self) -> String {
+        let id = &self.record.id;
+        id[id.len().saturating_sub(6)..].to_owned()
+    }
+}
+
+/// A short, stable workflow id for a session (a word, as Composio's are).
+pub fn workflow_id(session_id: &str) -> String {
+    const WORDS: [&str; 16] = [
+        "gate", "lead", "tide", "fern", "moss", "reef", "dune", "glen", "peak", "cove", "vale",
+        "ridge", "brook", "cliff", "field", "grove",
+    ];
+    let hash = session_id
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    WORDS[(hash % 16) as usize].to_owned()
+}

@@ -1,0 +1,80 @@
+//! [`AppState`]: what every request handler shares.
+
+use crate::catalog::Catalog;
+use crate::catalog::http::Executor;
+use crate::session::Sandboxes;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+use toolshed_engine::Engine;
+
+/// Server-wide settings.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Where SQLite and the sessions' directories live.
+    pub data_dir: PathBuf,
+    /// The URL clients reach this server at (used for MCP and file URLs);
+    /// `None` derives it from each request's `Host` header.
+    pub public_url: Option<String>,
+    /// Limits of every session sandbox.
+    pub limits: toolshed_engine::Limits,
+    /// Sandboxes idle this long are evicted (files are kept).
+    pub idle_timeout: std::time::Duration,
+}
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The data layer.
+    pub store: Store,
+    /// The sandbox engine.
+    pub engine: Engine,
+    /// Live sandboxes, one per session in use.
+    pub sandboxes: Arc<Sandboxes>,
+    /// The app tools.
+    pub catalog: Arc<Catalog>,
+    /// Runs app tools over HTTP.
+    pub executor: Executor,
+    /// Settings.
+    pub config: Arc<ServerConfig>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(store: Store, engine: Engine, catalog: Catalog, config: ServerConfig) -> AppState {
+        AppState {
+            store,
+            engine,
+            sandboxes: Arc::new(Sandboxes::default()),
+            catalog: Arc::new(catalog),
+            executor: Executor::default(),
+            config: Arc::new(config),
+        }
+    }
+
+    /// Host directory of a session's workbench (`/home/user`).
+    pub fn session_home(&self, session_id: &str) -> PathBuf {
+        self.config
+            .data_dir
+            .join("sessions")
+            .join(session_id)
+            .join("home")
+    }
+
+    /// Host directory of a session's files mount (`/mnt/files`).
+    pub fn session_files(&self, session_id: &str) -> PathBuf {
+        self.config
+            .data_dir
+            .join("sessions")
+            .join(session_id)
+            .join("files")
+    }
+}

@@ -1,0 +1,62 @@
+//! Schema migrations, applied in order at open; `PRAGMA user_version`
+//! records how many have run.
+
+/// Every migration, oldest first. Never edit one that has shipped: append.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: projects, keys, sessions, accounts, logs.
+    r#"
+    CREATE TABLE projects (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        key_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+    );
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        user_id TEXT NOT NULL,
+        config TEXT NOT NULL,
+        config_version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+    );
+    CREATE INDEX sessions_by_user ON sessions(project_id, user_id);
+    CREATE TABLE session_config_history (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        version INTEGER NOT NULL,
+        config TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, version)
+    );
+    CREATE TABLE connected_accounts (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        user_id TEXT NOT NULL,
+        toolkit TEXT NOT NULL,
+        auth_scheme TEXT NOT NULL,
+        status TEXT NOT NULL,
+        credentials TEXT NOT NULL,
+        alias TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX accounts_by_user ON connected_accounts(project_id, user_id, toolkit);
+    CREATE TABLE tool_logs (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL,
+        session_id TEXT,
+        tool_slug TEXT NOT NULL,
+        successful INTEGER NOT NULL,
+        error TEXT,
+        duration_ms INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    "#,
+];

@@ -1,0 +1,133 @@
+//! The data layer: projects and API keys, sessions (with their config
+//! history), connected accounts and tool-execution logs.
+//!
+//! Everything goes through [`Store`]; today it is SQLite in the data
+//! directory (`sqlite.rs`), with migrations run at open. A PostgreSQL
+//! backend would implement the same methods.
+
+mod migrations;
+mod sqlite;
+
+pub use sqlite::Store;
+
+use serde::{Deserialize, Serialize};
+
+/// Why the store failed. Shown to clients only as "internal error".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored JSON document could not be read.
+    #[error("stored JSON is malformed")]
+    Json(#[from] serde_json::Error),
+    /// The database file or its folder could not be created.
+    #[error("cannot open the data directory")]
+    Io(#[from] std::io::Error),
+}
+
+/// A project: the unit that owns keys, sessions, accounts and logs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Project {
+    /// `proj_…`.
+    pub id: String,
+    /// A label.
+    pub name: String,
+}
+
+/// An API key's public record (the key itself is never stored).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// `key_…`.
+    pub id: String,
+    /// The project it belongs to.
+    pub project_id: String,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds, when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// A stored session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// `trs_…`.
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// The end user the session acts for.
+    pub user_id: String,
+    /// The session config in its response shape.
+    pub config: serde_json::Value,
+    /// Incremented on every update.
+    pub config_version: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One version of a session's config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConfigVersion {
+    /// The version number.
+    pub version: i64,
+    /// The config at that version.
+    pub config: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A connected account (credentials are stored, never returned).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// `ca_…`.
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// The end user.
+    pub user_id: String,
+    /// The toolkit slug.
+    pub toolkit: String,
+    /// API_KEY, BEARER_TOKEN, ...
+    pub auth_scheme: String,
+    /// ACTIVE, INITIATED, ...
+    pub status: String,
+    /// The secret values (`{"api_key": ...}` / `{"token": ...}`).
+    pub credentials: serde_json::Value,
+    /// A label the user chose.
+    pub alias: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// One tool execution, for `/logs/tool_execution/{id}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// `log_…`.
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// The session, when there was one.
+    pub session_id: Option<String>,
+    /// The tool.
+    pub tool_slug: String,
+    /// Whether it succeeded.
+    pub successful: bool,
+    /// The error message, if any.
+    pub error: Option<String>,
+    /// Wall-clock time.
+    pub duration_ms: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}

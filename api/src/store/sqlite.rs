@@ -1,0 +1,551 @@
+//! The SQLite backend of [`Store`]: one file, `toolshed.db`, in the data
+//! directory, in WAL mode so a kill -9 loses no committed write.
+
+use super::migrations::MIGRATIONS;
+use super::{
+    AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The store. Cheap to clone; queries are short and run under one lock.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+impl Store {
+    /// Opens (creating if needed) `toolshed.db` in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(data_dir)?;
+        let conn = Connection::open(data_dir.join("toolshed.db"))?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let applied: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent
+        // (every write is one statement or one transaction).
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    // --- projects and keys ------------------------------------------------
+
+    /// Every project, oldest first.
+    pub fn projects(&self) -> Result<Vec<Project>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id, name FROM projects ORDER BY created_at, id")?;
+        let rows = stmt.query_map([], |row| {
+            Ok(Project {
+                id: row.get(0)?,
+                name: row.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Creates a project.
+    pub fn create_project(&self, id: &str, name: &str) -> Result<Project> {
+        self.conn().execute(
+            "INSERT INTO projects (id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id, name, now()],
+        )?;
+        Ok(Project {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Stores a key's hash.
+    pub fn add_api_key(
+        &self,
+        id: &str,
+        project_id: &str,
+        key_hash: &str,
+        prefix: &str,
+    ) -> Result<ApiKeyRecord> {
+        let created_at = now();
+        self.conn().execute(
+            "INSERT INTO api_keys (id, project_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, project_id, key_hash, prefix, created_at],
+        )?;
+        Ok(ApiKeyRecord {
+            id: id.to_owned(),
+            project_id: project_id.to_owned(),
+            prefix: prefix.to_owned(),
+            created_at,
+            revoked_at: None,
+        })
+    }
+
+    /// Whether a key with this hash exists (revoked or not).
+    pub fn has_key_hash(&self, key_hash: &str) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM api_keys WHERE key_hash = ?1",
+                [key_hash],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// The project of a live key, by the key's hash.
+    pub fn project_for_key(&self, key_hash: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT project_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                [key_hash],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every key, oldest first.
+    pub fn api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, prefix, created_at, revoked_at FROM api_keys ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(ApiKeyRecord {
+                id: row.get(0)?,
+                project_id: row.get(1)?,
+                prefix: row.get(2)?,
+                created_at: row.get(3)?,
+                revoked_at: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Revokes a key by id; false if there is no such live key.
+    pub fn revoke_api_key(&self, id: &str) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, now()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    // --- sessions -----------------------------------------------------------
+
+    /// Stores a new session (version 1) and its first history entry.
+    pub fn create_session(&self, record: &SessionRecord) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let config = serde_json::to_string(&record.config)?;
+        tx.execute(
+            "INSERT INTO sessions (id, project_id, user_id, config, config_version, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![record.id, record.project_id, record.user_id, config, record.config_version, record.created_at],
+        )?;
+        tx.execute(
+            "INSERT INTO session_config_history (session_id, version, config, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![record.id, record.config_version, config, record.created_at],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A live session of a project.
+    pub fn session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
+                 WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
+                params![id, project_id],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(
+            |(id, project_id, user_id, config, config_version, created_at)| {
+                Ok(SessionRecord {
+                    id,
+                    project_id,
+                    user_id,
+                    config: serde_json::from_str(&config)?,
+                    config_version,
+                    created_at,
+                })
+            },
+        )
+        .transpose()
+    }
+
+    /// Live sessions of one user, newest first.
+    pub fn sessions_for_user(&self, project_id: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
+             WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY created_at DESC, id",
+        )?;
+        let rows = stmt.query_map(params![project_id, user_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, project_id, user_id, config, config_version, created_at) = row?;
+            out.push(SessionRecord {
+                id,
+                project_id,
+                user_id,
+                config: serde_json::from_str(&config)?,
+                config_version,
+                created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Replaces a session's config if its version is still `expected`
+    /// (compare-and-swap); returns the new version, or `None` on a mismatch.
+    pub fn update_session_config(
+        &self,
+        project_id: &str,
+        id: &str,
+        expected: i64,
+        config: &serde_json::Value,
+    ) -> Result<Option<i64>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let text = serde_json::to_string(config)?;
+        let next = expected + 1;
+        let changed = tx.execute(
+            "UPDATE sessions SET config = ?1, config_version = ?2
+             WHERE id = ?3 AND project_id = ?4 AND config_version = ?5 AND deleted_at IS NULL",
+            params![text, next, id, project_id, expected],
+        )?;
+        if changed != 1 {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO session_config_history (session_id, version, config, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, next, text, now()],
+        )?;
+        tx.commit()?;
+        Ok(Some(next))
+    }
+
+    /// A session's config history, newest first, starting below `before`.
+    pub fn config_history(
+        &self,
+        id: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<ConfigVersion>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT version, config, created_at FROM session_config_history
+             WHERE session_id = ?1 AND version < ?2 ORDER BY version DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(
+            params![id, before.unwrap_or(i64::MAX), limit as i64],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, config, created_at) = row?;
+            out.push(ConfigVersion {
+                version,
+                config: serde_json::from_str(&config)?,
+                created_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks a session deleted; false if it did not exist.
+    pub fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
+        let changed = self.conn().execute(
+            "UPDATE sessions SET deleted_at = ?3 WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
+            params![id, project_id, now()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    // --- connected accounts -------------------------------------------------
+
+    /// Stores a connected account.
+    pub fn create_account(&self, account: &AccountRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO connected_accounts (id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                account.id,
+                account.project_id,
+                account.user_id,
+                account.toolkit,
+                account.auth_scheme,
+                account.status,
+                serde_json::to_string(&account.credentials)?,
+                account.alias,
+                account.created_at,
+                account.updated_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One account of a project.
+    pub fn account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
+             FROM connected_accounts WHERE project_id = ?1 AND id = ?2",
+        )?;
+        let mut rows = stmt.query_map(params![project_id, id], account_row)?;
+        rows.next().transpose()?.map(finish_account).transpose()
+    }
+
+    /// Accounts of one user (optionally of one toolkit), oldest first.
+    pub fn accounts_for_user(
+        &self,
+        project_id: &str,
+        user_id: &str,
+        toolkit: Option<&str>,
+    ) -> Result<Vec<AccountRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
+             FROM connected_accounts WHERE project_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR toolkit = ?3)
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map(params![project_id, user_id, toolkit], account_row)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(finish_account(row?)?);
+        }
+        Ok(out)
+    }
+
+    // --- logs -----------------------------------------------------------------
+
+    /// Records one tool execution.
+    pub fn add_log(&self, log: &LogRecord) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO tool_logs (id, project_id, session_id, tool_slug, successful, error, duration_ms, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                log.id,
+                log.project_id,
+                log.session_id,
+                log.tool_slug,
+                log.successful,
+                log.error,
+                log.duration_ms,
+                log.created_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// One log of a project.
+    pub fn log(&self, project_id: &str, id: &str) -> Result<Option<LogRecord>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, project_id, session_id, tool_slug, successful, error, duration_ms, created_at
+                 FROM tool_logs WHERE project_id = ?1 AND id = ?2",
+                params![project_id, id],
+                |row| {
+                    Ok(LogRecord {
+                        id: row.get(0)?,
+                        project_id: row.get(1)?,
+                        session_id: row.get(2)?,
+                        tool_slug: row.get(3)?,
+                        successful: row.get(4)?,
+                        error: row.get(5)?,
+                        duration_ms: row.get(6)?,
+                        created_at: row.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+type AccountRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+    ))
+}
+
+fn finish_account(row: AccountRow) -> Result<AccountRecord> {
+    let (
+        id,
+        project_id,
+        user_id,
+        toolkit,
+        auth_scheme,
+        status,
+        credentials,
+        alias,
+        created_at,
+        updated_at,
+    ) = row;
+    Ok(AccountRecord {
+        id,
+        project_id,
+        user_id,
+        toolkit,
+        auth_scheme,
+        status,
+        credentials: serde_json::from_str(&credentials)?,
+        alias,
+        created_at,
+        updated_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn session(id: &str, project: &str) -> SessionRecord {
+        SessionRecord {
+            id: id.into(),
+            project_id: project.into(),
+            user_id: "alice".into(),
+            config: json!({"user_id": "alice"}),
+            config_version: 1,
+            created_at: now(),
+        }
+    }
+
+    #[test]
+    fn migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_project("proj_1", "default").unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.projects().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn keys_resolve_to_projects_until_revoked() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        let key = store
+            .add_api_key("key_1", "proj_1", "hash", "ts_abc")
+            .unwrap();
+        assert_eq!(
+            store.project_for_key("hash").unwrap().as_deref(),
+            Some("proj_1")
+        );
+        assert!(store.revoke_api_key(&key.id).unwrap());
+        assert!(!store.revoke_api_key(&key.id).unwrap());
+        assert_eq!(store.project_for_key("hash").unwrap(), None);
+        assert!(store.has_key_hash("hash").unwrap());
+    }
+
+    #[test]
+    fn sessions_are_scoped_to_their_project_and_versioned() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("p1", "a").unwrap();
+        store.create_project("p2", "b").unwrap();
+        store.create_session(&session("trs_1", "p1")).unwrap();
+        assert!(store.session("p1", "trs_1").unwrap().is_some());
+        assert!(store.session("p2", "trs_1").unwrap().is_none());
+        assert_eq!(
+            store
+                .update_session_config("p1", "trs_1", 1, &json!({"v": 2}))
+                .unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            store
+                .update_session_config("p1", "trs_1", 1, &json!({"v": 3}))
+                .unwrap(),
+            None
+        );
+        let history = store.config_history("trs_1", None, 10).unwrap();
+        assert_eq!(
+            history.iter().map(|h| h.version).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+        assert!(store.delete_session("p1", "trs_1").unwrap());
+        assert!(store.session("p1", "trs_1").unwrap().is_none());
+        assert!(!store.delete_session("p1", "trs_1").unwrap());
+    }
+}

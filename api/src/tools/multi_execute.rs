@@ -1,0 +1,168 @@
+//! COMPOSIO_MULTI_EXECUTE_TOOL: 1-50 app tools at once, concurrently,
+//! results in input order; large responses offloaded to the files mount
+//! with structure-preserving previews.
+
+use super::preview::{fmt_count, preview};
+use crate::error::ApiError;
+use crate::session::SessionContext;
+use crate::session::app_tools::{self, Caller};
+use futures::future::join_all;
+use serde_json::{Value, json};
+
+/// Most tools per call.
+pub const MAX_TOOLS: usize = 50;
+/// Where offloaded responses go, inside the sandbox.
+pub const OUTPUT_DIR: &str = "/mnt/files/.composio/output";
+
+/// Runs the tools.
+pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
+    let tools = args.get("tools").and_then(Value::as_array).ok_or_else(|| {
+        ApiError::BadRequest("arguments.tools: must be a list of {tool_slug, arguments}".into())
+    })?;
+    if tools.is_empty() || tools.len() > MAX_TOOLS {
+        return Err(ApiError::BadRequest(format!(
+            "arguments.tools: must hold 1 to {MAX_TOOLS} tools, not {}",
+            tools.len()
+        )));
+    }
+    let sync_all = match args.get("sync_response_to_workbench") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "arguments.sync_response_to_workbench: must be true or false".into(),
+            ));
+        }
+    };
+    let mut calls = Vec::with_capacity(tools.len());
+    for (i, tool) in tools.iter().enumerate() {
+        let slug = tool
+            .get("tool_slug")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("arguments.tools[{i}].tool_slug: is required"))
+            })?;
+        if slug.to_ascii_uppercase().starts_with("COMPOSIO_") {
+            return Err(ApiError::BadRequest(format!(
+                "arguments.tools[{i}].tool_slug: {slug} is a meta tool; call it directly"
+            )));
+        }
+        let arguments = match tool.get("arguments") {
+            None | Some(Value::Null) => json!({}),
+            Some(v @ Value::Object(_)) => v.clone(),
+            Some(_) => {
+                return Err(ApiError::BadRequest(format!(
+                    "arguments.tools[{i}].arguments: must be an object"
+                )));
+            }
+        };
+        let account = tool
+            .get("account")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        calls.push((slug.to_ascii_uppercase(), arguments, account));
+    }
+    let caller = Caller {
+        project_id: &ctx.record.project_id,
+        session_id: Some(&ctx.record.id),
+        user_id: &ctx.record.user_id,
+        config: &ctx.config,
+    };
+    let outcomes = join_all(calls.iter().map(|(slug, arguments, account)| {
+        app_tools::execute(&ctx.state, &caller, slug, arguments, account.as_deref())
+    }))
+    .await;
+
+    let threshold = ctx.config.workbench.auto_offload_threshold as usize;
+    let workbench = ctx.config.flag("workbench");
+    let mut results = Vec::with_capacity(outcomes.len());
+    let mut files = Vec::new();
+    let (mut ok, mut failed) = (0, 0);
+    for (index, (outcome, (slug, _, _))) in outcomes.into_iter().zip(&calls).enumerate() {
+        let outcome = outcome?;
+        let execution = outcome.execution;
+        if execution.successful {
+            ok += 1;
+        } else {
+            failed += 1;
+        }
+        let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
+        let offload = workbench && (sync_all || text.len() > threshold);
+        let response = if offload {
+            let name = format!("{}-{}-{}.json", slug.to_lowercase(), index, outcome.log_id);
+            let guest_path = format!("{OUTPUT_DIR}/{name}");
+            let host = ctx
+                .state
+                .session_files(&ctx.record.id)
+                .join(".composio/output")
+                .join(&name);
+            write_file(&host, text.as_bytes())?;
+            let info = json!({
+                "file_path": guest_path,
+                "size_bytes": text.len(),
+                "items": count_items(&execution.data),
+            });
+            files.push(info.clone());
+            json!({
+                "successful": execution.successful,
+                "data_preview": preview(&execution.data, threshold.clamp(500, 20_000) / 2),
+                "preview_note": format!(
+                    "The full response ({} bytes) is in {guest_path}; this preview keeps its structure and order and marks what it leaves out.",
+                    fmt_count(text.len())
+                ),
+                "remote_file_info": info,
+                "error": execution.error,
+                "log_id": outcome.log_id,
+            })
+        } else {
+            json!({
+                "successful": execution.successful,
+                "data": execution.data,
+                "error": execution.error,
+                "log_id": outcome.log_id,
+            })
+        };
+        results.push(json!({
+            "tool_slug": slug,
+            "index": index,
+            "error": execution.error,
+            "response": response,
+        }));
+    }
+    let mut data = json!({
+        "results": results,
+        "total_count": calls.len(),
+        "success_count": ok,
+        "error_count": failed,
+        "session": ctx.workflow_session(args),
+    });
+    if !files.is_empty() {
+        data["remote_file_info"] = json!(files);
+        data["next_steps"] = json!([
+            "Full responses are saved as JSON files in the workbench (remote_file_info); previews show their structure.",
+            "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq)."
+        ]);
+    }
+    let error = (failed > 0).then(|| format!("{failed} of {} tools failed", calls.len()));
+    Ok((data, error))
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), ApiError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
+    }
+    std::fs::write(path, bytes).map_err(ApiError::internal)
+}
+
+/// The item count of the largest list at the top of a response, if any.
+fn count_items(data: &Value) -> Option<usize> {
+    match data {
+        Value::Array(items) => Some(items.len()),
+        Value::Object(map) => map
+            .values()
+            .filter_map(|v| v.as_array().map(Vec::len))
+            .max(),
+        _ => None,
+    }
+}

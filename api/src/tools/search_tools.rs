@@ -1,0 +1,205 @@
+//! COMPOSIO_SEARCH_TOOLS (and `POST .../search`): deterministic BM25
+//! search over the session's allowed tools, with schemas and the
+//! connection status of every toolkit involved.
+
+use crate::error::ApiError;
+use crate::session::SessionContext;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+
+/// Primary tools per query.
+const PRIMARY: usize = 3;
+/// Related tools per query (after the primary ones).
+const RELATED: usize = 3;
+
+/// Runs the search.
+pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
+    let queries = args
+        .get("queries")
+        .and_then(Value::as_array)
+        .filter(|q| !q.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest("arguments.queries: must be a non-empty list of {use_case}".into())
+        })?;
+    let catalog = &ctx.state.catalog;
+    let mut results = Vec::new();
+    let mut schemas = Map::new();
+    let mut toolkits_involved = BTreeSet::new();
+    let mut failed = 0;
+    for (i, query) in queries.iter().enumerate() {
+        let use_case = match query.get("use_case").and_then(Value::as_str) {
+            Some(u) if !u.trim().is_empty() && u.len() <= 1024 => u,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "arguments.queries[{i}].use_case: must be a non-empty string of at most 1024 characters"
+                )));
+            }
+        };
+        let known = query
+            .get("known_fields")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let text = format!("{use_case} {}", known.replace([':', ','], " "));
+        let hits = catalog.index().search(&text, |slug| {
+            catalog
+                .tool(slug)
+                .is_some_and(|t| catalog.allowed(&ctx.config, t))
+        });
+        if hits.is_empty() {
+            failed += 1;
+            results.push(json!({
+                "index": i + 1,
+                "use_case": use_case,
+                "primary_tool_slugs": [],
+                "related_tool_slugs": [],
+                "toolkits": [],
+                "reasoning": "No tool of this session's toolkits matches this use case.",
+                "error": "no matching tools",
+            }));
+            continue;
+        }
+        let primary: Vec<String> = hits.iter().take(PRIMARY).map(|h| h.slug.clone()).collect();
+        let related: Vec<String> = hits
+            .iter()
+            .skip(PRIMARY)
+            .take(RELATED)
+            .map(|h| h.slug.clone())
+            .collect();
+        let mut toolkits = BTreeSet::new();
+        for slug in primary.iter().chain(&related) {
+            if let Some(tool) = catalog.tool(slug) {
+                toolkits.insert(tool.toolkit.clone());
+                schemas.entry(slug.clone()).or_insert_with(|| {
+                    json!({
+                        "tool_slug": tool.tool.slug,
+                        "toolkit": tool.toolkit,
+                        "description": tool.tool.description,
+                        "input_schema": tool.tool.input_parameters,
+                    })
+                });
+            }
+        }
+        let scores: Vec<String> = hits
+            .iter()
+            .take(PRIMARY + RELATED)
+            .map(|h| format!("{} {:.2}", h.slug, h.score))
+            .collect();
+        results.push(json!({
+            "index": i + 1,
+            "use_case": use_case,
+            "primary_tool_slugs": primary,
+            "related_tool_slugs": related,
+            "toolkits": toolkits.iter().collect::<Vec<_>>(),
+            "reasoning": format!("BM25 over slug, name, description, tags and toolkit; scores: {}", scores.join(", ")),
+            "task_difficulty": if primary.len() > 1 { "medium" } else { "easy" },
+        }));
+        toolkits_involved.extend(toolkits);
+    }
+    let statuses: Vec<Value> = toolkits_involved
+        .iter()
+        .map(|t| connection_status(ctx, t))
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let mut data = json!({
+        "results": results,
+        "tool_schemas": schemas,
+        "toolkit_connection_statuses": statuses,
+        "time_info": {
+            "current_time_utc": rfc3339(now),
+            "current_time_utc_epoch_seconds": now,
+            "message": "Use this as the current time for date arguments."
+        },
+        "session": ctx.workflow_session(args),
+        "next_steps_guidance": [
+            "Check toolkit_connection_statuses: toolkits without an active connection need one before their tools run.",
+            "Run the primary tools with COMPOSIO_MULTI_EXECUTE_TOOL (up to 50 at once).",
+            "For bulk work or large results use COMPOSIO_REMOTE_WORKBENCH with run_composio_tools."
+        ],
+    });
+    let error = (failed > 0).then(|| format!("{failed} out of {} searches failed", queries.len()));
+    if let Some(e) = &error {
+        data["error"] = json!(e);
+    }
+    Ok((data, None))
+}
+
+/// One toolkit's connection status for the session's user.
+pub fn connection_status(ctx: &SessionContext, toolkit: &str) -> Value {
+    let catalog = &ctx.state.catalog;
+    let description = catalog
+        .toolkit(toolkit)
+        .map(|t| t.description.clone())
+        .unwrap_or_default();
+    let no_auth = catalog
+        .toolkit(toolkit)
+        .is_some_and(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
+    if no_auth {
+        return json!({
+            "toolkit": toolkit,
+            "description": description,
+            "has_active_connection": true,
+            "connection_details": {"no_auth": true},
+            "status_message": format!("{toolkit} needs no connection."),
+        });
+    }
+    let accounts = ctx
+        .state
+        .store
+        .accounts_for_user(&ctx.record.project_id, &ctx.record.user_id, Some(toolkit))
+        .unwrap_or_default();
+    let active: Vec<&crate::store::AccountRecord> =
+        accounts.iter().filter(|a| a.status == "ACTIVE").collect();
+    json!({
+        "toolkit": toolkit,
+        "description": description,
+        "has_active_connection": !active.is_empty(),
+        "connection_details": {"accounts": active.iter().map(|a| json!({"id": a.id, "alias": a.alias, "auth_scheme": a.auth_scheme})).collect::<Vec<_>>()},
+        "status_message": if active.is_empty() {
+            format!("No active {toolkit} connection for this user: connect one first.")
+        } else {
+            format!("{toolkit} is connected.")
+        },
+    })
+}
+
+/// Seconds since the epoch as RFC 3339 UTC.
+pub fn rfc3339(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_764_072_000), "2025-11-25T12:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
