@@ -19,8 +19,12 @@ pub struct KeysArgs {
 
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
-    /// Create a key for the first project and print it (once).
-    Create,
+    /// Create a key for the first project (or a new one) and print it (once).
+    Create {
+        /// Create a new project with this name and give the key to it.
+        #[arg(long, value_name = "NAME")]
+        new_project: Option<String>,
+    },
     /// List keys (ids and prefixes; keys themselves are never stored).
     List,
     /// Revoke a key by id.
@@ -45,7 +49,11 @@ pub fn run(args: KeysArgs) -> ExitCode {
         }
     };
     let result = match args.command {
-        KeysCommand::Create => ensure_project(&store).and_then(|project| {
+        KeysCommand::Create { new_project } => match new_project {
+            Some(name) => store.create_project(&keys::new_id("proj_"), &name).map(|p| p.id),
+            None => ensure_project(&store),
+        }
+        .and_then(|project| {
             let key = keys::generate();
             store
                 .add_api_key(&keys::new_id("key_"), &project, &keys::hash(&key), &keys::display_prefix(&key))

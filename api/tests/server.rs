@@ -1,0 +1,698 @@
+//! The session API end to end: the real `toolshed serve` binary on a free
+//! port, talking over real HTTP to the local upstream service in
+//! `fixtures/upstream` (started here too).
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const KEY: &str = "ts_test_key_for_the_suite";
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A child process killed on drop.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads the child's stdout until a line containing `http://`; returns the
+/// address after it.
+fn address_from_stdout(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("read stdout");
+        if let Some(at) = line.find("http://") {
+            let addr = line[at + 7..].trim().to_owned();
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return addr;
+        }
+    }
+    panic!("the process exited before printing its address");
+}
+
+struct Upstream {
+    _proc: Proc,
+    addr: String,
+}
+
+fn upstream() -> Upstream {
+    let mut child = Command::new("python3")
+        .arg(workspace().join("fixtures/upstream/server.py"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the upstream fixture");
+    let addr = address_from_stdout(&mut child);
+    Upstream {
+        _proc: Proc(child),
+        addr,
+    }
+}
+
+struct Server {
+    proc: Option<Proc>,
+    base: String,
+    data: PathBuf,
+    client: reqwest::Client,
+}
+
+fn start_server(data: &Path, upstream: &Upstream, extra_env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_toolshed"));
+    cmd.arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--toolkits")
+        .arg(workspace().join("fixtures/toolkits"))
+        .args(["--cell-timeout-ms", "20000"])
+        .env("TOOLSHED_API_KEY", KEY)
+        .env(
+            "TOOLSHED_BASE_URL_ALL",
+            format!("http://{}/{{slug}}", upstream.addr),
+        )
+        .stdout(Stdio::piped());
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("toolshed serve starts");
+    let addr = address_from_stdout(&mut child);
+    Server {
+        proc: Some(Proc(child)),
+        base: format!("http://{addr}"),
+        data: data.to_owned(),
+        client: reqwest::Client::new(),
+    }
+}
+
+impl Server {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let mut req = self.client.request(method.parse().unwrap(), url);
+        if let Some(key) = key {
+            req = req.header("x-api-key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, value) = self.call(method, path, body, Some(KEY)).await;
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value
+    }
+
+    async fn session(&self, body: Value) -> String {
+        self.ok("POST", "/api/v3.1/tool_router/session", Some(body))
+            .await["session_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn execute(&self, session: &str, slug: &str, arguments: Value) -> Value {
+        self.ok(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/execute"),
+            Some(json!({"tool_slug": slug, "arguments": arguments})),
+        )
+        .await
+    }
+
+    async fn connect(&self, user: &str, toolkit: &str, scheme: &str, credentials: Value) -> String {
+        self.ok(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(json!({"user_id": user, "toolkit": toolkit, "auth_scheme": scheme, "credentials": credentials})),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    fn stop(&mut self) {
+        self.proc.take();
+    }
+}
+
+#[tokio::test]
+async fn sessions_lifecycle_and_errors() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+
+    // Auth.
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "a"})),
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("API key")
+    );
+    assert!(
+        body["error"]["request_id"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty())
+    );
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "a"})),
+            Some("wrong"),
+        )
+        .await;
+    assert_eq!(status, 401);
+
+    // Bad input names the field.
+    for (body, field) in [
+        (json!({}), "user_id"),
+        (
+            json!({"user_id": "a", "toolkits": {"enabled": ["github"]}}),
+            "toolkits.enabled",
+        ),
+        (
+            json!({"user_id": "a", "workbench": {"auto_offload_threshold": "big"}}),
+            "workbench.auto_offload_threshold",
+        ),
+    ] {
+        let (status, err) = server
+            .call(
+                "POST",
+                "/api/v3.1/tool_router/session",
+                Some(body),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400);
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(field),
+            "{err}"
+        );
+    }
+    let (status, _) = server
+        .client
+        .post(format!("{}/api/v3.1/tool_router/session", server.base))
+        .header("x-api-key", KEY)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
+    assert_eq!(status, 400);
+
+    // Create, retrieve, patch with config_version, history, list, delete.
+    let created = server
+        .ok(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "alice", "toolkits": {"enable": ["github", "hackernews"]}})),
+        )
+        .await;
+    let id = created["session_id"].as_str().unwrap();
+    assert_eq!(created["config_version"], 1);
+    assert_eq!(
+        created["config"]["toolkits"],
+        json!({"enabled": ["github", "hackernews"]})
+    );
+    assert_eq!(created["mcp"]["type"], "http");
+    assert!(
+        created["mcp"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&server.base)
+    );
+    let got = server
+        .ok("GET", &format!("/api/v3.1/tool_router/session/{id}"), None)
+        .await;
+    assert_eq!(got["session_id"], created["session_id"]);
+
+    let patched = server
+        .ok(
+            "PATCH",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            Some(json!({"expected_config_version": 1, "toolkits": {"enable": ["hackernews"]}})),
+        )
+        .await;
+    assert_eq!(patched["config_version"], 2);
+    let (status, conflict) = server
+        .call(
+            "PATCH",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            Some(json!({"expected_config_version": 1, "search": {"enable": false}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 409, "{conflict}");
+    let history = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/config_history"),
+            None,
+        )
+        .await;
+    let versions: Vec<i64> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, vec![2, 1]);
+    assert_eq!(history["items"][0]["is_current"], true);
+    let listed = server
+        .ok("GET", "/api/v3.1/tool_router/session?user_id=alice", None)
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let deleted = server
+        .ok(
+            "DELETE",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted, json!({"session_id": id, "deleted": true}));
+    let (status, _) = server
+        .call(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .call(
+            "DELETE",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = server.call("GET", "/api/v3.1/nope", None, Some(KEY)).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn tools_filters_and_the_direct_tools_preset() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "u"})).await;
+    let tools = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/tools?limit=500"),
+            None,
+        )
+        .await;
+    let slugs: Vec<&str> = tools["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert!(
+        slugs.contains(&"COMPOSIO_SEARCH_TOOLS") && slugs.contains(&"COMPOSIO_REMOTE_WORKBENCH")
+    );
+    assert!(!slugs.iter().any(|s| s.starts_with("GITHUB_")));
+
+    // The SDK's direct-tools preset: app tools themselves, no meta tools.
+    let direct = server
+        .session(json!({
+            "user_id": "u", "toolkits": {"enable": ["hackernews"]},
+            "manage_connections": {"enable": false}, "workbench": {"enable": false},
+            "preload": {"tools": "all"}, "search": {"enable": false}, "execute": {"enable_multi_execute": false}
+        }))
+        .await;
+    let tools = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{direct}/tools"),
+            None,
+        )
+        .await;
+    let items = tools["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10);
+    assert!(
+        items
+            .iter()
+            .all(|t| t["slug"].as_str().unwrap().starts_with("HACKERNEWS_"))
+    );
+    assert!(
+        items
+            .iter()
+            .all(|t| t["input_parameters"]["type"] == "object"
+                && t["toolkit"]["slug"] == "hackernews")
+    );
+
+    // A disabled tool: absent from search and not executable.
+    let limited = server
+        .session(json!({"user_id": "u", "toolkits": {"enable": ["hackernews"]}, "tools": {"hackernews": {"disable": ["HACKERNEWS_GET_ITEM"]}}}))
+        .await;
+    let found = server
+        .execute(
+            &limited,
+            "COMPOSIO_SEARCH_TOOLS",
+            json!({"queries": [{"use_case": "get a hacker news item by id"}]}),
+        )
+        .await;
+    let text = found["data"].to_string();
+    assert!(!text.contains("\"HACKERNEWS_GET_ITEM\""), "{text}");
+    assert!(!text.contains("GITHUB_"), "{text}");
+    let run = server
+        .execute(&limited, "HACKERNEWS_GET_ITEM", json!({"id": 1}))
+        .await;
+    assert_eq!(run["result_type"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("disabled"), "{run}");
+
+    // Search is deterministic.
+    let again = server
+        .execute(
+            &limited,
+            "COMPOSIO_SEARCH_TOOLS",
+            json!({"queries": [{"use_case": "get a hacker news item by id"}]}),
+        )
+        .await;
+    assert_eq!(found["data"]["results"], again["data"]["results"]);
+
+    let schema = server
+        .ok("GET", "/api/v3.1/tools/GITHUB_GET_ISSUE", None)
+        .await;
+    assert_eq!(schema["slug"], "GITHUB_GET_ISSUE");
+    let (status, _) = server
+        .call("GET", "/api/v3.1/tools/NOPE_NOTHING", None, Some(KEY))
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn app_tools_run_with_the_users_credentials() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "carol", "toolkits": {"enable": ["github", "hackernews"]}}))
+        .await;
+
+    // No account yet: a clear failure, not a crash.
+    let run = server
+        .execute(
+            &id,
+            "GITHUB_GET_ISSUE",
+            json!({"owner": "acme", "repo": "widgets", "issue_number": 7}),
+        )
+        .await;
+    assert_eq!(run["result_type"], "failed");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("no connected github account"),
+        "{run}"
+    );
+
+    server
+        .connect(
+            "carol",
+            "github",
+            "BEARER_TOKEN",
+            json!({"token": "gh-secret-token"}),
+        )
+        .await;
+    let run = server
+        .execute(
+            &id,
+            "GITHUB_GET_ISSUE",
+            json!({"owner": "acme", "repo": "widgets", "issue_number": 7}),
+        )
+        .await;
+    assert_eq!(run["result_type"], "completed", "{run}");
+    assert_eq!(run["data"]["number"], 7);
+    assert!(run["log_id"].as_str().unwrap().starts_with("log_"));
+    let log = server
+        .ok(
+            "GET",
+            &format!(
+                "/api/v3.1/logs/tool_execution/{}",
+                run["log_id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(log["tool_slug"], "GITHUB_GET_ISSUE");
+
+    // Bad arguments are caught before any request, naming the field.
+    let run = server
+        .execute(
+            &id,
+            "GITHUB_GET_ISSUE",
+            json!({"owner": "acme", "repo": "widgets", "issue_number": "seven"}),
+        )
+        .await;
+    assert_eq!(run["result_type"], "failed");
+    assert!(
+        run["error"].as_str().unwrap().contains("issue_number"),
+        "{run}"
+    );
+
+    // Multi-execute: concurrent, in input order, with per-tool errors.
+    let multi = server
+        .execute(
+            &id,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"sync_response_to_workbench": false, "tools": [
+                {"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": 1}},
+                {"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 8863}},
+                {"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": 999999}},
+                {"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": 3}}
+            ]}),
+        )
+        .await;
+    let data = &multi["data"];
+    assert_eq!(data["total_count"], 4);
+    assert_eq!(data["success_count"], 3);
+    assert_eq!(data["error_count"], 1);
+    let results = data["results"].as_array().unwrap();
+    assert_eq!(results[0]["response"]["data"]["number"], 1);
+    assert_eq!(results[1]["tool_slug"], "HACKERNEWS_GET_ITEM");
+    assert!(results[2]["error"].as_str().unwrap().contains("404"));
+    assert_eq!(results[3]["response"]["data"]["number"], 3);
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {"tools": [], "sync_response_to_workbench": false}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // The upstream saw the credential; nothing the client gets back has it.
+    let seen = reqwest::get(format!("http://{}/_control/requests?limit=50", up.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(seen.contains("Bearer gh-secret-token"));
+    let account_view = server
+        .ok("GET", "/api/v3.1/connected_accounts?user_ids=carol", None)
+        .await;
+    assert!(!account_view.to_string().contains("gh-secret-token"));
+    assert!(!multi.to_string().contains("gh-secret-token"));
+}
+
+#[tokio::test]
+async fn workbench_bulk_job_and_large_output_offload() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "dave", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect(
+            "dave",
+            "github",
+            "API_KEY",
+            json!({"api_key": "gh-key-123"}),
+        )
+        .await;
+
+    // A bulk job: 1,000 issues fetched from the upstream in one batch,
+    // aggregated, written as CSV to the files mount.
+    let cell = r#"
+calls = [{"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": n}} for n in range(1, 1001)]
+results = run_composio_tools(calls, max_concurrency=50)
+errors = [e for _, e in results if e]
+issues = [r["data"] for r, e in results if not e]
+import csv, collections
+by_state = collections.Counter(i["state"] for i in issues)
+with open("/mnt/files/issues.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["number", "state", "title"])
+    for i in issues:
+        w.writerow([i["number"], i["state"], i["title"]])
+(len(issues), len(errors), dict(sorted(by_state.items())))
+"#;
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": cell}),
+        )
+        .await;
+    assert_eq!(out["result_type"], "completed", "{out}");
+    assert_eq!(
+        out["data"]["results"],
+        "(1000, 0, {'closed': 500, 'open': 500})"
+    );
+    let csv = std::fs::read_to_string(server.data.join(format!("sessions/{id}/files/issues.csv")))
+        .unwrap();
+    assert_eq!(csv.lines().count(), 1001);
+    // Variables persist between calls; the key never entered the guest.
+    let out = server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", json!({"code_to_execute": "import os\n(len(issues), 'gh-key-123' in repr(dict(os.environ)) + repr(globals()))"}))
+        .await;
+    assert_eq!(out["data"]["results"], "(1000, False)");
+
+    // A ~20 MB response through MULTI_EXECUTE: offloaded whole, previewed.
+    let multi = server
+        .execute(
+            &id,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"sync_response_to_workbench": false, "tools": [
+                {"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES", "arguments": {"owner": "acme", "repo": "widgets"}}
+            ]}),
+        )
+        .await;
+    let response = &multi["data"]["results"][0]["response"];
+    assert!(
+        response.get("data").is_none(),
+        "the full data must not be inline"
+    );
+    let path = response["remote_file_info"]["file_path"].as_str().unwrap();
+    assert!(path.starts_with("/mnt/files/.composio/output/"), "{path}");
+    let preview = response["data_preview"].to_string();
+    assert!(preview.contains("more items (of 5,000"), "{preview:.500}");
+    assert!(preview.len() < 30_000);
+    // The file is complete and in order, readable from the workbench.
+    let check = format!(
+        "import json\nd = json.load(open({path:?}))\n(len(d), [i['number'] for i in d[:3]], d[-1]['number'])"
+    );
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": check}),
+        )
+        .await;
+    assert_eq!(out["data"]["results"], "(5000, [1, 2, 3], 5000)", "{out}");
+}
+
+#[tokio::test]
+async fn sessions_and_files_survive_a_restart() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "erin"})).await;
+    let out = server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", json!({"code_to_execute": "x = 5\nopen('/mnt/files/keep.txt', 'w').write('kept')\nopen('notes.txt', 'w').write('home')"}))
+        .await;
+    assert_eq!(out["data"]["state_reset"], false);
+    server.stop();
+
+    let server = start_server(dir.path(), &up, &[]);
+    let got = server
+        .ok("GET", &format!("/api/v3.1/tool_router/session/{id}"), None)
+        .await;
+    assert_eq!(got["session_id"], id.as_str());
+    let out = server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", json!({"code_to_execute": "(open('/mnt/files/keep.txt').read(), open('notes.txt').read(), 'x' in globals())"}))
+        .await;
+    assert_eq!(out["data"]["results"], "('kept', 'home', False)");
+    assert_eq!(
+        out["data"]["state_reset"], true,
+        "the first cell after a restart says its state was lost"
+    );
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "1"}),
+        )
+        .await;
+    assert_eq!(out["data"]["state_reset"], false);
+}
+
+#[tokio::test]
+async fn another_projects_key_sees_nothing() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "frank"})).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", "other", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let other_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let (status, _) = server
+        .call(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            None,
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "1"}})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
