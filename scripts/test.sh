@@ -21,5 +21,23 @@ step "lint (runtime/)"
 (cd runtime && cargo clippy --release --locked --ignore-rust-version \
     --target-dir "${CARGO_TARGET_DIR:-../target}/toolshed-runtime" -- -D warnings)
 
-step "tests"
+step "fixtures: toolkit files and the upstream service"
+python3 fixtures/upstream/check_bindings.py
+
+if [ -d runtime/tests_py ]; then
+  step "sandbox shell (runtime/src/shell.py, under CPython)"
+  python3 -m unittest discover -s runtime/tests_py
+fi
+
+step "Rust tests (engine, API, end-to-end against the binary)"
 cargo test --workspace --locked
+
+step "Python SDK suite: the real composio SDK against the real server"
+cargo build --locked -p toolshed-api
+VENV="${TOOLSHED_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/toolshed/venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
+  "$VENV/bin/python" -m pytest -q tests/python

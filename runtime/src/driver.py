@@ -443,3 +443,64 @@ def _run_cell(source):
     sys.settrace(None)
     _state.interrupted = False
     return result, None
+
+
+# --- the sandbox shell (COMPOSIO_REMOTE_BASH_TOOL) ---------------------------
+
+import types as _types
+
+_shell = _types.ModuleType("_toolshed_shell")
+if "_SHELL_SOURCE" in globals():
+    exec(compile(_SHELL_SOURCE, "<toolshed-shell>", "exec"), _shell.__dict__)
+    sys.modules["_toolshed_shell"] = _shell
+
+
+class _RawJson(str):
+    """A str whose repr() is itself: the cell result of a bash call is the
+    JSON document, not a quoted Python literal."""
+
+    def __repr__(self):
+        return str.__str__(self)
+
+
+def _python_runner(path, argv, stdin):
+    """`python FILE [args]` / `python -c CODE` inside the shell: runs in the
+    session's interpreter (its globals), output captured for the pipeline."""
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr, sys.argv, getattr(sys, "stdin", None)
+    code = 0
+    try:
+        if path is None:
+            source, name = argv[1] if len(argv) > 1 else "", "<string>"
+            sys.argv = ["-c"] + list(argv[2:])
+        else:
+            with open(path) as f:
+                source = f.read()
+            name = path
+            sys.argv = [path] + list(argv)
+        sys.stdout, sys.stderr = out, err
+        sys.stdin = io.StringIO(stdin or "")
+        exec(compile(source, name, "exec"), _user_globals)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            err.write(f"{exc.code}\n")
+    except (CellTimeout, ToolCallLimitExceeded, OutputLimitExceeded):
+        raise
+    except BaseException as exc:
+        err.write(_error(exc)["traceback"])
+        code = 1
+    finally:
+        sys.stdout, sys.stderr, sys.argv = saved[0], saved[1], saved[2]
+        if saved[3] is not None:
+            sys.stdin = saved[3]
+    return out.getvalue(), err.getvalue(), code
+
+
+def __toolshed_bash__(command):
+    result = _shell.run(command, python_runner=_python_runner)
+    return _RawJson(json.dumps(result))
+
+
+_user_globals["__toolshed_bash__"] = __toolshed_bash__

@@ -8,6 +8,8 @@ use std::cell::RefCell;
 
 /// The driver's Python source: helpers, sandbox policy and the cell loop.
 const DRIVER: &str = include_str!("driver.py");
+/// The sandbox shell behind COMPOSIO_REMOTE_BASH_TOOL (pure Python).
+const SHELL: &str = include_str!("shell.py");
 /// The file name driver frames carry; the driver strips them from tracebacks.
 pub const DRIVER_FILE: &str = "<toolshed>";
 
@@ -66,6 +68,10 @@ pub fn init() {
                 vm.ctx.new_str(rustpython_pylib::LIB_PATH).into(),
                 vm,
             )
+            .expect("set driver global");
+        scope
+            .globals
+            .set_item("_SHELL_SOURCE", vm.ctx.new_str(SHELL).into(), vm)
             .expect("set driver global");
         let code = vm
             .compile(

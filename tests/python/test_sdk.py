@@ -1,0 +1,149 @@
+"""The real `composio` SDK (0.30.0) against a real toolshed server."""
+
+import json
+import urllib.error
+from types import SimpleNamespace
+
+import pytest
+from composio import SESSION_PRESET_DIRECT_TOOLS
+
+from conftest import KEY
+
+
+def connect(server, user, toolkit="github"):
+    return server.request("POST", "/api/v3.1/connected_accounts", {
+        "user_id": user, "toolkit": toolkit, "auth_scheme": "BEARER_TOKEN",
+        "credentials": {"token": "sdk-token"},
+    })["id"]
+
+
+def workbench(session, code):
+    result = session.execute("COMPOSIO_REMOTE_WORKBENCH", arguments={"code_to_execute": code})
+    return result
+
+
+def test_create_use_and_mcp(composio, server):
+    session = composio.create(user_id="alice", toolkits=["github", "hackernews"])
+    assert session.session_id.startswith("trs_")
+    assert session.config_version == 1
+    again = composio.use(session.session_id)
+    assert again.session_id == session.session_id
+
+    with_mcp = composio.create(user_id="alice", toolkits=["hackernews"], mcp=True)
+    assert with_mcp.mcp.url.startswith(server.base_url)
+    assert with_mcp.mcp.headers.get("x-api-key") == KEY
+
+
+def test_meta_tools_are_listed_and_search_works(composio):
+    session = composio.create(user_id="bob", toolkits=["github", "hackernews"])
+    tools = session.tools()
+    names = {t["function"]["name"] for t in tools}
+    assert {"COMPOSIO_SEARCH_TOOLS", "COMPOSIO_MULTI_EXECUTE_TOOL", "COMPOSIO_REMOTE_WORKBENCH"} <= names
+
+    found = session.search(query="get the top stories on hacker news")
+    data = found.model_dump() if hasattr(found, "model_dump") else dict(found)
+    assert "HACKERNEWS_GET_TOP_STORIES" in json.dumps(data)
+
+
+def test_direct_tools_preset_lists_app_tools(composio):
+    session = composio.create(user_id="bob", toolkits=["hackernews"], session_preset=SESSION_PRESET_DIRECT_TOOLS)
+    names = {t["function"]["name"] for t in session.tools()}
+    assert names and all(n.startswith("HACKERNEWS_") for n in names)
+    result = session.execute("HACKERNEWS_GET_ITEM", arguments={"id": 8863})
+    assert result.result_type == "completed", result
+    assert result.data["id"] == 8863
+
+
+def test_execute_and_execute_meta_of_every_meta_tool(composio, server):
+    session = composio.create(user_id="carol", toolkits=["github", "hackernews"])
+    connect(server, "carol")
+
+    searched = session.execute("COMPOSIO_SEARCH_TOOLS", arguments={"queries": [{"use_case": "list repository issues"}]})
+    assert searched.result_type == "completed"
+    assert searched.data["results"][0]["primary_tool_slugs"]
+
+    schemas = session.execute_meta("COMPOSIO_GET_TOOL_SCHEMAS", arguments={"tool_slugs": ["GITHUB_GET_ISSUE", "GITHUB_NOPE"]})
+    assert "GITHUB_GET_ISSUE" in schemas.data["tool_schemas"]
+    assert schemas.data["not_found"] == ["GITHUB_NOPE"]
+
+    multi = session.execute("COMPOSIO_MULTI_EXECUTE_TOOL", arguments={
+        "sync_response_to_workbench": False,
+        "tools": [{"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": n}}
+                  for n in (5, 6, 7)],
+    })
+    assert [r["response"]["data"]["number"] for r in multi.data["results"]] == [5, 6, 7]
+
+    cell = workbench(session, "x = 20\nx * 2")
+    assert cell.result_type == "completed" and cell.data["results"] == "40"
+    assert workbench(session, "x + 1").data["results"] == "21"
+
+    bash = session.execute_meta("COMPOSIO_REMOTE_BASH_TOOL", arguments={"command": "echo hello && pwd"})
+    assert bash.data["stdout"] == "hello\n/home/user\n", bash
+
+
+def test_provider_handle_tool_calls(composio):
+    session = composio.create(user_id="dave", toolkits=["hackernews"])
+    session.tools()  # the provider wraps the session's tools
+    call = SimpleNamespace(
+        id="call_1", type="function",
+        function=SimpleNamespace(name="COMPOSIO_REMOTE_WORKBENCH", arguments=json.dumps({"code_to_execute": "6 * 7"})),
+    )
+    response = SimpleNamespace(choices=[SimpleNamespace(message=SimpleNamespace(tool_calls=[call]))])
+    outputs = composio.provider.handle_tool_calls(session=session, response=response)
+    assert len(outputs) == 1
+    out = outputs[0]
+    out = out if isinstance(out, dict) else out.__dict__
+    assert out["successful"] is True
+    assert out["data"]["results"] == "42"
+
+
+def test_update_with_config_version(composio):
+    session = composio.create(user_id="erin", toolkits=["github"])
+    config = session.update(toolkits=["hackernews"], expected_config_version=session.config_version)
+    assert session.config_version == 2
+    with pytest.raises(Exception):
+        session.update(toolkits=["github"], expected_config_version=1)
+
+
+def test_use_after_a_restart_keeps_workbench_files(composio, server):
+    session = composio.create(user_id="frank")
+    workbench(session, "open('/mnt/files/kept.txt', 'w').write('still here')\ny = 1")
+    server.restart()
+    from composio import Composio
+
+    fresh = Composio(api_key=KEY, base_url=server.base_url, allow_tracking=False)
+    again = fresh.use(session.session_id)
+    cell = workbench(again, "open('/mnt/files/kept.txt').read()")
+    assert cell.data["results"] == "'still here'"
+    assert cell.data["state_reset"] is True
+
+
+def test_delete(composio, server):
+    session = composio.create(user_id="gina")
+    composio.sessions.delete(session.session_id)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        server.request("GET", f"/api/v3.1/tool_router/session/{session.session_id}")
+    assert err.value.code == 404
+
+
+def test_bulk_job_writes_a_csv(composio, server):
+    session = composio.create(user_id="hank", toolkits=["github"])
+    connect(server, "hank")
+    code = """
+calls = [{"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": n}}
+         for n in range(1, 1001)]
+results = run_composio_tools(calls, max_concurrency=50)
+rows = [r["data"] for r, err in results if not err]
+import csv
+with open("/mnt/files/issues.csv", "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(["number", "state"])
+    for row in rows:
+        writer.writerow([row["number"], row["state"]])
+(len(rows), sum(1 for r in rows if r["state"] == "open"))
+"""
+    cell = workbench(session, code)
+    assert cell.result_type == "completed", cell
+    assert cell.data["results"] == "(1000, 500)"
+    csv_path = server.data_dir / "sessions" / session.session_id / "files" / "issues.csv"
+    assert len(csv_path.read_text().splitlines()) == 1001
