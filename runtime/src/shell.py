@@ -335,7 +335,7 @@ class _Tokenizer:
         fd = None
         if c in "<>" and self.word is not None:
             lit = self.word.literal()
-            if lit is not None and lit.isdigit():   # 2>file, 2>&1
+            if lit is not None and re.fullmatch(r"[0-9]+", lit):   # 2>file, 2>&1
                 fd = int(lit)
                 self.word = None
         self.flush()
@@ -680,10 +680,16 @@ class Shell:
         return ENV.get(name)
 
     def set_var(self, name, value):
-        if name in ENV:
-            ENV[name] = value
-        else:
-            self.vars[name] = value
+        # Plain assignments last for this run() only; a variable that is
+        # also in ENV is shadowed (and passed to commands) but ENV itself
+        # only changes through `export`.
+        self.vars[name] = value
+
+    def command_env(self, assigns):
+        env = dict(ENV)
+        env.update((k, v) for k, v in self.vars.items() if k in ENV)
+        env.update(assigns)
+        return env
 
     def expand_var(self, part):
         _, name, _, op, arg = part
@@ -720,7 +726,7 @@ class Shell:
                 cur.append((part[1], not part[2]))
                 have = have or part[2]
             elif kind == "tilde":
-                cur.append((ENV.get("HOME", "~"), False))
+                cur.append((self.get_var("HOME") or "~", False))
             else:
                 value = self.expand_var(part)
                 if part[2]:
@@ -763,7 +769,7 @@ class Shell:
             if part[0] == "lit":
                 out.append(part[1])
             elif part[0] == "tilde":
-                out.append(ENV.get("HOME", "~"))
+                out.append(self.get_var("HOME") or "~")
             else:
                 out.append(self.expand_var(part))
         return "".join(out)
@@ -814,9 +820,7 @@ class Shell:
                 for name, value in assigns:
                     self.set_var(name, value)
                 return 0
-            env = dict(ENV)
-            env.update(assigns)
-            return self.dispatch(argv, fds[0], fds[1], fds[2], env)
+            return self.dispatch(argv, fds[0], fds[1], fds[2], self.command_env(assigns))
         finally:
             closed = set()
             for sink in opened:
@@ -1206,7 +1210,10 @@ _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def _ls_time(t):
-    tm = time.localtime(t)
+    try:
+        tm = time.localtime(t)
+    except (OSError, OverflowError, ValueError, AttributeError):
+        tm = time.gmtime(t)
     month = _MONTHS[tm.tm_mon - 1]
     if abs(time.time() - t) < 182 * 86400:
         return f"{month} {tm.tm_mday:>2} {tm.tm_hour:02d}:{tm.tm_min:02d}"
@@ -1255,8 +1262,8 @@ def _ls_lines(entries, opts, total):
     if total:
         lines.append(f"total {_human(blocks * 1024) if opts.get('h') else blocks}")
     for r in rows:
-        lines.append(f"{r[0]} {r[1]:>{widths[1]}} {r[2]:<{widths[2]}} {r[3]:<{widths[3]}} "
-                     f"{r[4]:>{widths[4]}} {r[5]} {r[6]}")
+        lines.append(" ".join([r[0], r[1].rjust(widths[1]), r[2].ljust(widths[2]),
+                               r[3].ljust(widths[3]), r[4].rjust(widths[4]), r[5], r[6]]))
     return lines
 
 
@@ -1685,7 +1692,7 @@ class _FindParser:
             return lambda p, s: test(s.st_mode)
         if tok in ("-maxdepth", "-mindepth"):
             raw = self.value(tok)
-            if not raw.isdigit():
+            if not re.fullmatch(r"[0-9]+", raw):
                 raise UsageError(f"invalid argument '{raw}' to `{tok}'")
             if tok == "-maxdepth":
                 self.maxdepth = int(raw)
@@ -1958,7 +1965,7 @@ def _touch(ctx, args):
             if os.path.exists(p):
                 try:
                     os.utime(p, None)
-                except (OSError, NotImplementedError):
+                except (OSError, NotImplementedError, AttributeError):
                     pass
             elif not opts.get("c"):
                 open(p, "a").close()
@@ -2039,7 +2046,7 @@ def _cd(ctx, args):
     _, operands = _parse_opts(args, "LP")
     if len(operands) > 1:
         raise CommandError("too many arguments")
-    target = operands[0] if operands else ENV.get("HOME")
+    target = operands[0] if operands else ctx.env.get("HOME")
     if target is None:
         raise CommandError("HOME not set")
     show = False
@@ -3115,6 +3122,10 @@ def _help(ctx, args):
 
 @builtin("python", "python3", usage="python FILE [args...] | python -c CODE [args...]")
 def _python(ctx, args):
+    """Calls the python_runner given to run() as runner(path, argv, stdin):
+    `python FILE a b` -> (FILE, ["a", "b"], stdin); `python -c CODE a` ->
+    (None, ["-c", CODE, "a"], stdin); code read from stdin (`python`,
+    `python -`, here-documents) -> (None, ["-c", CODE], "")."""
     if args and args[0] in ("--version", "-V"):
         ctx.out(f"Python {sys.version.split()[0]}\n")
         return 0
@@ -3157,7 +3168,7 @@ def _python(ctx, args):
         ctx.err(f"{ctx.name}: can't open file '{os.path.abspath(path)}': "
                 f"[Errno 2] No such file or directory\n")
         return 2
-    return call(path, [path] + args[i + 1:], ctx.stdin)
+    return call(path, args[i + 1:], ctx.stdin)
 
 
 # --- jq ---------------------------------------------------------------------
