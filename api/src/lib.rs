@@ -39,6 +39,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(routes::sessions::routes())
         .merge(routes::connected_accounts::routes())
+        .merge(routes::files::routes().layer(DefaultBodyLimit::max(
+            routes::files::MAX_UPLOAD_BYTES as usize + 1,
+        )))
         .merge(routes::tools::routes())
         .merge(routes::logs::routes())
         .fallback(not_found)

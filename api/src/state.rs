@@ -35,6 +35,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Runs app tools over HTTP.
     pub executor: Executor,
+    /// Outstanding file upload/download URLs.
+    pub tokens: Arc<crate::routes::files::Tokens>,
     /// Settings.
     pub config: Arc<ServerConfig>,
 }
@@ -56,6 +58,7 @@ impl AppState {
             sandboxes: Arc::new(Sandboxes::default()),
             catalog: Arc::new(catalog),
             executor: Executor::default(),
+            tokens: Arc::default(),
             config: Arc::new(config),
         }
     }

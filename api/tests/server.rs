@@ -696,3 +696,253 @@ async fn another_projects_key_sees_nothing() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn files_mount_list_upload_download_delete() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "gail"})).await;
+    let base = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
+
+    // Upload through a URL toolshed serves itself.
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{base}/upload_url"),
+            Some(json!({"mount_relative_path": "in/data.csv", "mimetype": "text/csv"})),
+        )
+        .await;
+    let url = grant["upload_url"].as_str().unwrap();
+    assert!(url.starts_with(&server.base));
+    let put = server
+        .client
+        .put(url)
+        .body("a,b\n1,2\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+
+    // The sandbox sees it, and what the sandbox writes is listed.
+    let out = server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", json!({"code_to_execute": "rows = open('/mnt/files/in/data.csv').read().splitlines()\nopen('/mnt/files/out.txt', 'w').write(str(len(rows)))\nrows"}))
+        .await;
+    assert_eq!(out["data"]["results"], "['a,b', '1,2']");
+    let items = server.ok("GET", &format!("{base}/items"), None).await;
+    let paths: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["mount_relative_path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"in/data.csv") && paths.contains(&"out.txt"),
+        "{items}"
+    );
+    assert_eq!(items["items"][0]["sandbox_mount_prefix"], "/mnt/files");
+    let filtered = server
+        .ok(
+            "GET",
+            &format!("{base}/items?mount_relative_prefix=in/"),
+            None,
+        )
+        .await;
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+
+    // Download.
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{base}/download_url"),
+            Some(json!({"mount_relative_path": "out.txt"})),
+        )
+        .await;
+    let body = reqwest::get(grant["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "2");
+
+    // Escapes and bad input.
+    for bad in ["../secret", "a/../../b", ""] {
+        let (status, _) = server
+            .call(
+                "POST",
+                &format!("{base}/download_url"),
+                Some(json!({"mount_relative_path": bad})),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("{base}/download_url"),
+            Some(json!({"mount_relative_path": "nope.txt"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .call("GET", "/api/v3.1/files/not-a-token", None, None)
+        .await;
+    assert_eq!(status, 404);
+
+    // Delete.
+    server
+        .ok(
+            "POST",
+            &format!("{base}/delete"),
+            Some(json!({"mount_relative_path": "out.txt"})),
+        )
+        .await;
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("{base}/delete"),
+            Some(json!({"mount_relative_path": "out.txt"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn connections_and_toolkits() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(
+            json!({"user_id": "hal", "toolkits": {"enable": ["github", "slack", "hackernews"]}}),
+        )
+        .await;
+    server
+        .connect("hal", "slack", "BEARER_TOKEN", json!({"token": "xoxb"}))
+        .await;
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_MANAGE_CONNECTIONS",
+            json!({"toolkits": ["github", "slack", "hackernews", "gmail"]}),
+        )
+        .await;
+    let results = &out["data"]["results"];
+    assert_eq!(results["slack"]["status"], "active");
+    assert_eq!(results["hackernews"]["status"], "active");
+    assert_eq!(results["github"]["status"], "failed");
+    assert!(
+        results["github"]["instruction"]
+            .as_str()
+            .unwrap()
+            .contains("connected_accounts")
+    );
+    assert!(
+        results["gmail"]["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("not enabled")
+    );
+    assert_eq!(out["data"]["summary"]["active_connections"], 2);
+
+    let toolkits = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/toolkits"),
+            None,
+        )
+        .await;
+    let slugs: Vec<&str> = toolkits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["github", "hackernews", "slack"]);
+    let connected = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/toolkits?is_connected=true"),
+            None,
+        )
+        .await;
+    assert_eq!(connected["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        connected["items"][1]["connected_account"]["auth_config"]["auth_scheme"],
+        "BEARER_TOKEN"
+    );
+
+    // Accounts: bad input and scoping.
+    let (status, err) = server
+        .call("POST", "/api/v3.1/connected_accounts", Some(json!({"user_id": "hal", "toolkit": "github", "auth_scheme": "API_KEY", "credentials": {}})), Some(KEY))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("api_key")
+    );
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(json!({"user_id": "hal", "toolkit": "nope", "credentials": {"token": "x"}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn upstream_faults_retries_and_malformed_bodies() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "ivy", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect("ivy", "github", "BEARER_TOKEN", json!({"token": "t"}))
+        .await;
+    let control = reqwest::Client::new();
+    let arm = |fault: Value| {
+        let control = control.clone();
+        let url = format!("http://{}/_control/faults", up.addr);
+        async move { control.post(url).json(&fault).send().await.unwrap() }
+    };
+    let get_issue = json!({"owner": "acme", "repo": "widgets", "issue_number": 11});
+
+    // Two 429s with Retry-After, then success: an idempotent GET is retried.
+    arm(json!({"path_prefix": "/github/repos/acme/widgets/issues/11", "status": 429, "times": 2, "retry_after": 0})).await;
+    let run = server
+        .execute(&id, "GITHUB_GET_ISSUE", get_issue.clone())
+        .await;
+    assert_eq!(run["result_type"], "completed", "{run}");
+    assert_eq!(run["data"]["number"], 11);
+
+    // A 503 on a POST is not retried (not idempotent).
+    arm(json!({"path_prefix": "/github/repos/acme/widgets/issues", "method": "POST", "status": 503, "times": 1})).await;
+    let run = server
+        .execute(
+            &id,
+            "GITHUB_CREATE_ISSUE",
+            json!({"owner": "acme", "repo": "widgets", "title": "x"}),
+        )
+        .await;
+    assert_eq!(run["result_type"], "failed");
+    assert!(run["error"].as_str().unwrap().contains("503"), "{run}");
+
+    // A malformed body is a clear failure.
+    arm(json!({"path_prefix": "/github/repos/acme/widgets/issues/11", "status": "malformed", "times": 1})).await;
+    let run = server.execute(&id, "GITHUB_GET_ISSUE", get_issue).await;
+    assert_eq!(run["result_type"], "failed");
+    assert!(
+        run["error"].as_str().unwrap().contains("malformed JSON"),
+        "{run}"
+    );
+}

@@ -1,6 +1,7 @@
 //! HTTP routes, one module per resource.
 
 pub mod connected_accounts;
+pub mod files;
 pub mod logs;
 pub mod sessions;
 pub mod tools;

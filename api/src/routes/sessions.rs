@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
             post(execute_meta),
         )
         .route("/api/v3.1/tool_router/session/{id}/search", post(search))
+        .route(
+            "/api/v3.1/tool_router/session/{id}/toolkits",
+            get(list_toolkits),
+        )
 }
 
 /// The base URL clients reached us at: the configured public URL, else the
@@ -440,6 +444,7 @@ async fn run_tool(
         MetaTool::SearchTools => tools::search_tools::run(&ctx, &args)?,
         MetaTool::GetToolSchemas => tools::get_tool_schemas::run(&ctx, &args)?,
         MetaTool::MultiExecute => tools::multi_execute::run(&ctx, &args).await?,
+        MetaTool::ManageConnections => tools::manage_connections::run(&ctx, &args)?,
         MetaTool::RemoteWorkbench => tools::remote_workbench::run(&ctx, &args).await?,
         MetaTool::RemoteBash => tools::remote_bash::run(&ctx, &args).await?,
         other => {
@@ -544,4 +549,95 @@ async fn search(
     let ctx = SessionContext::load(&state, &project, &id)?;
     let (data, _) = tools::search_tools::run(&ctx, &body)?;
     Ok(axum::Json(data))
+}
+
+#[derive(Deserialize)]
+struct ToolkitsQuery {
+    toolkits: Option<String>,
+    cursor: Option<String>,
+    limit: Option<usize>,
+    is_connected: Option<bool>,
+    search: Option<String>,
+}
+
+/// `GET .../toolkits`: the session's toolkits with their connection.
+async fn list_toolkits(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Query(query): Query<ToolkitsQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id)?;
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        return Err(ApiError::BadRequest("limit: must be from 1 to 50".into()));
+    }
+    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
+    };
+    let wanted: Option<Vec<String>> = query.toolkits.map(|t| {
+        t.split(',')
+            .map(|s| s.trim().to_ascii_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let needle = query.search.map(|s| s.to_lowercase());
+    let mut items = Vec::new();
+    for toolkit in state.catalog.toolkits() {
+        if ctx
+            .config
+            .toolkits
+            .as_ref()
+            .is_some_and(|f| !f.allows(&toolkit.slug))
+        {
+            continue;
+        }
+        if wanted.as_ref().is_some_and(|w| !w.contains(&toolkit.slug)) {
+            continue;
+        }
+        if needle.as_ref().is_some_and(|n| {
+            !toolkit.slug.contains(n.as_str()) && !toolkit.name.to_lowercase().contains(n.as_str())
+        }) {
+            continue;
+        }
+        let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
+        let account = state
+            .store
+            .accounts_for_user(&project, &ctx.record.user_id, Some(&toolkit.slug))
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .find(|a| a.status == "ACTIVE");
+        let connected = no_auth || account.is_some();
+        if query.is_connected.is_some_and(|c| c != connected) {
+            continue;
+        }
+        items.push(json!({
+            "slug": toolkit.slug,
+            "name": toolkit.name,
+            "enabled": true,
+            "is_no_auth": no_auth,
+            "composio_managed_auth_schemes": [],
+            "meta": {"description": toolkit.description, "logo": toolkit.logo},
+            "connected_account": account.map(|a| json!({
+                "id": a.id,
+                "status": a.status,
+                "user_id": a.user_id,
+                "created_at": crate::tools::search_tools::rfc3339(a.created_at as u64),
+                "auth_config": {"id": format!("ac_{}", a.toolkit), "auth_scheme": a.auth_scheme, "is_composio_managed": false}
+            })),
+        }));
+    }
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + page.len() < total).then(|| (offset + page.len()).to_string());
+    Ok(axum::Json(json!({
+        "items": page,
+        "next_cursor": next,
+        "total_items": total,
+        "total_pages": total.div_ceil(limit).max(1),
+        "current_page": offset / limit + 1,
+    })))
 }

@@ -2,6 +2,7 @@
 //! [`MetaTool`], the dispatcher the execute routes and MCP share.
 
 pub mod get_tool_schemas;
+pub mod manage_connections;
 pub mod multi_execute;
 pub mod preview;
 pub mod remote_bash;
