@@ -147,3 +147,32 @@ with open("/mnt/files/issues.csv", "w", newline="") as f:
     assert cell.data["results"] == "(1000, 500)"
     csv_path = server.data_dir / "sessions" / session.session_id / "files" / "issues.csv"
     assert len(csv_path.read_text().splitlines()) == 1001
+
+
+def test_files_upload_list_download_delete(composio, server):
+    import urllib.request
+
+    session = composio.create(user_id="ivan")
+    base = f"/api/v3.1/tool_router/session/{session.session_id}/mounts/files"
+    # The SDK refuses presigned URLs on loopback (SSRF guard), so the bytes
+    # go through the endpoints it would call.
+    grant = server.request("POST", f"{base}/upload_url", {"mount_relative_path": "reports/q1.csv", "mimetype": "text/csv"})
+    put = urllib.request.Request(grant["upload_url"], data=b"month,total\njan,3\n", method="PUT")
+    with urllib.request.urlopen(put) as resp:
+        assert resp.status == 200
+
+    listed = session.experimental.files.list()
+    paths = [item.mount_relative_path for item in listed.items]
+    assert paths == ["reports/q1.csv"]
+    assert listed.items[0].sandbox_mount_prefix == "/mnt/files"
+    assert [i.mount_relative_path for i in session.experimental.files.list(path="/reports/").items] == ["reports/q1.csv"]
+
+    cell = workbench(session, "open('/mnt/files/reports/q1.csv').read().splitlines()[1]")
+    assert cell.data["results"] == "'jan,3'"
+
+    grant = server.request("POST", f"{base}/download_url", {"mount_relative_path": "reports/q1.csv"})
+    with urllib.request.urlopen(grant["download_url"]) as resp:
+        assert resp.read() == b"month,total\njan,3\n"
+
+    session.experimental.files.delete("reports/q1.csv")
+    assert session.experimental.files.list().items == []

@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use toolshed_engine::{CellOutcome, Sandbox, ToolBridge};
 
-/// Marker in a session's files mount: an interpreter was started for this
-/// session before, so a new one means its variables were lost.
-const STARTED_MARKER: &str = ".toolshed/interpreter-started";
+/// Marker in a session's data folder (beside, not inside, its home and
+/// files): an interpreter was started for this session before, so a new one
+/// means its variables were lost.
+const STARTED_MARKER: &str = "interpreter-started";
 
 /// The live sandboxes, one per session that used its workbench recently.
 #[derive(Default)]
@@ -47,7 +48,7 @@ impl Sandboxes {
         }
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
-        let marker = files.join(STARTED_MARKER);
+        let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
         let restarted = marker.exists();
         let sandbox = state
             .engine
