@@ -946,3 +946,92 @@ async fn upstream_faults_retries_and_malformed_bodies() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn wait_for_connections_sees_a_new_account() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "jo", "manage_connections": {"enable": true, "enable_wait_for_connections": true}}))
+        .await;
+    let tools = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/tools"),
+            None,
+        )
+        .await;
+    assert!(tools.to_string().contains("COMPOSIO_WAIT_FOR_CONNECTIONS"));
+    let timed_out = server
+        .execute(
+            &id,
+            "COMPOSIO_WAIT_FOR_CONNECTIONS",
+            json!({"toolkits": ["slack"], "timeout_seconds": 0}),
+        )
+        .await;
+    assert_eq!(timed_out["result_type"], "failed");
+    assert_eq!(timed_out["data"]["results"]["slack"]["status"], "INITIATED");
+    server
+        .connect("jo", "slack", "BEARER_TOKEN", json!({"token": "x"}))
+        .await;
+    let done = server
+        .execute(
+            &id,
+            "COMPOSIO_WAIT_FOR_CONNECTIONS",
+            json!({"toolkits": ["slack", "hackernews"], "mode": "all"}),
+        )
+        .await;
+    assert_eq!(done["result_type"], "completed", "{done}");
+    assert_eq!(done["data"]["results"]["slack"]["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "kim"})).await;
+    let code = "x".repeat(33 << 20);
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": code}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 413, "{body:.200}");
+    assert_eq!(body["error"]["status"], 413);
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_cleanly() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "lee"})).await;
+    server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "1"}),
+        )
+        .await;
+    let mut proc = server.proc.take().unwrap();
+    let pid = proc.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = proc.0.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}");
+    // The data is intact for the next start.
+    let server = start_server(dir.path(), &up, &[]);
+    server
+        .ok("GET", &format!("/api/v3.1/tool_router/session/{id}"), None)
+        .await;
+}

@@ -445,14 +445,9 @@ async fn run_tool(
         MetaTool::GetToolSchemas => tools::get_tool_schemas::run(&ctx, &args)?,
         MetaTool::MultiExecute => tools::multi_execute::run(&ctx, &args).await?,
         MetaTool::ManageConnections => tools::manage_connections::run(&ctx, &args)?,
+        MetaTool::WaitForConnections => tools::wait_for_connections::run(&ctx, &args).await?,
         MetaTool::RemoteWorkbench => tools::remote_workbench::run(&ctx, &args).await?,
         MetaTool::RemoteBash => tools::remote_bash::run(&ctx, &args).await?,
-        other => {
-            return Err(ApiError::Unprocessable(format!(
-                "{} is not available yet on this server",
-                other.slug()
-            )));
-        }
     };
     let log = LogRecord {
         id: keys::new_id("log_"),

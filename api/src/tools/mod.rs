@@ -8,6 +8,7 @@ pub mod preview;
 pub mod remote_bash;
 pub mod remote_workbench;
 pub mod search_tools;
+pub mod wait_for_connections;
 
 use crate::session::config::SessionConfig;
 use serde_json::{Value, json};
@@ -202,6 +203,7 @@ fn wait_input() -> Value {
         "properties": {
             "toolkits": {"type": "array", "minItems": 1, "items": {"type": "string"}},
             "mode": {"type": "string", "enum": ["any", "all"], "default": "any"},
+            "timeout_seconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 30},
             "session_id": session_id_property()
         },
         "required": ["toolkits"]
