@@ -8,7 +8,8 @@ release `toolshed serve`, then measures over real HTTP:
 2. COMPOSIO_MULTI_EXECUTE_TOOL of 50 tools (ratio to the ideal 20 ms);
 3. 1,000 tool calls from one cell at concurrency 50 (ratio to the ideal
    1000 / 50 * 20 ms = 400 ms);
-4. offload of a ~20 MB upstream response (time, and the server's peak RSS).
+4. offload of a ~20 MB upstream response (time, and the server's peak RSS);
+5. the same for ~100 MB (streamed to disk, parsed once for the preview).
 
 Usage: scripts/bench-system.py [--runs N]   (builds the release binary first)
 """
@@ -127,6 +128,17 @@ def main():
         began = time.perf_counter()
         out = execute(base, session, "COMPOSIO_MULTI_EXECUTE_TOOL", {
             "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES", "arguments": {"owner": "acme", "repo": "widgets"}}],
+            "sync_response_to_workbench": False})
+        elapsed = (time.perf_counter() - began) * 1000
+        info = out["data"]["results"][0]["response"]["remote_file_info"]
+        print(f"offload of a {info['size_bytes'] / 1e6:.1f} MB response: {elapsed:.0f} ms; "
+              f"server peak RSS {peak_rss_mib(server.pid):.0f} MiB")
+
+        # 5. Offload of a ~100 MB response (streamed to disk).
+        began = time.perf_counter()
+        out = execute(base, session, "COMPOSIO_MULTI_EXECUTE_TOOL", {
+            "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
+                       "arguments": {"owner": "acme", "repo": "widgets", "limit": 5000, "body_bytes": 20000}}],
             "sync_response_to_workbench": False})
         elapsed = (time.perf_counter() - began) * 1000
         info = out["data"]["results"][0]["response"]["remote_file_info"]

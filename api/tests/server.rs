@@ -1035,3 +1035,49 @@ async fn sigterm_shuts_down_cleanly() {
         .ok("GET", &format!("/api/v3.1/tool_router/session/{id}"), None)
         .await;
 }
+
+#[tokio::test]
+async fn a_100_mb_response_is_offloaded_complete_and_in_order() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "max", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect("max", "github", "BEARER_TOKEN", json!({"token": "t"}))
+        .await;
+    let multi = server
+        .execute(
+            &id,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"sync_response_to_workbench": false, "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
+                   "arguments": {"owner": "acme", "repo": "widgets", "limit": 5000, "body_bytes": 20000}}]}),
+        )
+        .await;
+    let response = &multi["data"]["results"][0]["response"];
+    assert_eq!(response["successful"], true, "{response:.300}");
+    let size = response["remote_file_info"]["size_bytes"].as_u64().unwrap();
+    assert!(size > 100_000_000, "{size}");
+    let path = response["remote_file_info"]["file_path"].as_str().unwrap();
+    let host = server
+        .data
+        .join(format!("sessions/{id}/files"))
+        .join(path.trim_start_matches("/mnt/files/"));
+    assert_eq!(std::fs::metadata(&host).unwrap().len(), size);
+    // Byte for byte what the upstream sent: parse it and check order.
+    let data: Vec<Value> =
+        serde_json::from_reader(std::io::BufReader::new(std::fs::File::open(&host).unwrap()))
+            .unwrap();
+    assert_eq!(data.len(), 5000);
+    assert!(
+        data.iter()
+            .enumerate()
+            .all(|(i, issue)| issue["number"] == i as u64 + 1)
+    );
+    assert!(
+        response["data_preview"]
+            .to_string()
+            .contains("more items (of 5,000")
+    );
+}

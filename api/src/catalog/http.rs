@@ -7,8 +7,10 @@ use super::toolkit::Toolkit;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 /// Attempts for an idempotent call (1 + retries).
@@ -21,6 +23,8 @@ const BASE_BACKOFF: Duration = Duration::from_millis(200);
 pub const DEFAULT_TOOLKIT_CONCURRENCY: usize = 64;
 /// Largest upstream response read into memory.
 pub const MAX_RESPONSE_BYTES: usize = 256 << 20;
+/// Largest upstream response streamed to a spool file.
+pub const MAX_SPOOLED_BYTES: u64 = 2 << 30;
 /// Per-request timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -35,6 +39,9 @@ pub struct Execution {
     pub error: Option<String>,
     /// The upstream HTTP status, when there was a response.
     pub status: Option<u16>,
+    /// When the body was large and a spool was offered: the file holding
+    /// exactly the bytes the upstream sent, and their count.
+    pub spooled: Option<(PathBuf, u64)>,
 }
 
 impl Execution {
@@ -44,8 +51,24 @@ impl Execution {
             data,
             error: Some(message.into()),
             status,
+            spooled: None,
         }
     }
+}
+
+/// Where to put a large response body instead of memory.
+#[derive(Clone, Debug)]
+pub struct Spool {
+    /// The file to write (created or truncated).
+    pub path: PathBuf,
+    /// Bodies longer than this many bytes go to the file.
+    pub threshold: usize,
+}
+
+/// A response body: in memory, or streamed to a spool file.
+enum Body {
+    Memory(Vec<u8>),
+    File(PathBuf, u64),
 }
 
 /// Runs app tools over HTTP. Cheap to clone.
@@ -102,6 +125,7 @@ impl Executor {
         tool: &CatalogTool,
         arguments: &Value,
         credentials: Option<&Value>,
+        spool: Option<&Spool>,
     ) -> Execution {
         let _permit = self.semaphore(&toolkit.slug).acquire_owned().await;
         let request = match build(toolkit, tool, arguments, credentials) {
@@ -112,7 +136,7 @@ impl Executor {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let response = self.send(&request).await;
+            let response = self.send(&request, spool).await;
             let retry_after = match &response {
                 Ok((status, headers, _)) if *status == 429 || (500..600).contains(status) => Some(
                     retry_delay(headers.get("retry-after").map(String::as_str), attempt),
@@ -131,7 +155,7 @@ impl Executor {
         }
     }
 
-    async fn send(&self, request: &Prepared) -> Result<Response, String> {
+    async fn send(&self, request: &Prepared, spool: Option<&Spool>) -> Result<Response, String> {
         let mut builder = self
             .client
             .request(request.method.clone(), &request.url)
@@ -152,21 +176,58 @@ impl Executor {
             })
             .collect();
         let mut body = Vec::new();
+        let mut file: Option<(tokio::fs::File, u64)> = None;
         while let Some(chunk) = response.chunk().await.map_err(describe)? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            if let Some((out, written)) = file.as_mut() {
+                *written += chunk.len() as u64;
+                if *written > MAX_SPOOLED_BYTES {
+                    return Err(format!(
+                        "the upstream response is larger than {} MiB",
+                        MAX_SPOOLED_BYTES >> 20
+                    ));
+                }
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| format!("cannot save the response: {e}"))?;
+                continue;
+            }
+            body.extend_from_slice(&chunk);
+            if let Some(spool) = spool.filter(|s| body.len() > s.threshold) {
+                // Large: from here on the body streams to disk.
+                if let Some(dir) = spool.path.parent() {
+                    tokio::fs::create_dir_all(dir)
+                        .await
+                        .map_err(|e| format!("cannot save the response: {e}"))?;
+                }
+                let mut out = tokio::fs::File::create(&spool.path)
+                    .await
+                    .map_err(|e| format!("cannot save the response: {e}"))?;
+                out.write_all(&body)
+                    .await
+                    .map_err(|e| format!("cannot save the response: {e}"))?;
+                file = Some((out, body.len() as u64));
+                body = Vec::new();
+            } else if body.len() > MAX_RESPONSE_BYTES {
                 return Err(format!(
                     "the upstream response is larger than {} MiB",
                     MAX_RESPONSE_BYTES >> 20
                 ));
             }
-            body.extend_from_slice(&chunk);
         }
-        Ok((status, headers, body))
+        match (file, spool) {
+            (Some((mut out, written)), Some(spool)) => {
+                out.flush()
+                    .await
+                    .map_err(|e| format!("cannot save the response: {e}"))?;
+                Ok((status, headers, Body::File(spool.path.clone(), written)))
+            }
+            _ => Ok((status, headers, Body::Memory(body))),
+        }
     }
 }
 
 /// What came back: status, lower-cased headers, body.
-type Response = (u16, HashMap<String, String>, Vec<u8>);
+type Response = (u16, HashMap<String, String>, Body);
 
 /// A request ready to send (and to resend on retry).
 struct Prepared {
@@ -305,20 +366,37 @@ fn finish(response: Result<Response, String>) -> Execution {
     let is_json = headers
         .get("content-type")
         .is_some_and(|ct| ct.contains("json"));
-    let data = if body.is_empty() {
-        Value::Object(Map::new())
-    } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(value) => value,
-            Err(e) if is_json => {
-                return Execution::failed(
-                    format!("the upstream sent malformed JSON (HTTP {status}): {e}"),
-                    Some(status),
-                    Value::Null,
-                );
-            }
-            Err(_) => serde_json::json!({"text": String::from_utf8_lossy(&body)}),
+    let (parsed, spooled) = match body {
+        Body::Memory(bytes) if bytes.is_empty() => (Ok(Value::Object(Map::new())), None),
+        Body::Memory(bytes) => (
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| (e.to_string(), String::from_utf8_lossy(&bytes).into_owned())),
+            None,
+        ),
+        Body::File(path, len) => {
+            // The only in-memory copy of a large body: its parsed form.
+            let parsed = std::fs::File::open(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|f| {
+                    serde_json::from_reader::<_, Value>(std::io::BufReader::new(f))
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| (e, format!("(the {len}-byte response is in the saved file)")));
+            (parsed, Some((path, len)))
         }
+    };
+    let data = match parsed {
+        Ok(value) => value,
+        Err((e, _)) if is_json => {
+            let mut failed = Execution::failed(
+                format!("the upstream sent malformed JSON (HTTP {status}): {e}"),
+                Some(status),
+                Value::Null,
+            );
+            failed.spooled = spooled;
+            return failed;
+        }
+        Err((_, text)) => serde_json::json!({"text": text}),
     };
     if (200..300).contains(&status) {
         Execution {
@@ -326,6 +404,7 @@ fn finish(response: Result<Response, String>) -> Execution {
             data,
             error: None,
             status: Some(status),
+            spooled,
         }
     } else {
         let detail = data
@@ -336,11 +415,13 @@ fn finish(response: Result<Response, String>) -> Execution {
                 other => other.to_string(),
             })
             .unwrap_or_default();
-        Execution::failed(
+        let mut failed = Execution::failed(
             format!("upstream returned HTTP {status}: {detail}"),
             Some(status),
             data,
-        )
+        );
+        failed.spooled = spooled;
+        failed
     }
 }
 

@@ -1,7 +1,7 @@
 //! Executing an app tool for a session: lookup, session filters, argument
 //! validation, the connected account, the HTTP call and its log.
 
-use crate::catalog::http::Execution;
+use crate::catalog::http::{Execution, Spool};
 use crate::keys;
 use crate::session::config::SessionConfig;
 use crate::state::AppState;
@@ -39,8 +39,21 @@ pub async fn execute(
     arguments: &Value,
     account: Option<&str>,
 ) -> Result<Outcome, crate::ApiError> {
+    execute_spooled(state, caller, slug, arguments, account, None).await
+}
+
+/// [`execute`], streaming a large response body to `spool` instead of
+/// holding it in memory.
+pub async fn execute_spooled(
+    state: &AppState,
+    caller: &Caller<'_>,
+    slug: &str,
+    arguments: &Value,
+    account: Option<&str>,
+    spool: Option<&Spool>,
+) -> Result<Outcome, crate::ApiError> {
     let started = Instant::now();
-    let execution = run(state, caller, slug, arguments, account).await;
+    let execution = run(state, caller, slug, arguments, account, spool).await;
     let log = LogRecord {
         id: keys::new_id("log_"),
         project_id: caller.project_id.to_owned(),
@@ -67,6 +80,7 @@ fn failed(message: impl Into<String>) -> Execution {
         data: Value::Null,
         error: Some(message.into()),
         status: None,
+        spooled: None,
     }
 }
 
@@ -76,6 +90,7 @@ async fn run(
     slug: &str,
     arguments: &Value,
     account: Option<&str>,
+    spool: Option<&Spool>,
 ) -> Execution {
     let Some(tool) = state.catalog.tool(slug) else {
         return failed(format!(
@@ -108,7 +123,7 @@ async fn run(
     };
     state
         .executor
-        .execute(toolkit, tool, arguments, credentials.as_ref())
+        .execute(toolkit, tool, arguments, credentials.as_ref(), spool)
         .await
 }
 

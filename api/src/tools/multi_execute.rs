@@ -3,6 +3,7 @@
 //! with structure-preserving previews.
 
 use super::preview::{fmt_count, preview};
+use crate::catalog::http::Spool;
 use crate::error::ApiError;
 use crate::session::SessionContext;
 use crate::session::app_tools::{self, Caller};
@@ -69,13 +70,42 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
         user_id: &ctx.record.user_id,
         config: &ctx.config,
     };
-    let outcomes = join_all(calls.iter().map(|(slug, arguments, account)| {
-        app_tools::execute(&ctx.state, &caller, slug, arguments, account.as_deref())
-    }))
-    .await;
-
     let threshold = ctx.config.workbench.auto_offload_threshold as usize;
     let workbench = ctx.config.flag("workbench");
+    let output_dir = ctx
+        .state
+        .session_files(&ctx.record.id)
+        .join(".composio/output");
+    // Large bodies stream straight into the workbench file they will be
+    // offloaded to, so they are never held in memory as raw bytes.
+    let spools: Vec<Option<Spool>> = calls
+        .iter()
+        .enumerate()
+        .map(|(index, (slug, _, _))| {
+            workbench.then(|| Spool {
+                path: output_dir.join(format!(
+                    "{}-{index}-{}.json",
+                    slug.to_lowercase(),
+                    &uuid::Uuid::new_v4().simple().to_string()[..12]
+                )),
+                threshold,
+            })
+        })
+        .collect();
+    let outcomes = join_all(calls.iter().zip(&spools).map(
+        |((slug, arguments, account), spool)| {
+            app_tools::execute_spooled(
+                &ctx.state,
+                &caller,
+                slug,
+                arguments,
+                account.as_deref(),
+                spool.as_ref(),
+            )
+        },
+    ))
+    .await;
+
     let mut results = Vec::with_capacity(outcomes.len());
     let mut files = Vec::new();
     let (mut ok, mut failed) = (0, 0);
@@ -87,20 +117,27 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
         } else {
             failed += 1;
         }
-        let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
-        let offload = workbench && (sync_all || text.len() > threshold);
-        let response = if offload {
-            let name = format!("{}-{}-{}.json", slug.to_lowercase(), index, outcome.log_id);
+        let (size, offload) = match &execution.spooled {
+            Some((_, len)) => (*len as usize, true),
+            None => {
+                let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
+                let offload = workbench && (sync_all || text.len() > threshold);
+                if let (true, Some(spool)) = (offload, &spools[index]) {
+                    write_file(&spool.path, text.as_bytes())?;
+                }
+                (text.len(), offload)
+            }
+        };
+        let spool_path = spools[index].as_ref().map(|s| s.path.clone());
+        let response = if let (true, Some(host)) = (offload, spool_path) {
+            let name = host
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let guest_path = format!("{OUTPUT_DIR}/{name}");
-            let host = ctx
-                .state
-                .session_files(&ctx.record.id)
-                .join(".composio/output")
-                .join(&name);
-            write_file(&host, text.as_bytes())?;
             let info = json!({
                 "file_path": guest_path,
-                "size_bytes": text.len(),
+                "size_bytes": size,
                 "items": count_items(&execution.data),
             });
             files.push(info.clone());
@@ -109,7 +146,7 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
                 "data_preview": preview(&execution.data, threshold.clamp(500, 20_000) / 2),
                 "preview_note": format!(
                     "The full response ({} bytes) is in {guest_path}; this preview keeps its structure and order and marks what it leaves out.",
-                    fmt_count(text.len())
+                    fmt_count(size)
                 ),
                 "remote_file_info": info,
                 "error": execution.error,
