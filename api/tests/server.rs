@@ -1081,3 +1081,197 @@ async fn a_100_mb_response_is_offloaded_complete_and_in_order() {
             .contains("more items (of 5,000")
     );
 }
+
+#[tokio::test]
+async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "ned"})).await;
+    let s = format!("/api/v3.1/tool_router/session/{id}");
+    let cases: Vec<(&str, String, Option<Value>, &str)> = vec![
+        ("GET", format!("{s}/tools?limit=0"), None, "limit"),
+        ("GET", format!("{s}/tools?cursor=abc"), None, "cursor"),
+        ("GET", format!("{s}/toolkits?limit=51"), None, "limit"),
+        (
+            "GET",
+            format!("{s}/config_history?limit=1000"),
+            None,
+            "limit",
+        ),
+        (
+            "GET",
+            format!("{s}/config_history?cursor=x"),
+            None,
+            "cursor",
+        ),
+        (
+            "GET",
+            format!("{s}/mounts/files/items?limit=501"),
+            None,
+            "limit",
+        ),
+        (
+            "GET",
+            "/api/v3.1/tool_router/session".into(),
+            None,
+            "user_id",
+        ),
+        (
+            "PATCH",
+            s.clone(),
+            Some(json!({"expected_config_version": "one"})),
+            "expected_config_version",
+        ),
+        (
+            "PATCH",
+            s.clone(),
+            Some(json!({"user_id": "someone-else"})),
+            "user_id",
+        ),
+        (
+            "PATCH",
+            s.clone(),
+            Some(json!({"workbench": {"sandbox_size": "huge"}})),
+            "workbench.sandbox_size",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"arguments": {}})),
+            "tool_slug",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": []})),
+            "arguments",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {}})),
+            "code_to_execute",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_BASH_TOOL", "arguments": {"command": 1}})),
+            "command",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_SEARCH_TOOLS", "arguments": {"queries": []}})),
+            "queries",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_SEARCH_TOOLS", "arguments": {"queries": [{"use_case": ""}]}}),
+            ),
+            "use_case",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_GET_TOOL_SCHEMAS", "arguments": {"tool_slugs": []}}),
+            ),
+            "tool_slugs",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {"tools": [{"arguments": {}}], "sync_response_to_workbench": false}}),
+            ),
+            "tool_slug",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {"tools": [{"tool_slug": "COMPOSIO_SEARCH_TOOLS", "arguments": {}}], "sync_response_to_workbench": false}}),
+            ),
+            "meta tool",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {"tools": [{"tool_slug": "X", "arguments": {}}], "sync_response_to_workbench": "yes"}}),
+            ),
+            "sync_response_to_workbench",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_MANAGE_CONNECTIONS", "arguments": {}})),
+            "toolkits",
+        ),
+        (
+            "POST",
+            format!("{s}/execute_meta"),
+            Some(json!({"slug": "GITHUB_GET_ISSUE", "arguments": {}})),
+            "slug",
+        ),
+        (
+            "POST",
+            format!("{s}/mounts/files/upload_url"),
+            Some(json!({})),
+            "mount_relative_path",
+        ),
+        (
+            "POST",
+            format!("{s}/mounts/files/delete"),
+            Some(json!({"mount_relative_path": "../x"})),
+            "mount_relative_path",
+        ),
+        (
+            "POST",
+            "/api/v3.1/connected_accounts".into(),
+            Some(json!({"toolkit": "github"})),
+            "user_id",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let (status, err) = server.call(method, &path, body, Some(KEY)).await;
+        assert_eq!(status, 400, "{method} {path}: {err}");
+        let message = err["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(field),
+            "{method} {path}: {message} should name {field}"
+        );
+    }
+    // Unknown ids are 404s.
+    for (method, path) in [
+        (
+            "GET",
+            "/api/v3.1/tool_router/session/trs_nope/tools".to_owned(),
+        ),
+        (
+            "POST",
+            "/api/v3.1/tool_router/session/trs_nope/execute".to_owned(),
+        ),
+        ("GET", "/api/v3.1/connected_accounts/ca_nope".to_owned()),
+        ("GET", "/api/v3.1/logs/tool_execution/log_nope".to_owned()),
+        ("GET", format!("{s}/mounts/other/items")),
+    ] {
+        let body = (method == "POST")
+            .then(|| json!({"tool_slug": "COMPOSIO_SEARCH_TOOLS", "arguments": {}}));
+        let (status, err) = server.call(method, &path, body, Some(KEY)).await;
+        assert_eq!(status, 404, "{method} {path}: {err}");
+    }
+    // An unknown app tool in execute is a 404 too.
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("{s}/execute"),
+            Some(json!({"tool_slug": "NOPE_TOOL", "arguments": {}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+}

@@ -176,3 +176,16 @@ def test_files_upload_list_download_delete(composio, server):
 
     session.experimental.files.delete("reports/q1.csv")
     assert session.experimental.files.list().items == []
+
+
+def test_manage_connections_through_the_sdk(composio, server):
+    session = composio.create(user_id="jane", toolkits=["github", "hackernews"])
+    before = session.execute("COMPOSIO_MANAGE_CONNECTIONS", arguments={"toolkits": ["github", "hackernews"]})
+    assert before.data["results"]["github"]["status"] == "failed"
+    assert before.data["results"]["hackernews"]["status"] == "active"
+    connect(server, "jane")
+    after = session.execute_meta("COMPOSIO_MANAGE_CONNECTIONS", arguments={"toolkits": ["github"]})
+    assert after.data["results"]["github"]["status"] == "active"
+    toolkits = session.toolkits()
+    state = {t.slug: (t.is_no_auth, t.connection.is_active if t.connection else None) for t in toolkits.items}
+    assert state == {"github": (False, True), "hackernews": (True, None)}
