@@ -238,20 +238,10 @@ async fn upload_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    mount(&mount_name)?;
-    SessionContext::load(&state, &project, &id)?;
-    let raw = body
-        .mount_relative_path
-        .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
-    let rel = relative(&raw, "mount_relative_path")?;
-    let path = host_path(&state, &id, &rel)?;
+    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
     let token = grant(&state, path, true, body.mimetype);
-    Ok(axum::Json(json!({
-        "upload_url": format!("{}/api/v3.1/files/{token}", base_url(&state, &headers)),
-        "expires_at": expires_at(),
-        "mount_relative_path": rel.to_string_lossy(),
-        "sandbox_mount_prefix": MOUNT,
-    })))
+    let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
+    Ok(axum::Json(url_response("upload_url", url, &rel)))
 }
 
 async fn download_url(
@@ -261,13 +251,7 @@ async fn download_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    mount(&mount_name)?;
-    SessionContext::load(&state, &project, &id)?;
-    let raw = body
-        .mount_relative_path
-        .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
-    let rel = relative(&raw, "mount_relative_path")?;
-    let path = host_path(&state, &id, &rel)?;
+    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
     if !path.is_file() {
         return Err(ApiError::NotFound(format!(
             "file {} not found in the mount",
@@ -275,12 +259,8 @@ async fn download_url(
         )));
     }
     let token = grant(&state, path, false, None);
-    Ok(axum::Json(json!({
-        "download_url": format!("{}/api/v3.1/files/{token}", base_url(&state, &headers)),
-        "expires_at": expires_at(),
-        "mount_relative_path": rel.to_string_lossy(),
-        "sandbox_mount_prefix": MOUNT,
-    })))
+    let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
+    Ok(axum::Json(url_response("download_url", url, &rel)))
 }
 
 async fn delete(
@@ -289,13 +269,7 @@ async fn delete(
     Path((id, mount_name)): Path<(String, String)>,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    mount(&mount_name)?;
-    SessionContext::load(&state, &project, &id)?;
-    let raw = body
-        .mount_relative_path
-        .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
-    let rel = relative(&raw, "mount_relative_path")?;
-    let path = host_path(&state, &id, &rel)?;
+    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
     match std::fs::remove_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -309,6 +283,35 @@ async fn delete(
     Ok(axum::Json(
         json!({"mount_relative_path": rel.to_string_lossy(), "sandbox_mount_prefix": MOUNT}),
     ))
+}
+
+/// The checked mount-relative path of a request body, and its host path.
+fn resolve(
+    state: &AppState,
+    project: &str,
+    session_id: &str,
+    mount_name: &str,
+    body: &PathBody,
+) -> Result<(PathBuf, PathBuf), ApiError> {
+    mount(mount_name)?;
+    SessionContext::load(state, project, session_id)?;
+    let raw = body
+        .mount_relative_path
+        .as_deref()
+        .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
+    let rel = relative(raw, "mount_relative_path")?;
+    let host = host_path(state, session_id, &rel)?;
+    Ok((rel, host))
+}
+
+/// The body of an upload/download URL response.
+fn url_response(kind: &str, url: String, rel: &std::path::Path) -> Value {
+    json!({
+        kind: url,
+        "expires_at": expires_at(),
+        "mount_relative_path": rel.to_string_lossy(),
+        "sandbox_mount_prefix": MOUNT,
+    })
 }
 
 fn take_grant(state: &AppState, token: &str, upload: bool) -> Result<Grant, ApiError> {

@@ -3,5 +3,6 @@
 pub mod connected_accounts;
 pub mod files;
 pub mod logs;
+pub mod page;
 pub mod sessions;
 pub mod tools;

@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::extract::{Json, Project};
 use crate::keys;
+use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
 use crate::state::AppState;
@@ -302,16 +303,7 @@ async fn list_tools(
     Query(query): Query<ToolsQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id)?;
-    let limit = query.limit.unwrap_or(500);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit: must be from 1 to 500".into()));
-    }
-    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
-    };
+    let page = PageRequest::new(query.limit, query.cursor.as_deref(), 500, 500)?;
     let mut all: Vec<Value> = MetaTool::ALL
         .into_iter()
         .filter(|t| t.enabled_in(&ctx.config))
@@ -336,16 +328,7 @@ async fn list_tools(
             }
         }
     }
-    let total = all.len();
-    let page: Vec<Value> = all.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + page.len() < total).then(|| (offset + page.len()).to_string());
-    Ok(axum::Json(json!({
-        "items": page,
-        "next_cursor": next,
-        "total_items": total,
-        "total_pages": total.div_ceil(limit).max(1),
-        "current_page": offset / limit + 1,
-    })))
+    Ok(axum::Json(page.envelope(all)))
 }
 
 #[derive(Deserialize)]
@@ -563,16 +546,7 @@ async fn list_toolkits(
     Query(query): Query<ToolkitsQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id)?;
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=50).contains(&limit) {
-        return Err(ApiError::BadRequest("limit: must be from 1 to 50".into()));
-    }
-    let offset = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
-    };
+    let page = PageRequest::new(query.limit, query.cursor.as_deref(), 20, 50)?;
     let wanted: Option<Vec<String>> = query.toolkits.map(|t| {
         t.split(',')
             .map(|s| s.trim().to_ascii_lowercase())
@@ -625,14 +599,5 @@ async fn list_toolkits(
             })),
         }));
     }
-    let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + page.len() < total).then(|| (offset + page.len()).to_string());
-    Ok(axum::Json(json!({
-        "items": page,
-        "next_cursor": next,
-        "total_items": total,
-        "total_pages": total.div_ceil(limit).max(1),
-        "current_page": offset / limit + 1,
-    })))
+    Ok(axum::Json(page.envelope(items)))
 }

@@ -183,37 +183,13 @@ impl Store {
 
     /// A live session of a project.
     pub fn session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
-        let row = self
-            .conn()
-            .query_row(
-                "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
-                 WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
-                params![id, project_id],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
-                        row.get::<_, i64>(5)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(
-            |(id, project_id, user_id, config, config_version, created_at)| {
-                Ok(SessionRecord {
-                    id,
-                    project_id,
-                    user_id,
-                    config: serde_json::from_str(&config)?,
-                    config_version,
-                    created_at,
-                })
-            },
-        )
-        .transpose()
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
+             WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
+        )?;
+        let mut rows = stmt.query_map(params![id, project_id], session_row)?;
+        rows.next().transpose()?.map(finish_session).transpose()
     }
 
     /// Live sessions of one user, newest first.
@@ -223,29 +199,8 @@ impl Store {
             "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
              WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY created_at DESC, id",
         )?;
-        let rows = stmt.query_map(params![project_id, user_id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, i64>(4)?,
-                row.get::<_, i64>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, project_id, user_id, config, config_version, created_at) = row?;
-            out.push(SessionRecord {
-                id,
-                project_id,
-                user_id,
-                config: serde_json::from_str(&config)?,
-                config_version,
-                created_at,
-            });
-        }
-        Ok(out)
+        let rows = stmt.query_map(params![project_id, user_id], session_row)?;
+        rows.map(|row| finish_session(row?)).collect()
     }
 
     /// Replaces a session's config if its version is still `expected`
@@ -419,6 +374,31 @@ impl Store {
             )
             .optional()?)
     }
+}
+
+type SessionRow = (String, String, String, String, i64, i64);
+
+fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn finish_session(row: SessionRow) -> Result<SessionRecord> {
+    let (id, project_id, user_id, config, config_version, created_at) = row;
+    Ok(SessionRecord {
+        id,
+        project_id,
+        user_id,
+        config: serde_json::from_str(&config)?,
+        config_version,
+        created_at,
+    })
 }
 
 type AccountRow = (

@@ -1,0 +1,77 @@
+//! Offset pagination shared by the list routes: `limit` checked against a
+//! range, `cursor` an opaque offset, and the page envelope the SDK reads
+//! (`items`, `next_cursor`, `total_items`, `total_pages`, `current_page`).
+
+use crate::error::ApiError;
+use serde_json::{Value, json};
+
+/// A validated page request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Items to skip.
+    pub offset: usize,
+    /// Items per page.
+    pub limit: usize,
+}
+
+impl PageRequest {
+    /// Checks `limit` (default `default`, at most `max`) and `cursor`.
+    pub fn new(
+        limit: Option<usize>,
+        cursor: Option<&str>,
+        default: usize,
+        max: usize,
+    ) -> Result<Self, ApiError> {
+        let limit = limit.unwrap_or(default);
+        if !(1..=max).contains(&limit) {
+            return Err(ApiError::BadRequest(format!(
+                "limit: must be from 1 to {max}"
+            )));
+        }
+        let offset = match cursor.filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => c
+                .parse::<usize>()
+                .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
+        };
+        Ok(PageRequest { offset, limit })
+    }
+
+    /// The page of `all` this request asks for, in the list envelope.
+    pub fn envelope(self, all: Vec<Value>) -> Value {
+        let total = all.len();
+        let page: Vec<Value> = all.into_iter().skip(self.offset).take(self.limit).collect();
+        let next =
+            (self.offset + page.len() < total).then(|| (self.offset + page.len()).to_string());
+        json!({
+            "items": page,
+            "next_cursor": next,
+            "total_items": total,
+            "total_pages": total.div_ceil(self.limit).max(1),
+            "current_page": self.offset / self.limit + 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_through_a_list() {
+        let all: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        let first = PageRequest::new(Some(2), None, 10, 50)
+            .unwrap()
+            .envelope(all.clone());
+        assert_eq!(first["items"], json!([0, 1]));
+        assert_eq!(first["next_cursor"], "2");
+        assert_eq!(first["total_pages"], 3);
+        let last = PageRequest::new(Some(2), Some("4"), 10, 50)
+            .unwrap()
+            .envelope(all);
+        assert_eq!(last["items"], json!([4]));
+        assert_eq!(last["next_cursor"], Value::Null);
+        assert!(PageRequest::new(Some(0), None, 10, 50).is_err());
+        assert!(PageRequest::new(None, Some("x"), 10, 50).is_err());
+    }
+}
