@@ -241,6 +241,13 @@ async fn delete(
         return Err(ApiError::NotFound(format!("session {id} not found")));
     }
     state.sandboxes.stop(&id).await;
+    // The session's workbench and files go with it.
+    let dir = state.config.data_dir.join("sessions").join(&id);
+    if let Err(err) = tokio::fs::remove_dir_all(&dir).await
+        && err.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(session = %id, error = %err, "could not remove the deleted session's files");
+    }
     Ok(axum::Json(json!({"session_id": id, "deleted": true})))
 }
 
