@@ -70,7 +70,7 @@ def main():
 
     upstream, up_addr = start([sys.executable, str(ROOT / "fixtures/upstream/server.py"), "--port", "0"])
     data_dir = tempfile.mkdtemp(prefix="toolshed-bench-")
-    env = dict(os.environ, TOOLSHED_API_KEY=KEY,
+    env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="warn",
                TOOLSHED_BASE_URL_ALL=f"http://{up_addr}/_latency/{LATENCY_MS}/{{slug}}")
     server, addr = start([str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
                           "--toolkits", str(ROOT / "fixtures/toolkits")], env=env)

@@ -111,6 +111,12 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let evictor = tokio::spawn(evict_idle(state.clone()));
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // Small JSON replies should not wait on Nagle's algorithm.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new connections; finishing requests in flight");
