@@ -76,6 +76,7 @@ fn start_server(data: &Path, upstream: &Upstream, extra_env: &[(&str, &str)]) ->
         .arg(workspace().join("fixtures/toolkits"))
         .args(["--cell-timeout-ms", "20000"])
         .env("TOOLSHED_API_KEY", KEY)
+        .env("RUST_LOG", "warn")
         .env(
             "TOOLSHED_BASE_URL_ALL",
             format!("http://{}/{{slug}}", upstream.addr),
@@ -1274,4 +1275,50 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_config_change_applies_to_the_running_workbench_and_keeps_its_state() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "olga", "toolkits": {"enable": ["hackernews"]}}))
+        .await;
+    let cell = "r, e = run_composio_tool('HACKERNEWS_GET_ITEM', {'id': 1})\n(keep, e)";
+    server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "keep = 'me'"}),
+        )
+        .await;
+    let before = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": cell}),
+        )
+        .await;
+    assert_eq!(before["data"]["results"], "('me', '')");
+    server
+        .ok(
+            "PATCH",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            Some(json!({"tools": {"hackernews": {"disable": ["HACKERNEWS_GET_ITEM"]}}})),
+        )
+        .await;
+    let after = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": cell}),
+        )
+        .await;
+    let result = after["data"]["results"].as_str().unwrap();
+    assert!(
+        result.starts_with("('me', ") && result.contains("disabled"),
+        "{result}"
+    );
+    assert_eq!(after["data"]["state_reset"], false);
 }

@@ -58,6 +58,7 @@ class Server:
         binary = os.environ.get("TOOLSHED_BIN") or str(ROOT / "target/debug/toolshed")
         env = dict(os.environ)
         env["TOOLSHED_API_KEY"] = KEY
+        env.setdefault("RUST_LOG", "warn")
         env["TOOLSHED_BASE_URL_ALL"] = f"http://{self.upstream}/{{slug}}"
         self.proc, addr = _start(
             [binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", str(self.data_dir),

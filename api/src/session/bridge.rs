@@ -5,6 +5,7 @@
 use crate::session::app_tools::{self, Caller};
 use crate::session::config::SessionConfig;
 use crate::state::AppState;
+use std::sync::{Arc, RwLock};
 use toolshed_engine::bridge::ToolFuture;
 use toolshed_engine::{ToolBridge, ToolCall, ToolResult};
 
@@ -18,8 +19,8 @@ pub struct SessionBridge {
     pub session_id: String,
     /// Its user.
     pub user_id: String,
-    /// Its config when the sandbox started.
-    pub config: SessionConfig,
+    /// Its current config (kept up to date by the session's requests).
+    pub config: Arc<RwLock<SessionConfig>>,
 }
 
 impl ToolBridge for SessionBridge {
@@ -31,7 +32,12 @@ impl ToolBridge for SessionBridge {
                     call.tool_slug
                 ));
             }
-            if !self.config.workbench.tool_execution_enabled {
+            let config = self
+                .config
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if !config.workbench.tool_execution_enabled {
                 return ToolResult::err(
                     "tool execution from the workbench is disabled in this session's config",
                 );
@@ -40,7 +46,7 @@ impl ToolBridge for SessionBridge {
                 project_id: &self.project_id,
                 session_id: Some(&self.session_id),
                 user_id: &self.user_id,
-                config: &self.config,
+                config: &config,
             };
             match app_tools::execute(
                 &self.state,

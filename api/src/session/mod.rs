@@ -31,6 +31,9 @@ pub struct Sandboxes {
 pub struct LiveSandbox {
     sandbox: Sandbox,
     last_used: std::sync::Mutex<Instant>,
+    /// The session's current config, read by the bridge on every tool call
+    /// (so a PATCH applies from the next cell on, state kept).
+    config: Arc<std::sync::RwLock<SessionConfig>>,
 }
 
 impl Sandboxes {
@@ -39,13 +42,17 @@ impl Sandboxes {
         &self,
         state: &AppState,
         session_id: &str,
-        bridge: Arc<dyn ToolBridge>,
+        config: &SessionConfig,
+        make_bridge: impl FnOnce(Arc<std::sync::RwLock<SessionConfig>>) -> Arc<dyn ToolBridge>,
     ) -> Result<Arc<LiveSandbox>, ApiError> {
         let mut live = self.live.lock().await;
         if let Some(existing) = live.get(session_id) {
             *existing.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+            *existing.config.write().unwrap_or_else(|p| p.into_inner()) = config.clone();
             return Ok(existing.clone());
         }
+        let shared_config = Arc::new(std::sync::RwLock::new(config.clone()));
+        let bridge = make_bridge(shared_config.clone());
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
         let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
@@ -65,6 +72,7 @@ impl Sandboxes {
         let entry = Arc::new(LiveSandbox {
             sandbox,
             last_used: std::sync::Mutex::new(Instant::now()),
+            config: shared_config,
         });
         live.insert(session_id.to_owned(), entry.clone());
         Ok(entry)
@@ -128,17 +136,18 @@ impl SessionContext {
 
     /// Runs a cell in the session's sandbox.
     pub async fn run_cell(&self, code: &str) -> Result<CellOutcome, ApiError> {
-        let bridge: Arc<dyn ToolBridge> = Arc::new(bridge::SessionBridge {
-            state: self.state.clone(),
-            project_id: self.record.project_id.clone(),
-            session_id: self.record.id.clone(),
-            user_id: self.record.user_id.clone(),
-            config: self.config.clone(),
-        });
         let live = self
             .state
             .sandboxes
-            .get_or_start(&self.state, &self.record.id, bridge)
+            .get_or_start(&self.state, &self.record.id, &self.config, |config| {
+                Arc::new(bridge::SessionBridge {
+                    state: self.state.clone(),
+                    project_id: self.record.project_id.clone(),
+                    session_id: self.record.id.clone(),
+                    user_id: self.record.user_id.clone(),
+                    config,
+                })
+            })
             .await?;
         let outcome = live
             .sandbox
