@@ -192,3 +192,64 @@ pub fn workflow_id(session_id: &str) -> String {
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
     WORDS[(hash % 16) as usize].to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::state::ServerConfig;
+    use crate::store::{SessionRecord, Store, now};
+
+    #[tokio::test]
+    async fn idle_sandboxes_are_evicted_files_kept_and_the_reset_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("p", "p").unwrap();
+        let config = SessionConfig::from_request(&json!({"user_id": "u"})).unwrap();
+        store
+            .create_session(&SessionRecord {
+                id: "trs_evict".into(),
+                project_id: "p".into(),
+                user_id: "u".into(),
+                config: serde_json::to_value(&config).unwrap(),
+                config_version: 1,
+                created_at: now(),
+            })
+            .unwrap();
+        let engine =
+            tokio::task::spawn_blocking(|| toolshed_engine::Engine::new(Default::default()))
+                .await
+                .unwrap()
+                .unwrap();
+        let state = AppState::new(
+            store,
+            engine,
+            Catalog::default(),
+            ServerConfig {
+                data_dir: dir.path().to_owned(),
+                public_url: None,
+                limits: Default::default(),
+                idle_timeout: Duration::from_secs(60),
+            },
+        );
+        let ctx = SessionContext::load(&state, "p", "trs_evict").unwrap();
+        let first = ctx
+            .run_cell("x = 1\nopen('/mnt/files/f', 'w').write('kept')")
+            .await
+            .unwrap();
+        assert!(first.is_ok() && !first.state_reset);
+        assert_eq!(state.sandboxes.evict_idle(Duration::from_secs(60)).await, 0);
+        assert_eq!(state.sandboxes.live_count().await, 1);
+        assert_eq!(state.sandboxes.evict_idle(Duration::ZERO).await, 1);
+        assert_eq!(state.sandboxes.live_count().await, 0);
+        let next = ctx
+            .run_cell("(open('/mnt/files/f').read(), 'x' in globals())")
+            .await
+            .unwrap();
+        assert_eq!(next.result.as_deref(), Some("('kept', False)"));
+        assert!(
+            next.state_reset,
+            "the cell after an eviction says the state was lost"
+        );
+    }
+}
