@@ -44,7 +44,34 @@ pub(crate) fn load(engine: &Engine, cache_dir: &Path) -> Result<Module, EngineEr
         .serialize()
         .map_err(|e| EngineError::Runtime(wasm(e)))?;
     write_atomically(&path, &bytes)?;
+    prune(cache_dir, KEEP_CACHED_RUNTIMES);
     Ok(module)
+}
+
+/// Compiled runtimes kept in the cache (each is ~100 MB; older builds of
+/// toolshed or other engine configurations may still want theirs).
+const KEEP_CACHED_RUNTIMES: usize = 4;
+
+/// Deletes all but the `keep` most recently written compiled runtimes.
+fn prune(cache_dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(cache_dir) else {
+        return;
+    };
+    let mut cached: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("runtime-") && name.ends_with(".cwasm")
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    cached.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in cached.into_iter().skip(keep) {
+        if let Err(err) = std::fs::remove_file(&path) {
+            tracing::debug!(path = %path.display(), error = %err, "could not prune a cached runtime");
+        }
+    }
 }
 
 fn cache_path(engine: &Engine, cache_dir: &Path) -> PathBuf {
@@ -125,4 +152,43 @@ async fn wizen(wasm_bytes: &[u8]) -> Result<Vec<u8>, EngineError> {
         })
         .await
         .map_err(|e| EngineError::Runtime(wasm(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_newest_runtimes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..6 {
+            let path = dir.path().join(format!("runtime-{i}.cwasm"));
+            std::fs::write(&path, b"x").unwrap();
+            let time =
+                std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000 + i);
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(time)
+                .unwrap();
+        }
+        std::fs::write(dir.path().join("other.txt"), b"keep").unwrap();
+        prune(dir.path(), 4);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "other.txt",
+                "runtime-2.cwasm",
+                "runtime-3.cwasm",
+                "runtime-4.cwasm",
+                "runtime-5.cwasm"
+            ]
+        );
+    }
 }
