@@ -22,7 +22,15 @@ pub async fn layer(request: Request, next: Next) -> Response {
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+    // File URLs carry their bearer token in the path: never log it.
+    let path = request.uri().path();
+    let path = if path.starts_with("/api/v3.1/files/") {
+        "/api/v3.1/files/<token>"
+    } else {
+        path
+    };
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %path);
     let mut response = async move {
         let response = next.run(request).await;
         tracing::info!(status = response.status().as_u16(), "handled");

@@ -1322,3 +1322,75 @@ async fn a_config_change_applies_to_the_running_workbench_and_keeps_its_state() 
     );
     assert_eq!(after["data"]["state_reset"], false);
 }
+
+#[tokio::test]
+async fn symlinks_in_the_files_mount_cannot_redirect_file_urls_or_offload() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "pat", "toolkits": {"enable": ["hackernews"]}}))
+        .await;
+    let base = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
+    let files = server.data.join(format!("sessions/{id}/files"));
+    std::fs::create_dir_all(&files).unwrap();
+    // Links planted in the mount (by any means) that climb out of it.
+    std::os::unix::fs::symlink("../../..", files.join("up")).unwrap();
+    std::os::unix::fs::symlink("../../../toolshed.db", files.join("db")).unwrap();
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("{base}/download_url"),
+            Some(json!({"mount_relative_path": "db"})),
+            Some(KEY),
+        )
+        .await;
+    assert_ne!(status, 200, "download through a symlink out of the mount");
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("{base}/download_url"),
+            Some(json!({"mount_relative_path": "up/toolshed.db"})),
+            Some(KEY),
+        )
+        .await;
+    assert_ne!(status, 200);
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{base}/upload_url"),
+            Some(json!({"mount_relative_path": "up/planted.txt"})),
+        )
+        .await;
+    let put = server
+        .client
+        .put(grant["upload_url"].as_str().unwrap())
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(put.status(), 200);
+    assert!(!server.data.join("planted.txt").exists());
+    // Offload output goes through the same guard.
+    std::os::unix::fs::symlink("../../..", files.join(".composio")).unwrap();
+    let (status, _) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {"sync_response_to_workbench": true,
+                   "tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}]}})),
+            Some(KEY),
+        )
+        .await;
+    assert_ne!(status, 200);
+    assert!(!server.data.join("output").exists());
+    // A dot segment in a path argument is refused before any request.
+    let run = server
+        .execute(&id, "HACKERNEWS_GET_USER", json!({"id": ".."}))
+        .await;
+    assert_eq!(run["result_type"], "failed", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("arguments.id"),
+        "{run}"
+    );
+}

@@ -8,7 +8,7 @@
 //! `state_reset: true`. A trapped instance is never reused: each trap leaks
 //! guest stack and interpreter bookkeeping.
 
-use crate::bridge::{NoTools, OutputSink, ToolBridge, memory};
+use crate::bridge::{NoTools, OutputSink, SpillTarget, ToolBridge, memory};
 use crate::cell::{CellError, CellOutcome, CellStatus};
 use crate::deadline;
 use crate::engine::{Engine, WORKER_STACK_BYTES};
@@ -268,14 +268,19 @@ impl CellState {
             .unwrap_or_default();
         let sink = |stream: &str| {
             let guest = format!("{GUEST_OUTPUT_DIR}/cell-{stamp}-{serial}-{stream}.txt");
-            let host = dirs.host_files_path(&guest).unwrap_or_else(|| {
-                dirs.files
-                    .join(format!("cell-{stamp}-{serial}-{stream}.txt"))
-            });
+            let rel = guest
+                .strip_prefix(crate::workbench::GUEST_FILES)
+                .unwrap_or(&guest)
+                .trim_start_matches('/')
+                .into();
+            let target = SpillTarget {
+                root: dirs.files.clone(),
+                rel,
+            };
             OutputSink::new(
                 limits.max_inline_output_bytes,
                 limits.max_output_bytes,
-                host,
+                target,
                 guest,
             )
         };

@@ -61,12 +61,6 @@ impl Dirs {
         }
         Ok(())
     }
-
-    /// Host path of a guest path under [`GUEST_FILES`].
-    pub(crate) fn host_files_path(&self, guest: &str) -> Option<PathBuf> {
-        let rest = guest.strip_prefix(GUEST_FILES)?.trim_start_matches('/');
-        Some(self.files.join(rest))
-    }
 }
 
 /// A WASI context builder with the preopens and environment; stdio is empty
@@ -245,18 +239,5 @@ mod tests {
         // Deleting the file frees its room (found by re-measuring).
         std::fs::remove_file(home.path().join("a")).unwrap();
         assert!(quota.reserve(700));
-    }
-
-    #[test]
-    fn maps_guest_files_paths_to_host_paths() {
-        let dirs = Dirs {
-            home: "/h".into(),
-            files: "/f".into(),
-        };
-        assert_eq!(
-            dirs.host_files_path("/mnt/files/.toolshed/output/x.txt"),
-            Some(PathBuf::from("/f/.toolshed/output/x.txt"))
-        );
-        assert_eq!(dirs.host_files_path("/home/user/x"), None);
     }
 }

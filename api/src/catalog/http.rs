@@ -7,7 +7,6 @@ use super::toolkit::Toolkit;
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -41,7 +40,7 @@ pub struct Execution {
     pub status: Option<u16>,
     /// When the body was large and a spool was offered: the file holding
     /// exactly the bytes the upstream sent, and their count.
-    pub spooled: Option<(PathBuf, u64)>,
+    pub spooled: Option<(String, u64)>,
 }
 
 impl Execution {
@@ -56,11 +55,14 @@ impl Execution {
     }
 }
 
-/// Where to put a large response body instead of memory.
+/// Where to put a large response body instead of memory: a file name
+/// inside a directory capability (symlinks cannot lead out of it).
 #[derive(Clone, Debug)]
 pub struct Spool {
-    /// The file to write (created or truncated).
-    pub path: PathBuf,
+    /// The directory the file goes in.
+    pub dir: std::sync::Arc<cap_std::fs::Dir>,
+    /// The file's name in it (created or truncated).
+    pub name: String,
     /// Bodies longer than this many bytes go to the file.
     pub threshold: usize,
 }
@@ -68,7 +70,7 @@ pub struct Spool {
 /// A response body: in memory, or streamed to a spool file.
 enum Body {
     Memory(Vec<u8>),
-    File(PathBuf, u64),
+    File(String, u64),
 }
 
 /// Runs app tools over HTTP. Cheap to clone.
@@ -150,7 +152,7 @@ impl Executor {
                     tokio::time::sleep(delay).await;
                     continue;
                 }
-                _ => return finish(response),
+                _ => return finish(response, spool),
             }
         }
     }
@@ -194,14 +196,11 @@ impl Executor {
             body.extend_from_slice(&chunk);
             if let Some(spool) = spool.filter(|s| body.len() > s.threshold) {
                 // Large: from here on the body streams to disk.
-                if let Some(dir) = spool.path.parent() {
-                    tokio::fs::create_dir_all(dir)
-                        .await
-                        .map_err(|e| format!("cannot save the response: {e}"))?;
-                }
-                let mut out = tokio::fs::File::create(&spool.path)
-                    .await
+                let out = spool
+                    .dir
+                    .create(&spool.name)
                     .map_err(|e| format!("cannot save the response: {e}"))?;
+                let mut out = tokio::fs::File::from_std(out.into_std());
                 out.write_all(&body)
                     .await
                     .map_err(|e| format!("cannot save the response: {e}"))?;
@@ -219,7 +218,7 @@ impl Executor {
                 out.flush()
                     .await
                     .map_err(|e| format!("cannot save the response: {e}"))?;
-                Ok((status, headers, Body::File(spool.path.clone(), written)))
+                Ok((status, headers, Body::File(spool.name.clone(), written)))
             }
             _ => Ok((status, headers, Body::Memory(body))),
         }
@@ -252,6 +251,13 @@ fn build(
             .get(&name)
             .ok_or_else(|| format!("arguments.{name}: is required"))?;
         let text = scalar(value);
+        // A dot segment would climb the upstream's path (URL parsing removes
+        // `..`), reaching endpoints the tool does not bind.
+        if text.is_empty() || text == "." || text == ".." {
+            return Err(format!(
+                "arguments.{name}: must not be empty, \".\" or \"..\""
+            ));
+        }
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
         path = path.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
     }
@@ -358,7 +364,7 @@ fn retry_delay(retry_after: Option<&str>, attempt: u32) -> Option<Duration> {
     Some(BASE_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)))
 }
 
-fn finish(response: Result<Response, String>) -> Execution {
+fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Execution {
     let (status, headers, body) = match response {
         Ok(parts) => parts,
         Err(message) => return Execution::failed(message, None, Value::Null),
@@ -373,16 +379,19 @@ fn finish(response: Result<Response, String>) -> Execution {
                 .map_err(|e| (e.to_string(), String::from_utf8_lossy(&bytes).into_owned())),
             None,
         ),
-        Body::File(path, len) => {
+        Body::File(name, len) => {
             // The only in-memory copy of a large body: its parsed form.
-            let parsed = std::fs::File::open(&path)
+            let parsed = spool
+                .ok_or_else(|| "no spool".to_owned())
+                .and_then(|s| s.dir.open(&name).map_err(|e| e.to_string()))
+                .map(cap_std::fs::File::into_std)
                 .map_err(|e| e.to_string())
                 .and_then(|f| {
                     serde_json::from_reader::<_, Value>(std::io::BufReader::new(f))
                         .map_err(|e| e.to_string())
                 })
                 .map_err(|e| (e, format!("(the {len}-byte response is in the saved file)")));
-            (parsed, Some((path, len)))
+            (parsed, Some((name, len)))
         }
     };
     let data = match parsed {

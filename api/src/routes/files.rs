@@ -41,10 +41,37 @@ pub struct Tokens {
 
 #[derive(Clone)]
 struct Grant {
-    path: PathBuf,
+    session_id: String,
+    rel: PathBuf,
     upload: bool,
-    mimetype: Option<String>,
     expires: Instant,
+}
+
+/// Longest mount-relative path accepted, in bytes.
+const MAX_PATH_BYTES: usize = 1024;
+
+/// The session's files mount as a capability: every open, create, rename
+/// and delete resolves inside it, and symlinks (which the sandbox may plant)
+/// can never lead outside.
+pub fn files_dir(state: &AppState, session_id: &str) -> Result<cap_std::fs::Dir, ApiError> {
+    let root = state.session_files(session_id);
+    std::fs::create_dir_all(&root).map_err(ApiError::internal)?;
+    cap_std::fs::Dir::open_ambient_dir(&root, cap_std::ambient_authority())
+        .map_err(ApiError::internal)
+}
+
+/// A filesystem error from inside the mount, as the client should see it.
+fn fs_error(err: std::io::Error, rel: &std::path::Path) -> ApiError {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => {
+            ApiError::NotFound(format!("file {} not found in the mount", rel.display()))
+        }
+        std::io::ErrorKind::PermissionDenied => ApiError::BadRequest(format!(
+            "mount_relative_path: {} leads outside the mount",
+            rel.display()
+        )),
+        _ => ApiError::internal(err),
+    }
 }
 
 /// The file routes.
@@ -71,6 +98,11 @@ pub fn routes() -> Router<AppState> {
 
 /// A mount-relative path, checked: relative, no `..`, not empty.
 fn relative(path: &str, field: &str) -> Result<PathBuf, ApiError> {
+    if path.len() > MAX_PATH_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "{field}: longer than {MAX_PATH_BYTES} bytes"
+        )));
+    }
     let trimmed = path.trim_start_matches('/');
     let trimmed = trimmed.strip_prefix("mnt/files/").unwrap_or(trimmed);
     let mut out = PathBuf::new();
@@ -89,25 +121,6 @@ fn relative(path: &str, field: &str) -> Result<PathBuf, ApiError> {
         return Err(ApiError::BadRequest(format!("{field}: must name a file")));
     }
     Ok(out)
-}
-
-/// The host path of a mount-relative path, refusing symlinks on the way.
-fn host_path(
-    state: &AppState,
-    session_id: &str,
-    rel: &std::path::Path,
-) -> Result<PathBuf, ApiError> {
-    let root = state.session_files(session_id);
-    let mut at = root.clone();
-    for part in rel.components() {
-        at.push(part);
-        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(ApiError::BadRequest(
-                "mount_relative_path: symbolic links are not followed".into(),
-            ));
-        }
-    }
-    Ok(at)
 }
 
 fn mount(mount: &str) -> Result<(), ApiError> {
@@ -203,10 +216,9 @@ fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u6
 #[derive(Deserialize)]
 struct PathBody {
     mount_relative_path: Option<String>,
-    mimetype: Option<String>,
 }
 
-fn grant(state: &AppState, path: PathBuf, upload: bool, mimetype: Option<String>) -> String {
+fn grant(state: &AppState, session_id: &str, rel: PathBuf, upload: bool) -> String {
     let token = format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
@@ -222,9 +234,9 @@ fn grant(state: &AppState, path: PathBuf, upload: bool, mimetype: Option<String>
     tokens.insert(
         token.clone(),
         Grant {
-            path,
+            session_id: session_id.to_owned(),
+            rel,
             upload,
-            mimetype,
             expires: now + URL_TTL,
         },
     );
@@ -238,8 +250,8 @@ async fn upload_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
-    let token = grant(&state, path, true, body.mimetype);
+    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    let token = grant(&state, &id, rel.clone(), true);
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response("upload_url", url, &rel)))
 }
@@ -251,14 +263,17 @@ async fn download_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
-    if !path.is_file() {
+    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    let meta = files_dir(&state, &id)?
+        .metadata(&rel)
+        .map_err(|e| fs_error(e, &rel))?;
+    if !meta.is_file() {
         return Err(ApiError::NotFound(format!(
             "file {} not found in the mount",
             rel.display()
         )));
     }
-    let token = grant(&state, path, false, None);
+    let token = grant(&state, &id, rel.clone(), false);
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response("download_url", url, &rel)))
 }
@@ -269,39 +284,30 @@ async fn delete(
     Path((id, mount_name)): Path<(String, String)>,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let (rel, path) = resolve(&state, &project, &id, &mount_name, &body)?;
-    match std::fs::remove_file(&path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::NotFound(format!(
-                "file {} not found in the mount",
-                rel.display()
-            )));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    }
+    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    files_dir(&state, &id)?
+        .remove_file(&rel)
+        .map_err(|e| fs_error(e, &rel))?;
     Ok(axum::Json(
         json!({"mount_relative_path": rel.to_string_lossy(), "sandbox_mount_prefix": MOUNT}),
     ))
 }
 
-/// The checked mount-relative path of a request body, and its host path.
+/// The checked mount-relative path of a request body.
 fn resolve(
     state: &AppState,
     project: &str,
     session_id: &str,
     mount_name: &str,
     body: &PathBody,
-) -> Result<(PathBuf, PathBuf), ApiError> {
+) -> Result<PathBuf, ApiError> {
     mount(mount_name)?;
     SessionContext::load(state, project, session_id)?;
     let raw = body
         .mount_relative_path
         .as_deref()
         .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
-    let rel = relative(raw, "mount_relative_path")?;
-    let host = host_path(state, session_id, &rel)?;
-    Ok((rel, host))
+    relative(raw, "mount_relative_path")
 }
 
 /// The body of an upload/download URL response.
@@ -334,23 +340,37 @@ async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let grant = take_grant(&state, &token, true)?;
-    if let Some(dir) = grant.path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(ApiError::internal)?;
+    let dir = files_dir(&state, &grant.session_id)?;
+    if let Some(parent) = grant.rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+        dir.create_dir_all(parent)
+            .map_err(|e| fs_error(e, &grant.rel))?;
     }
-    let partial = grant.path.with_extension("toolshed-upload");
-    let mut file = tokio::fs::File::create(&partial)
-        .await
+    // A private, unique temporary file at the mount's root, renamed into
+    // place when complete; removed on any failure.
+    let partial = format!(".toolshed-upload-{}.part", uuid::Uuid::new_v4().simple());
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    let file = dir
+        .open_with(&partial, &options)
         .map_err(ApiError::internal)?;
+    let result = write_upload(tokio::fs::File::from_std(file.into_std()), body).await;
+    let result = result.and_then(|()| {
+        dir.rename(&partial, &dir, &grant.rel)
+            .map_err(|e| fs_error(e, &grant.rel))
+    });
+    if result.is_err() {
+        let _ = dir.remove_file(&partial);
+    }
+    result.map(|()| StatusCode::OK.into_response())
+}
+
+async fn write_upload(mut file: tokio::fs::File, body: Body) -> Result<(), ApiError> {
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("upload interrupted: {e}")))?;
         written += chunk.len() as u64;
         if written > MAX_UPLOAD_BYTES {
-            drop(file);
-            let _ = tokio::fs::remove_file(&partial).await;
             return Err(ApiError::PayloadTooLarge(format!(
                 "uploads are limited to {} MiB",
                 MAX_UPLOAD_BYTES >> 20
@@ -358,13 +378,7 @@ async fn upload(
         }
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
-    file.flush().await.map_err(ApiError::internal)?;
-    drop(file);
-    tokio::fs::rename(&partial, &grant.path)
-        .await
-        .map_err(ApiError::internal)?;
-    let _ = grant.mimetype;
-    Ok(StatusCode::OK.into_response())
+    file.flush().await.map_err(ApiError::internal)
 }
 
 async fn download(
@@ -372,15 +386,19 @@ async fn download(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let grant = take_grant(&state, &token, false)?;
-    let file = tokio::fs::File::open(&grant.path)
-        .await
-        .map_err(|_| ApiError::NotFound("the file no longer exists".into()))?;
-    let len = file.metadata().await.map_err(ApiError::internal)?.len();
+    let file = files_dir(&state, &grant.session_id)?
+        .open(&grant.rel)
+        .map_err(|e| fs_error(e, &grant.rel))?;
+    let file = tokio::fs::File::from_std(file.into_std());
+    let meta = file.metadata().await.map_err(ApiError::internal)?;
+    if !meta.is_file() {
+        return Err(ApiError::NotFound("the file no longer exists".into()));
+    }
     let stream = tokio_util::io::ReaderStream::new(file);
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_LENGTH, meta.len().to_string()),
         ],
         Body::from_stream(stream),
     )

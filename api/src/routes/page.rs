@@ -41,14 +41,14 @@ impl PageRequest {
     pub fn envelope(self, all: Vec<Value>) -> Value {
         let total = all.len();
         let page: Vec<Value> = all.into_iter().skip(self.offset).take(self.limit).collect();
-        let next =
-            (self.offset + page.len() < total).then(|| (self.offset + page.len()).to_string());
+        let end = self.offset.saturating_add(page.len());
+        let next = (end < total).then(|| end.to_string());
         json!({
             "items": page,
             "next_cursor": next,
             "total_items": total,
             "total_pages": total.div_ceil(self.limit).max(1),
-            "current_page": self.offset / self.limit + 1,
+            "current_page": (self.offset / self.limit).saturating_add(1),
         })
     }
 }
@@ -73,5 +73,7 @@ mod tests {
         assert_eq!(last["next_cursor"], Value::Null);
         assert!(PageRequest::new(Some(0), None, 10, 50).is_err());
         assert!(PageRequest::new(None, Some("x"), 10, 50).is_err());
+        let huge = PageRequest::new(Some(1), Some(&usize::MAX.to_string()), 10, 50).unwrap();
+        assert_eq!(huge.envelope(vec![json!(1)])["items"], json!([]));
     }
 }

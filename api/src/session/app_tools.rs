@@ -140,14 +140,17 @@ pub fn resolve_account(
         .accounts_for_user(caller.project_id, caller.user_id, Some(toolkit))
         .map_err(|_| "could not read connected accounts".to_owned())?;
     let active = |a: &&AccountRecord| a.status == "ACTIVE";
+    let pinned = caller.config.connected_accounts.get(toolkit);
     if let Some(wanted) = requested.filter(|r| !r.is_empty()) {
+        // The session's pinned accounts bound which ones a call may name.
         return accounts
             .iter()
             .filter(active)
+            .filter(|a| pinned.is_none_or(|ids| ids.contains(&a.id)))
             .find(|a| a.id == wanted || a.alias.as_deref() == Some(wanted))
             .cloned()
             .ok_or_else(|| {
-                format!("account {wanted} is not an active {toolkit} account of this user")
+                format!("account {wanted} is not an active {toolkit} account this session may use")
             });
     }
     if let Some(ids) = caller.config.connected_accounts.get(toolkit) {

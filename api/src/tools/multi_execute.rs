@@ -72,22 +72,32 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     };
     let threshold = ctx.config.workbench.auto_offload_threshold as usize;
     let workbench = ctx.config.flag("workbench");
-    let output_dir = ctx
-        .state
-        .session_files(&ctx.record.id)
-        .join(".composio/output");
-    // Large bodies stream straight into the workbench file they will be
-    // offloaded to, so they are never held in memory as raw bytes.
+    // The output folder, opened as a capability: the sandbox owns the files
+    // mount and may plant symlinks there, which must not redirect our writes.
+    let output = if workbench {
+        let files = crate::routes::files::files_dir(&ctx.state, &ctx.record.id)?;
+        files
+            .create_dir_all(".composio/output")
+            .map_err(ApiError::internal)?;
+        Some(std::sync::Arc::new(
+            files
+                .open_dir(".composio/output")
+                .map_err(ApiError::internal)?,
+        ))
+    } else {
+        None
+    };
     let spools: Vec<Option<Spool>> = calls
         .iter()
         .enumerate()
         .map(|(index, (slug, _, _))| {
-            workbench.then(|| Spool {
-                path: output_dir.join(format!(
+            output.as_ref().map(|dir| Spool {
+                dir: dir.clone(),
+                name: format!(
                     "{}-{index}-{}.json",
-                    slug.to_lowercase(),
+                    file_stem(slug),
                     &uuid::Uuid::new_v4().simple().to_string()[..12]
-                )),
+                ),
                 threshold,
             })
         })
@@ -123,17 +133,16 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
                 let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
                 let offload = workbench && (sync_all || text.len() > threshold);
                 if let (true, Some(spool)) = (offload, &spools[index]) {
-                    write_file(&spool.path, text.as_bytes())?;
+                    spool
+                        .dir
+                        .write(&spool.name, text.as_bytes())
+                        .map_err(ApiError::internal)?;
                 }
                 (text.len(), offload)
             }
         };
-        let spool_path = spools[index].as_ref().map(|s| s.path.clone());
-        let response = if let (true, Some(host)) = (offload, spool_path) {
-            let name = host
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        let spool_name = spools[index].as_ref().map(|s| s.name.clone());
+        let response = if let (true, Some(name)) = (offload, spool_name) {
             let guest_path = format!("{OUTPUT_DIR}/{name}");
             let info = json!({
                 "file_path": guest_path,
@@ -185,11 +194,20 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     Ok((data, error))
 }
 
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), ApiError> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
+/// A file-name stem from a tool slug: lower-case letters, digits and `_`
+/// only (slugs come from the request and may hold anything).
+fn file_stem(slug: &str) -> String {
+    let stem: String = slug
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(80)
+        .collect();
+    if stem.is_empty() {
+        "tool".to_owned()
+    } else {
+        stem
     }
-    std::fs::write(path, bytes).map_err(ApiError::internal)
 }
 
 /// The item count of the largest list at the top of a response, if any.

@@ -12,7 +12,7 @@ pub(crate) mod memory;
 mod output;
 mod tools;
 
-pub(crate) use output::OutputSink;
+pub(crate) use output::{OutputSink, SpillTarget};
 
 use crate::store::SandboxState;
 use serde::{Deserialize, Serialize};

@@ -21,8 +21,19 @@ pub(crate) struct OutputSink {
     total_cap: u64,
     written: u64,
     spill: Option<Spill>,
-    spill_to: Option<(PathBuf, String)>,
+    spill_to: Option<(SpillTarget, String)>,
     truncated: bool,
+}
+
+/// Where a spill file goes: a path relative to the files mount's host
+/// folder, opened through a directory capability so that symlinks the
+/// guest planted in the mount cannot redirect the write.
+#[derive(Debug)]
+pub(crate) struct SpillTarget {
+    /// The files mount's host folder.
+    pub(crate) root: PathBuf,
+    /// The file, relative to it.
+    pub(crate) rel: PathBuf,
 }
 
 #[derive(Debug)]
@@ -37,7 +48,7 @@ impl OutputSink {
     pub(crate) fn new(
         inline_cap: usize,
         total_cap: u64,
-        host_path: PathBuf,
+        target: SpillTarget,
         guest_path: String,
     ) -> Self {
         OutputSink {
@@ -46,7 +57,7 @@ impl OutputSink {
             total_cap,
             written: 0,
             spill: None,
-            spill_to: Some((host_path, guest_path)),
+            spill_to: Some((target, guest_path)),
             truncated: false,
         }
     }
@@ -80,11 +91,17 @@ impl OutputSink {
     }
 
     fn start_spill(&mut self) -> Result<(), ErrorCode> {
-        let (host_path, guest_path) = self.spill_to.take().ok_or(ErrorCode::Internal)?;
-        if let Some(dir) = host_path.parent() {
-            std::fs::create_dir_all(dir).map_err(|_| ErrorCode::Internal)?;
+        let (target, guest_path) = self.spill_to.take().ok_or(ErrorCode::Internal)?;
+        let root = cap_std::fs::Dir::open_ambient_dir(&target.root, cap_std::ambient_authority())
+            .map_err(|_| ErrorCode::Internal)?;
+        if let Some(parent) = target.rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            root.create_dir_all(parent)
+                .map_err(|_| ErrorCode::Internal)?;
         }
-        let mut file = File::create(&host_path).map_err(|_| ErrorCode::Internal)?;
+        let mut file = root
+            .create(&target.rel)
+            .map_err(|_| ErrorCode::Internal)?
+            .into_std();
         file.write_all(self.inline.as_bytes())
             .map_err(|_| ErrorCode::Internal)?;
         self.spill = Some(Spill { file, guest_path });
@@ -149,10 +166,30 @@ pub(crate) fn write_output(
 mod tests {
     use super::*;
 
+    fn target(root: &std::path::Path, rel: &str) -> SpillTarget {
+        SpillTarget {
+            root: root.to_owned(),
+            rel: rel.into(),
+        }
+    }
+
+    #[test]
+    fn a_planted_symlink_cannot_redirect_the_spill() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("files");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink("../outside", root.join(".toolshed")).unwrap();
+        let mut sink = OutputSink::new(2, 100, target(&root, ".toolshed/out.txt"), "/g".into());
+        assert_eq!(sink.append("more than two bytes"), Err(ErrorCode::Internal));
+        assert!(!outside.join("out.txt").exists());
+    }
+
     #[test]
     fn keeps_small_output_inline() {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink = OutputSink::new(10, 100, dir.path().join("out.txt"), "/g/out.txt".into());
+        let mut sink = OutputSink::new(10, 100, target(dir.path(), "out.txt"), "/g/out.txt".into());
         sink.append("hello").unwrap();
         sink.append(" you").unwrap();
         let (inline, truncated, path) = sink.finish();
@@ -166,7 +203,12 @@ mod tests {
     fn spills_everything_to_a_file_past_the_inline_cap() {
         let dir = tempfile::tempdir().unwrap();
         let host = dir.path().join("sub/out.txt");
-        let mut sink = OutputSink::new(8, 100, host.clone(), "/g/out.txt".into());
+        let mut sink = OutputSink::new(
+            8,
+            100,
+            target(dir.path(), "sub/out.txt"),
+            "/g/out.txt".into(),
+        );
         sink.append("abcdef").unwrap();
         sink.append("ghijkl").unwrap();
         sink.append("mn").unwrap();
@@ -180,7 +222,7 @@ mod tests {
     #[test]
     fn refuses_past_the_total_cap() {
         let dir = tempfile::tempdir().unwrap();
-        let mut sink = OutputSink::new(4, 10, dir.path().join("o"), "/g/o".into());
+        let mut sink = OutputSink::new(4, 10, target(dir.path(), "o"), "/g/o".into());
         sink.append("12345678").unwrap();
         assert_eq!(sink.append("abc"), Err(ErrorCode::OutputLimit));
     }
