@@ -22,6 +22,9 @@ const BASE_BACKOFF: Duration = Duration::from_millis(200);
 pub const DEFAULT_TOOLKIT_CONCURRENCY: usize = 64;
 /// Largest upstream response read into memory.
 pub const MAX_RESPONSE_BYTES: usize = 256 << 20;
+/// Largest spooled response parsed to build a preview (parsing needs a
+/// few times its size in memory).
+const MAX_PREVIEW_PARSE_BYTES: u64 = 256 << 20;
 /// Largest upstream response streamed to a spool file.
 pub const MAX_SPOOLED_BYTES: u64 = 2 << 30;
 /// Per-request timeout.
@@ -379,6 +382,14 @@ fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Executio
                 .map_err(|e| (e.to_string(), String::from_utf8_lossy(&bytes).into_owned())),
             None,
         ),
+        Body::File(name, len) if len > MAX_PREVIEW_PARSE_BYTES => {
+            // Too large to parse for a preview: the file is the result.
+            let note = serde_json::json!({
+                "note": format!("the {len}-byte response is too large to preview; it is saved whole in the workbench"),
+                "size_bytes": len,
+            });
+            (Ok(note), Some((name, len)))
+        }
         Body::File(name, len) => {
             // The only in-memory copy of a large body: its parsed form.
             let parsed = spool

@@ -25,6 +25,8 @@ const STARTED_MARKER: &str = "interpreter-started";
 #[derive(Default)]
 pub struct Sandboxes {
     live: Mutex<HashMap<String, Arc<LiveSandbox>>>,
+    /// Per-session start locks (a session starts one sandbox at a time).
+    starting: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// A session's sandbox and when it was last used.
@@ -45,37 +47,62 @@ impl Sandboxes {
         config: &SessionConfig,
         make_bridge: impl FnOnce(Arc<std::sync::RwLock<SessionConfig>>) -> Arc<dyn ToolBridge>,
     ) -> Result<Arc<LiveSandbox>, ApiError> {
-        let mut live = self.live.lock().await;
-        if let Some(existing) = live.get(session_id) {
-            *existing.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-            *existing.config.write().unwrap_or_else(|p| p.into_inner()) = config.clone();
-            return Ok(existing.clone());
+        if let Some(existing) = self.existing(session_id, config).await {
+            return Ok(existing);
+        }
+        // One start per session at a time, without holding the map lock:
+        // starting walks the workbench (for the quota) and instantiates,
+        // which must not hold up other sessions.
+        let starting = {
+            let mut starting = self.starting.lock().await;
+            starting.entry(session_id.to_owned()).or_default().clone()
+        };
+        let _guard = starting.lock().await;
+        if let Some(existing) = self.existing(session_id, config).await {
+            return Ok(existing);
         }
         let shared_config = Arc::new(std::sync::RwLock::new(config.clone()));
         let bridge = make_bridge(shared_config.clone());
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
         let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
-        let restarted = marker.exists();
-        let sandbox = state
+        let builder = state
             .engine
             .sandbox(home, files)
             .limits(state.config.limits.clone())
-            .bridge(bridge)
-            .report_state_reset(restarted)
-            .build()
-            .map_err(ApiError::internal)?;
-        if let Some(dir) = marker.parent() {
-            std::fs::create_dir_all(dir).map_err(ApiError::internal)?;
-        }
-        std::fs::write(&marker, b"").map_err(ApiError::internal)?;
+            .bridge(bridge);
+        let sandbox = tokio::task::spawn_blocking(move || {
+            let restarted = marker.exists();
+            let sandbox = builder.report_state_reset(restarted).build()?;
+            if let Some(dir) = marker.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&marker, b"")?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sandbox)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::Internal)?;
         let entry = Arc::new(LiveSandbox {
             sandbox,
             last_used: std::sync::Mutex::new(Instant::now()),
             config: shared_config,
         });
-        live.insert(session_id.to_owned(), entry.clone());
+        self.live
+            .lock()
+            .await
+            .insert(session_id.to_owned(), entry.clone());
+        self.starting.lock().await.remove(session_id);
         Ok(entry)
+    }
+
+    /// The live sandbox of a session, refreshed with its current config.
+    async fn existing(&self, session_id: &str, config: &SessionConfig) -> Option<Arc<LiveSandbox>> {
+        let live = self.live.lock().await;
+        let existing = live.get(session_id)?;
+        *existing.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        *existing.config.write().unwrap_or_else(|p| p.into_inner()) = config.clone();
+        Some(existing.clone())
     }
 
     /// Drops the session's sandbox (on delete or config change).
