@@ -9,7 +9,8 @@
 //! - [`routes`]: one module per resource; [`tools`]: one module per meta
 //!   tool; [`session`]: session config and sandboxes.
 //! - [`catalog`]: toolkits and app tools (files, validation, search, HTTP).
-//! - [`store`]: SQLite behind one type; [`keys`]: API keys and ids.
+//! - [`store`]: SQLite behind one type; [`keys`]: API keys and ids;
+//!   [`timestamp`]: RFC 3339 times.
 //! - [`commands`]: one module per subcommand (`serve`, `run`, `keys`).
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,7 @@ pub mod routes;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod timestamp;
 pub mod tools;
 
 pub use error::ApiError;

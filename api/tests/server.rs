@@ -1394,3 +1394,42 @@ async fn symlinks_in_the_files_mount_cannot_redirect_file_urls_or_offload() {
         "{run}"
     );
 }
+
+#[tokio::test]
+async fn a_named_account_must_be_one_the_session_may_use() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let work = server
+        .connect("quinn", "github", "BEARER_TOKEN", json!({"token": "work"}))
+        .await;
+    let personal = server
+        .connect(
+            "quinn",
+            "github",
+            "BEARER_TOKEN",
+            json!({"token": "personal"}),
+        )
+        .await;
+    let id = server
+        .session(json!({"user_id": "quinn", "toolkits": ["github"], "connected_accounts": {"github": [work]}}))
+        .await;
+    let args = json!({"owner": "acme", "repo": "widgets", "issue_number": 2});
+    let call = |account: &str| json!({"tool_slug": "GITHUB_GET_ISSUE", "arguments": args, "account": account});
+    let path = format!("/api/v3.1/tool_router/session/{id}/execute");
+    let (_, allowed) = server
+        .call("POST", &path, Some(call(&work)), Some(KEY))
+        .await;
+    assert_eq!(allowed["result_type"], "completed", "{allowed}");
+    let (_, refused) = server
+        .call("POST", &path, Some(call(&personal)), Some(KEY))
+        .await;
+    assert_eq!(refused["result_type"], "failed");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("this session may use"),
+        "{refused}"
+    );
+}

@@ -41,8 +41,8 @@ pub fn account_json(account: &AccountRecord) -> Value {
         "data": {},
         "params": {},
         "experimental": {"account_type": "PRIVATE"},
-        "created_at": crate::tools::search_tools::rfc3339(account.created_at as u64),
-        "updated_at": crate::tools::search_tools::rfc3339(account.updated_at as u64),
+        "created_at": crate::timestamp::rfc3339(account.created_at as u64),
+        "updated_at": crate::timestamp::rfc3339(account.updated_at as u64),
     })
 }
 

@@ -139,7 +139,7 @@ fn expires_at() -> String {
         .map(|d| d.as_secs())
         .unwrap_or_default()
         + URL_TTL.as_secs();
-    crate::tools::search_tools::rfc3339(secs)
+    crate::timestamp::rfc3339(secs)
 }
 
 #[derive(Deserialize)]
@@ -206,7 +206,7 @@ fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u6
                 .modified()
                 .ok()
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
-                .map(|d| crate::tools::search_tools::rfc3339(d.as_secs()))
+                .map(|d| crate::timestamp::rfc3339(d.as_secs()))
                 .unwrap_or_default();
             out.push((rel, meta.len(), modified));
         }
@@ -420,5 +420,6 @@ mod tests {
         assert!(relative("../x", "p").is_err());
         assert!(relative("a/../../x", "p").is_err());
         assert!(relative("", "p").is_err());
+        assert!(relative(&"a/".repeat(600), "p").is_err());
     }
 }

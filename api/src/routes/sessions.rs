@@ -601,7 +601,7 @@ async fn list_toolkits(
                 "id": a.id,
                 "status": a.status,
                 "user_id": a.user_id,
-                "created_at": crate::tools::search_tools::rfc3339(a.created_at as u64),
+                "created_at": crate::timestamp::rfc3339(a.created_at as u64),
                 "auth_config": {"id": format!("ac_{}", a.toolkit), "auth_scheme": a.auth_scheme, "is_composio_managed": false}
             })),
         }));

@@ -20,7 +20,7 @@ pub struct SessionBridge {
     /// Its user.
     pub user_id: String,
     /// Its current config (kept up to date by the session's requests).
-    pub config: Arc<RwLock<SessionConfig>>,
+    pub config: Arc<RwLock<Arc<SessionConfig>>>,
 }
 
 impl ToolBridge for SessionBridge {

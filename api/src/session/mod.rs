@@ -35,7 +35,7 @@ pub struct LiveSandbox {
     last_used: std::sync::Mutex<Instant>,
     /// The session's current config, read by the bridge on every tool call
     /// (so a PATCH applies from the next cell on, state kept).
-    config: Arc<std::sync::RwLock<SessionConfig>>,
+    config: Arc<std::sync::RwLock<Arc<SessionConfig>>>,
 }
 
 impl Sandboxes {
@@ -45,7 +45,7 @@ impl Sandboxes {
         state: &AppState,
         session_id: &str,
         config: &SessionConfig,
-        make_bridge: impl FnOnce(Arc<std::sync::RwLock<SessionConfig>>) -> Arc<dyn ToolBridge>,
+        make_bridge: impl FnOnce(Arc<std::sync::RwLock<Arc<SessionConfig>>>) -> Arc<dyn ToolBridge>,
     ) -> Result<Arc<LiveSandbox>, ApiError> {
         if let Some(existing) = self.existing(session_id, config).await {
             return Ok(existing);
@@ -61,7 +61,7 @@ impl Sandboxes {
         if let Some(existing) = self.existing(session_id, config).await {
             return Ok(existing);
         }
-        let shared_config = Arc::new(std::sync::RwLock::new(config.clone()));
+        let shared_config = Arc::new(std::sync::RwLock::new(Arc::new(config.clone())));
         let bridge = make_bridge(shared_config.clone());
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
@@ -101,7 +101,7 @@ impl Sandboxes {
         let live = self.live.lock().await;
         let existing = live.get(session_id)?;
         *existing.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        *existing.config.write().unwrap_or_else(|p| p.into_inner()) = config.clone();
+        *existing.config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config.clone());
         Some(existing.clone())
     }
 

@@ -57,7 +57,7 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
                         "toolkit": slug, "status": "active", "has_active_connection": true,
                         "connected_account_id": account.id,
                         "auth_config_id": format!("ac_{slug}"),
-                        "created_at": crate::tools::search_tools::rfc3339(account.created_at as u64),
+                        "created_at": crate::timestamp::rfc3339(account.created_at as u64),
                         "account_type": "PRIVATE",
                     }),
                     None => json!({

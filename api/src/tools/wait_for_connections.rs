@@ -67,7 +67,7 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
                 (Some(false), Some(a)) => {
                     json!({"status": "ACTIVE", "has_active_connection": true, "connected_account_id": a.id,
                                                  "auth_config_id": format!("ac_{slug}"),
-                                                 "created_at": crate::tools::search_tools::rfc3339(a.created_at as u64)})
+                                                 "created_at": crate::timestamp::rfc3339(a.created_at as u64)})
                 }
                 (Some(false), None) => {
                     json!({"status": "INITIATED", "has_active_connection": false})
