@@ -35,7 +35,13 @@ fn main() {
 }
 
 fn build_runtime(root: &Path, runtime_dir: &Path) -> PathBuf {
-    for path in ["src", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+    for path in [
+        "src",
+        "build.rs",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             runtime_dir.join(path).display()
@@ -97,20 +103,62 @@ fn build_runtime(root: &Path, runtime_dir: &Path) -> PathBuf {
     target_dir.join("wasm32-wasip1/release/toolshed_runtime.wasm")
 }
 
+/// Opt-out of installing the wasm target automatically.
+const NO_TARGET_ADD_VAR: &str = "TOOLSHED_NO_TARGET_ADD";
+/// The guest's target.
+const WASM_TARGET: &str = "wasm32-wasip1";
+
+/// Makes sure the toolchain building us has the wasm target. When it is
+/// missing and the toolchain is managed by rustup, adds it (as wasm-pack
+/// does) unless `TOOLSHED_NO_TARGET_ADD` is set; otherwise fails saying
+/// exactly what to install.
 fn check_target_installed() {
+    println!("cargo:rerun-if-env-changed={NO_TARGET_ADD_VAR}");
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let sysroot = Command::new(rustc)
+    let sysroot = Command::new(&rustc)
         .args(["--print", "sysroot"])
         .output()
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if let Some(sysroot) = sysroot {
-        let lib = sysroot.join("lib/rustlib/wasm32-wasip1");
-        if !lib.exists() {
-            panic!(
-                "the wasm32-wasip1 target is not installed; run `rustup target add wasm32-wasip1`"
-            );
+    let Some(sysroot) = sysroot else {
+        // Cannot tell; the nested build reports a missing target itself.
+        return;
+    };
+    let lib = sysroot.join("lib/rustlib").join(WASM_TARGET);
+    if lib.exists() {
+        return;
+    }
+    if env::var_os(NO_TARGET_ADD_VAR).is_some() {
+        panic!(
+            "the {WASM_TARGET} target is not installed for the toolchain at {}; \
+             run `rustup target add {WASM_TARGET}` (unset {NO_TARGET_ADD_VAR} to let the build do it)",
+            sysroot.display()
+        );
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", WASM_TARGET]);
+    // Inside a rustup-managed build this names the toolchain being used,
+    // which may not be the default one.
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    match rustup.status() {
+        Ok(status) if status.success() && lib.exists() => {
+            println!("cargo:warning=installed the {WASM_TARGET} target with rustup");
         }
+        Ok(status) => panic!(
+            "`rustup target add {WASM_TARGET}` failed ({status}); run it yourself, \
+             or install the {WASM_TARGET} standard library for the toolchain at {}",
+            sysroot.display()
+        ),
+        Err(_) => panic!(
+            "the {WASM_TARGET} target is not installed for the toolchain at {} and rustup \
+             was not found. Install rustup (https://rustup.rs) and run \
+             `rustup target add {WASM_TARGET}`, or install your distribution's \
+             {WASM_TARGET} Rust standard library package, \
+             or set TOOLSHED_RUNTIME_WASM to a prebuilt runtime",
+            sysroot.display()
+        ),
     }
 }

@@ -25,7 +25,7 @@ step "fixtures: toolkit files and the upstream service"
 python3 fixtures/upstream/check_bindings.py
 
 if [ -d runtime/tests_py ]; then
-  step "sandbox shell (runtime/src/shell.py, under CPython)"
+  step "sandbox shell (runtime/src/python/_toolshed_shell, under CPython)"
   python3 -m unittest discover -s runtime/tests_py
 fi
 

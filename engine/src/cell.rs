@@ -1,6 +1,96 @@
-//! [`CellOutcome`]: the JSON envelope of one cell.
+//! [`CellOutcome`]: the JSON envelope of one cell, and how a cell's status
+//! is decided from the host's own records ([`classify`]).
 
 use serde::{Deserialize, Serialize};
+use toolshed_guest_sdk::abi;
+
+/// What a cell runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellKind {
+    /// Python source, run against the session's persistent globals.
+    Python,
+    /// A command line for the sandbox shell (in the same interpreter).
+    Bash,
+}
+
+impl CellKind {
+    pub(crate) fn abi(self) -> u32 {
+        match self {
+            CellKind::Python => abi::CELL_PYTHON,
+            CellKind::Bash => abi::CELL_BASH,
+        }
+    }
+}
+
+/// What a shell command produced (the `shell` of a bash cell's outcome).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShellOutput {
+    /// The command's standard output.
+    pub stdout: String,
+    /// The command's standard error.
+    pub stderr: String,
+    /// Its exit status (127: unknown command, 2: usage or syntax error).
+    pub exit_code: i64,
+}
+
+/// The guest's reply to `toolshed_run_cell` (see the ABI).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct GuestReply {
+    pub(crate) result: Option<String>,
+    pub(crate) error: Option<CellError>,
+    #[serde(default)]
+    pub(crate) shell: Option<ShellOutput>,
+}
+
+impl GuestReply {
+    pub(crate) fn error(error: CellError) -> Self {
+        GuestReply {
+            error: Some(error),
+            ..GuestReply::default()
+        }
+    }
+}
+
+/// What the host recorded while a cell ran.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HostFlags {
+    pub(crate) timed_out: bool,
+    pub(crate) tool_limit: bool,
+    pub(crate) output_limit: bool,
+    pub(crate) memory_limit: bool,
+}
+
+/// A cell's status, from the host's records: the name of the exception the
+/// guest reports is never consulted (a cell can raise or rename anything).
+/// The deadline wins even when the cell swallowed the interrupt; the other
+/// limits only explain a cell that ended with an error.
+pub(crate) fn classify(flags: &HostFlags, ended_with_error: bool) -> CellStatus {
+    if flags.timed_out {
+        return CellStatus::Timeout;
+    }
+    if !ended_with_error {
+        return CellStatus::Ok;
+    }
+    if flags.tool_limit {
+        CellStatus::ToolLimit
+    } else if flags.output_limit {
+        CellStatus::OutputLimit
+    } else if flags.memory_limit {
+        CellStatus::MemoryLimit
+    } else {
+        CellStatus::Error
+    }
+}
+
+/// The error of a cell that passed its deadline without reporting one.
+pub(crate) fn deadline_error() -> CellError {
+    let message = "this cell ran past its deadline".to_owned();
+    CellError {
+        kind: "CellTimeout".into(),
+        traceback: format!("CellTimeout: {message}\n"),
+        message,
+    }
+}
 
 /// How a cell ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +172,9 @@ pub struct CellOutcome {
     pub state_reset: bool,
     /// Tool calls the cell made.
     pub tool_calls: u64,
+    /// For a bash cell that ran to the end: the command's output and status.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub shell: Option<ShellOutput>,
 }
 
 impl CellOutcome {
@@ -114,6 +207,7 @@ mod tests {
             stderr_file_path: None,
             state_reset: false,
             tool_calls: 0,
+            shell: None,
         };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(json["status"], "memory_limit");
@@ -122,5 +216,28 @@ mod tests {
         assert_eq!(CellStatus::ToolLimit.as_str(), "tool_limit");
         let back: CellOutcome = serde_json::from_value(json).unwrap();
         assert_eq!(back, outcome);
+    }
+
+    #[test]
+    fn status_comes_from_host_flags() {
+        let none = HostFlags::default();
+        assert_eq!(classify(&none, false), CellStatus::Ok);
+        assert_eq!(classify(&none, true), CellStatus::Error);
+        let timed_out = HostFlags {
+            timed_out: true,
+            ..HostFlags::default()
+        };
+        assert_eq!(classify(&timed_out, false), CellStatus::Timeout);
+        let tools = HostFlags {
+            tool_limit: true,
+            ..HostFlags::default()
+        };
+        assert_eq!(classify(&tools, true), CellStatus::ToolLimit);
+        assert_eq!(classify(&tools, false), CellStatus::Ok);
+        let memory = HostFlags {
+            memory_limit: true,
+            ..HostFlags::default()
+        };
+        assert_eq!(classify(&memory, true), CellStatus::MemoryLimit);
     }
 }

@@ -3,10 +3,9 @@
 
 use crate::config::EngineConfig;
 use crate::error::{EngineError, wasm};
-use crate::store::{SandboxBuilder, SandboxState};
-use crate::{bridge, snapshot, workbench};
+use crate::state::SandboxState;
+use crate::{bridge, poll, quota, snapshot};
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -39,7 +38,8 @@ impl std::fmt::Debug for Engine {
 pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
     pub(crate) wasmtime: wasmtime::Engine,
-    /// The snapshot, linked with WASI, the quota wrappers and the bridge.
+    /// The snapshot, linked with WASI, the quota and poll wrappers and the
+    /// bridge.
     pub(crate) pre: InstancePre<SandboxState>,
     /// Kept for its `Drop`, which stops the thread.
     _ticker: Ticker,
@@ -56,7 +56,8 @@ impl Engine {
         let mut linker = Linker::new(&wasmtime);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut SandboxState| &mut s.wasi)
             .map_err(|e| EngineError::Config(wasm(e)))?;
-        workbench::add_quota_to_linker(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
+        quota::add_to_linker(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
+        poll::add_to_linker(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
         bridge::register(&mut linker).map_err(|e| EngineError::Config(wasm(e)))?;
         let pre = linker
             .instantiate_pre(&module)
@@ -71,13 +72,6 @@ impl Engine {
                 _ticker: ticker,
             }),
         })
-    }
-
-    /// Starts building a sandbox whose workbench (`/home/user`, the working
-    /// directory) is the host directory `home` and whose files mount
-    /// (`/mnt/files`) is `files`. Both are created if missing.
-    pub fn sandbox(&self, home: impl Into<PathBuf>, files: impl Into<PathBuf>) -> SandboxBuilder {
-        SandboxBuilder::new(self.clone(), home.into(), files.into())
     }
 
     /// The engine's configuration.

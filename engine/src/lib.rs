@@ -24,15 +24,21 @@
 //!   pre-initialised runtime module (cached on disk), the epoch ticker.
 //! - `snapshot`: pre-initialising the runtime with wasmtime-wizer and
 //!   caching the compiled result.
-//! - `store`: [`Sandbox`] and [`SandboxBuilder`]: one Store + Instance per
-//!   sandbox on a worker thread of its own; cells, deadlines, hard-stop
-//!   recovery.
-//! - `deadline`: the epoch-deadline callback (soft interrupt, then hard stop).
-//! - [`cell`]: [`CellOutcome`], the JSON envelope of one cell.
-//! - `workbench`: the two guest directories, the fixed environment, and the
-//!   disk quota.
-//! - [`bridge`]: the `toolshed:host/v1` imports (tools, output, sleep) and the
-//!   [`ToolBridge`] trait the embedder implements.
+//! - `sandbox`: [`Sandbox`] and [`SandboxBuilder`]: a worker thread per
+//!   sandbox that runs its cells in order and replaces a trapped instance.
+//! - `instance`: one live instance and the wasm calls made on it.
+//! - `state`: what a store holds (per instance, per cell) and the memory
+//!   limiter; the leaf the host functions work on.
+//! - `deadline`: the epoch-deadline callback (soft interrupts, hard stop).
+//! - [`cell`]: [`CellOutcome`], the JSON envelope of one cell, and how its
+//!   status is decided from the host's records.
+//! - `workbench`: the two guest directories and the fixed environment.
+//! - `quota`: the disk quota (bytes and inodes) and the WASI write wrappers
+//!   that enforce it; `poll`: WASI `poll_oneoff` bounded by the deadline;
+//!   `wasi`: their shared plumbing.
+//! - `output`: a cell's stdout/stderr, inline up to a cap, then spilled.
+//! - [`tool`]: the [`ToolBridge`] trait the embedder implements.
+//! - [`bridge`]: the `toolshed:host/v1` imports (tools, output, sleep).
 //! - [`error`]: the crate's error type, [`EngineError`].
 //!
 //! # When each phase runs
@@ -63,15 +69,23 @@ pub mod config;
 mod deadline;
 mod engine;
 pub mod error;
+mod instance;
 pub mod limits;
+mod output;
+mod poll;
+mod quota;
+mod sandbox;
 mod snapshot;
-mod store;
+mod state;
+pub mod tool;
+mod wasi;
 mod workbench;
 
-pub use bridge::{ToolBridge, ToolCall, ToolResult};
-pub use cell::{CellError, CellOutcome, CellStatus};
+pub use cell::{CellError, CellKind, CellOutcome, CellStatus, ShellOutput};
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::EngineError;
+pub use instance::MAX_CELL_SOURCE_BYTES;
 pub use limits::Limits;
-pub use store::{Sandbox, SandboxBuilder};
+pub use sandbox::{Sandbox, SandboxBuilder};
+pub use tool::{NoTools, ToolBridge, ToolCall, ToolFuture, ToolResult};

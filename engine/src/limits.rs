@@ -21,6 +21,9 @@ pub const DEFAULT_MAX_TOOL_CALLS: u64 = 100_000;
 pub const DEFAULT_MAX_RECURSION_DEPTH: u32 = 1000;
 /// Bytes the workbench and the files mount may hold together.
 pub const DEFAULT_MAX_DISK_BYTES: u64 = 1 << 30;
+/// Files plus directories the workbench and the files mount may hold
+/// together (an inode flood is refused before it costs the host).
+pub const DEFAULT_MAX_DISK_INODES: u64 = 100_000;
 /// Tool calls of one batch that run at once when the cell does not say.
 pub const DEFAULT_TOOL_CONCURRENCY: usize = 50;
 
@@ -41,8 +44,11 @@ pub struct Limits {
     pub max_tool_calls: u64,
     /// Python recursion limit.
     pub max_recursion_depth: u32,
-    /// Disk quota of the workbench plus the files mount.
+    /// Disk quota of the workbench plus the files mount: allocated bytes.
     pub max_disk_bytes: u64,
+    /// Disk quota of the workbench plus the files mount: files and
+    /// directories.
+    pub max_disk_inodes: u64,
     /// Default concurrency of a tool batch.
     pub tool_concurrency: usize,
 }
@@ -58,6 +64,7 @@ impl Default for Limits {
             max_tool_calls: DEFAULT_MAX_TOOL_CALLS,
             max_recursion_depth: DEFAULT_MAX_RECURSION_DEPTH,
             max_disk_bytes: DEFAULT_MAX_DISK_BYTES,
+            max_disk_inodes: DEFAULT_MAX_DISK_INODES,
             tool_concurrency: DEFAULT_TOOL_CONCURRENCY,
         }
     }

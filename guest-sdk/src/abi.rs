@@ -85,19 +85,45 @@ pub const EXPORT_ALLOC: &str = "toolshed_alloc";
 /// [`EXPORT_ALLOC`] or a reply of [`EXPORT_RUN_CELL`].
 pub const EXPORT_DEALLOC: &str = "toolshed_dealloc";
 
-/// Export: `run_cell(ptr: u32, len: u32) -> u64`.
+/// Export: `run_cell(kind: u32, ptr: u32, len: u32) -> u64`.
 ///
-/// Params: a UTF-8 Python source buffer from [`EXPORT_ALLOC`]; the guest takes
-/// ownership. Returns: a packed `(ptr << 32) | len` JSON reply
+/// Params: `kind` — [`CELL_PYTHON`] (the buffer is Python source, run
+/// against the session's persistent globals) or [`CELL_BASH`] (the buffer is
+/// a command line for the sandbox shell, which runs in the same interpreter);
+/// `ptr, len` — a UTF-8 buffer from [`EXPORT_ALLOC`]; the guest takes
+/// ownership.
+/// Returns: a packed `(ptr << 32) | len` JSON reply that the host frees with
+/// [`EXPORT_DEALLOC`]:
 /// `{"result": str|null, "error": {"type","message","traceback"}|null,
-/// "interrupted": bool}` that the host frees with [`EXPORT_DEALLOC`].
+/// "shell": {"stdout": str, "stderr": str, "exit_code": int}|null}`.
+/// `result` is the `repr()` of a Python cell's trailing expression; `shell`
+/// is set for [`CELL_BASH`] cells that ran to the end. How a cell ended
+/// (deadline, limits) is decided by the host from its own records, never from
+/// the exception's name in `error`.
+/// Ownership: the reply belongs to the host until it calls [`EXPORT_DEALLOC`].
 pub const EXPORT_RUN_CELL: &str = "toolshed_run_cell";
 
-/// Export: `interrupt()`, asks the running cell to stop at its next Python
-/// line or call by raising `CellTimeout`. Only called by the host from its
-/// epoch-deadline callback, at a point where the guest is inside the bytecode
-/// loop.
+/// `kind` of [`EXPORT_RUN_CELL`]: Python source.
+pub const CELL_PYTHON: u32 = 0;
+/// `kind` of [`EXPORT_RUN_CELL`]: a command line for the sandbox shell.
+pub const CELL_BASH: u32 = 1;
+
+/// Export: `interrupt(reason: u32)`, asks the running cell to stop: the
+/// next Python instruction of user code raises `CellTimeout`
+/// ([`INTERRUPT_DEADLINE`]) or `MemoryError` ([`INTERRUPT_MEMORY`], once).
+///
+/// It runs no Python code and looks nothing up that a cell can replace: it
+/// sets a flag and installs a native trace hook captured when the
+/// interpreter started. The host calls it only from its epoch-deadline
+/// callback, at a point where the innermost guest frame is the bytecode
+/// loop, and bounds it with a budget of a few epoch ticks.
 pub const EXPORT_INTERRUPT: &str = "toolshed_interrupt";
+
+/// `reason` of [`EXPORT_INTERRUPT`]: the cell's deadline passed.
+pub const INTERRUPT_DEADLINE: u32 = 1;
+/// `reason` of [`EXPORT_INTERRUPT`]: the sandbox's memory passed its soft
+/// limit; the cell gets one `MemoryError` and may free memory and go on.
+pub const INTERRUPT_MEMORY: u32 = 2;
 
 /// Export: the pre-initialisation entry point: starts the interpreter and
 /// loads the helpers. Run once, before the snapshot is taken.

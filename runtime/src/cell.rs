@@ -1,53 +1,155 @@
-//! One cell: run the driver's cell loop and turn its outcome into the JSON
-//! reply of `toolshed_run_cell`.
+//! One cell: compile and run it against the persistent globals, and build
+//! the JSON reply of `toolshed_run_cell`.
+//!
+//! The loop is native so that a cell cannot replace it: compiling, running,
+//! taking the trailing expression's `repr()` and storing `_` use the VM
+//! directly, not `builtins.exec` or anything else a cell can rebind. User
+//! code runs with [`interrupt::set_user_code`] on, so the host's deadline
+//! interrupt can stop it; the driver's own work (formatting an error) runs
+//! with it off and is bounded by the host's hard stop.
 
-use crate::interp;
-use rustpython_vm::builtins::PyTuple;
-use rustpython_vm::{AsObject, PyObjectRef, VirtualMachine};
+use crate::interp::{self, Runtime};
+use crate::interrupt;
+use rustpython_vm::builtins::PyCode;
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::compiler::ast::Stmt;
+use rustpython_vm::compiler::parser::parse_module;
+use rustpython_vm::scope::Scope;
+use rustpython_vm::{AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine};
 use serde_json::{Value, json};
+use toolshed_guest_sdk::abi;
 
-/// Runs `source` as one cell against the persistent globals.
-pub fn run(source: &str) -> Vec<u8> {
+/// The file name of cell code in tracebacks.
+const CELL_FILE: &str = "<cell>";
+
+/// Runs one cell of `kind` ([`abi::CELL_PYTHON`] or [`abi::CELL_BASH`]).
+pub fn run(kind: u32, source: &str) -> Vec<u8> {
     let reply = interp::with(|rt| {
         rt.interp.enter(|vm| {
-            let outcome = rt.run_cell.call((vm.ctx.new_str(source),), vm);
-            match outcome {
-                Ok(pair) => reply_from_pair(pair, vm),
-                Err(exc) => {
-                    // The driver itself failed (it catches everything the
-                    // cell raises), e.g. while formatting an exotic error.
-                    let message = exc
-                        .as_object()
-                        .str(vm)
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    json!({
-                        "result": null,
-                        "error": {
-                            "type": exc.class().name().to_string(),
-                            "message": message,
-                            "traceback": "",
-                        },
-                    })
-                }
-            }
+            let reply = match kind {
+                abi::CELL_BASH => run_bash(rt, vm, source),
+                _ => run_python(rt, vm, source),
+            };
+            interrupt::reset(vm);
+            reply
         })
     });
-    serde_json::to_vec(&reply).unwrap_or_else(|_| b"{\"result\":null,\"error\":null}".to_vec())
+    serde_json::to_vec(&reply)
+        .unwrap_or_else(|_| b"{\"result\":null,\"error\":null,\"shell\":null}".to_vec())
 }
 
-fn reply_from_pair(pair: PyObjectRef, vm: &VirtualMachine) -> Value {
-    let Some(tuple) = pair.downcast_ref::<PyTuple>() else {
-        return json!({"result": null, "error": null});
+fn run_python(rt: &Runtime, vm: &VirtualMachine, source: &str) -> Value {
+    prepare(rt, vm);
+    let (body, tail) = match compile(vm, source) {
+        Ok(code) => code,
+        Err(exc) => return reply(Value::Null, Some(describe(rt, vm, &exc, true)), None),
     };
-    let items = tuple.as_slice();
-    let result = items
-        .first()
-        .and_then(|r| crate::json::to_json(r, vm).ok())
-        .unwrap_or(Value::Null);
-    let error = items
-        .get(1)
-        .and_then(|e| crate::json::to_json(e, vm).ok())
-        .unwrap_or(Value::Null);
-    json!({"result": result, "error": error})
+    let scope = Scope::with_builtins(None, rt.globals.clone(), vm);
+    interrupt::set_user_code(true);
+    let outcome = (|| -> PyResult<Option<String>> {
+        vm.run_code_obj(body, scope.clone())?;
+        let Some(tail) = tail else { return Ok(None) };
+        let value = vm.run_code_obj(tail, scope)?;
+        if vm.is_none(&value) {
+            return Ok(None);
+        }
+        rt.globals.set_item("_", value.clone(), vm)?;
+        Ok(Some(value.repr(vm)?.to_string_lossy().into_owned()))
+    })();
+    interrupt::set_user_code(false);
+    match outcome {
+        Ok(result) => reply(result.map_or(Value::Null, Value::String), None, None),
+        Err(exc) => reply(
+            Value::Null,
+            Some(describe(rt, vm, &exc.into(), false)),
+            None,
+        ),
+    }
+}
+
+fn run_bash(rt: &Runtime, vm: &VirtualMachine, command: &str) -> Value {
+    prepare(rt, vm);
+    interrupt::set_user_code(true);
+    let outcome = rt.shell_run.call((vm.ctx.new_str(command),), vm);
+    interrupt::set_user_code(false);
+    match outcome.and_then(|result| crate::json::to_json(&result, vm)) {
+        Ok(shell) => reply(Value::Null, None, Some(shell)),
+        Err(exc) => reply(
+            Value::Null,
+            Some(describe(rt, vm, &exc.into(), false)),
+            None,
+        ),
+    }
+}
+
+fn reply(result: Value, error: Option<Value>, shell: Option<Value>) -> Value {
+    json!({"result": result, "error": error, "shell": shell})
+}
+
+/// Runs the driver's per-cell set-up; a failure there (a cell broke the
+/// driver itself) is not the next cell's problem.
+fn prepare(rt: &Runtime, vm: &VirtualMachine) {
+    let _ = rt.cell_starting.call((), vm);
+    // Whatever a cell did to it, the cells' globals resolve builtins.
+    let _ = rt
+        .globals
+        .set_item("__builtins__", vm.builtins.clone().into(), vm);
+}
+
+/// Compiles a cell: the statements, and its trailing expression (whose
+/// value is the cell's result) separately.
+fn compile(
+    vm: &VirtualMachine,
+    source: &str,
+) -> Result<(PyRef<PyCode>, Option<PyRef<PyCode>>), PyObjectRef> {
+    let compile = |text: &str, mode: Mode| {
+        vm.compile(text, mode, CELL_FILE.to_owned())
+            .map_err(|err| -> PyObjectRef { err.into_pyexception(vm, Some(text)).into() })
+    };
+    let Some((start, end)) = trailing_expression(source) else {
+        return Ok((compile(source, Mode::Exec)?, None));
+    };
+    let body = compile(&source[..start], Mode::Exec)?;
+    // Blank lines in front keep the expression's line number in tracebacks.
+    let line = source[..start].matches('\n').count();
+    let mut text = "\n".repeat(line);
+    text.push_str(&source[start..end]);
+    let tail = compile(&text, Mode::Eval)?;
+    Ok((body, Some(tail)))
+}
+
+/// The byte range of the cell's last statement when it is an expression.
+/// `None` when it is not, or when the source does not parse (compiling it
+/// whole then reports the syntax error).
+fn trailing_expression(source: &str) -> Option<(usize, usize)> {
+    let parsed = parse_module(source).ok()?;
+    let Some(Stmt::Expr(last)) = parsed.syntax().body.last() else {
+        return None;
+    };
+    // The statement's range: it includes enclosing parentheses.
+    Some((
+        usize::from(last.range.start()),
+        usize::from(last.range.end()),
+    ))
+}
+
+/// The error object of the reply, formatted by the driver. If formatting
+/// itself fails (a cell broke the driver or the exception's `__str__`), a
+/// plain description is used.
+fn describe(rt: &Runtime, vm: &VirtualMachine, exc: &PyObjectRef, syntax: bool) -> Value {
+    let format = if syntax { &rt.syntax_error } else { &rt.error };
+    let formatted = format
+        .call((exc.clone(),), vm)
+        .and_then(|value| crate::json::to_json(&value, vm));
+    match formatted {
+        Ok(value @ Value::Object(_)) => value,
+        _ => {
+            let kind = exc.class().name().to_string();
+            json!({
+                "type": kind,
+                "message": "<the exception could not be formatted>",
+                "traceback": format!("{kind}: <the exception could not be formatted>\n"),
+            })
+        }
+    }
 }

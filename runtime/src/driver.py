@@ -2,9 +2,12 @@
 # its own. Cells never see these globals; they get `_user_globals`.
 #
 # It installs: output streams that go straight to the host, the sandbox's
-# import policy, a deadline-aware time.sleep, the Composio-style helpers
-# (run_composio_tool, run_composio_tools), an inline ThreadPoolExecutor, and
-# the cell loop (_run_cell) with its interrupt hook (_arm).
+# import policy, a deadline-aware time.sleep, UTC time zone data, the
+# Composio-style helpers (run_composio_tool, run_composio_tools), an inline
+# ThreadPoolExecutor, and the functions the cell loop (runtime/src/cell.rs)
+# calls: _cell_starting, _error, _syntax_error and _shell_run. The cell loop
+# itself and the deadline interrupt are native (cell.rs, interrupt.rs), so a
+# cell that replaces attributes of sys or builtins cannot disable them.
 
 import sys
 import builtins
@@ -12,40 +15,10 @@ import _toolshed
 
 _DRIVER_FILE = "<toolshed>"
 
-
-class CellTimeout(BaseException):
-    """The cell ran past its deadline."""
-
-
-class ToolCallLimitExceeded(BaseException):
-    """The cell made more tool calls than its limit allows."""
-
-
-class OutputLimitExceeded(BaseException):
-    """The cell wrote more output than its limit allows."""
-
-
-_ABI_TOOL_LIMIT = 2
-_ABI_OUTPUT_LIMIT = 3
-_ABI_DEADLINE = 4
-
-
-def _raise_host(code):
-    if code == _ABI_TOOL_LIMIT:
-        raise ToolCallLimitExceeded("this cell reached its limit of tool calls")
-    if code == _ABI_OUTPUT_LIMIT:
-        raise OutputLimitExceeded("this cell reached its output limit")
-    if code == _ABI_DEADLINE:
-        raise CellTimeout("this cell ran past its deadline")
-    raise RuntimeError(f"the host bridge failed (code {code})")
-
-
-class _State:
-    user_running = False
-    interrupted = False
-
-
-_state = _State()
+# Native exceptions (runtime/src/exceptions.rs), all BaseException subclasses.
+CellTimeout = _toolshed.CellTimeout
+ToolCallLimitExceeded = _toolshed.ToolCallLimitExceeded
+OutputLimitExceeded = _toolshed.OutputLimitExceeded
 
 
 # --- output -----------------------------------------------------------------
@@ -68,9 +41,7 @@ class _HostStream:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if text:
-            code = _toolshed.write(self._stream, text)
-            if code:
-                _raise_host(code)
+            _toolshed.write(self._stream, text)
         return len(text)
 
     def writelines(self, lines):
@@ -97,8 +68,10 @@ class _HostStream:
         raise io.UnsupportedOperation("fileno")
 
 
-sys.stdout = sys.__stdout__ = _HostStream(1, "<stdout>")
-sys.stderr = sys.__stderr__ = _HostStream(2, "<stderr>")
+_STDOUT = _HostStream(1, "<stdout>")
+_STDERR = _HostStream(2, "<stderr>")
+sys.stdout = sys.__stdout__ = _STDOUT
+sys.stderr = sys.__stderr__ = _STDERR
 
 
 # --- import policy ----------------------------------------------------------
@@ -164,12 +137,69 @@ def _sleep(seconds):
     millis = int(seconds * 1000)
     if millis * 1000 < seconds * 1000 * 1000:
         millis += 1
-    code = _toolshed.sleep_ms(min(millis, 2**63 - 1))
-    if code:
-        _raise_host(code)
+    _toolshed.sleep_ms(min(millis, 2**63 - 1))
 
 
 _time.sleep = _sleep
+
+# The sandbox's clock is UTC (TZ=UTC). RustPython's time module on WASI has
+# no time zone data; _strptime, email.utils and friends need these.
+_time.tzname = ("UTC", "UTC")
+_time.timezone = 0
+_time.altzone = 0
+_time.daylight = 0
+
+# RustPython's strftime spells %c, %x, %X and %r its own way, and takes the
+# weekday from the date rather than from the tuple it is given; _strptime
+# learns the locale's formats from strftime and relies on both. Names and
+# composite formats are filled in here, as CPython does in the C locale;
+# numbers are left to the native strftime.
+_C_LOCALE_FORMATS = {"c": "%a %b %e %H:%M:%S %Y", "x": "%m/%d/%y", "X": "%H:%M:%S",
+                     "r": "%I:%M:%S %p"}
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July",
+                "August", "September", "October", "November", "December")
+_strftime = _time.strftime
+
+
+def _c_locale(fmt, t):
+    out, i = [], 0
+    while i < len(fmt):
+        if fmt[i] != "%" or i + 1 == len(fmt):
+            out.append(fmt[i])
+            i += 1
+            continue
+        d = fmt[i + 1]
+        i += 2
+        if d in _C_LOCALE_FORMATS:
+            out.append(_c_locale(_C_LOCALE_FORMATS[d], t))
+        elif d == "a":
+            out.append(_DAY_NAMES[t[6] % 7][:3])
+        elif d == "A":
+            out.append(_DAY_NAMES[t[6] % 7])
+        elif d in "bh":
+            out.append(_MONTH_NAMES[(t[1] - 1) % 12][:3])
+        elif d == "B":
+            out.append(_MONTH_NAMES[(t[1] - 1) % 12])
+        elif d == "p":
+            out.append("AM" if t[3] < 12 else "PM")
+        else:
+            out.append("%" + d)
+    return "".join(out)
+
+
+def strftime(format, t=None, /):
+    native = _strftime(format) if t is None else _strftime(format, t)
+    if "%" not in format:
+        return native
+    # The native call above validated the arguments.
+    tt = _time.localtime() if t is None else tuple(t)
+    return _strftime(_c_locale(format, tt), *(() if t is None else (t,)))
+
+
+strftime.__doc__ = _strftime.__doc__
+_time.strftime = strftime
+del strftime
 
 
 # --- threads ----------------------------------------------------------------
@@ -186,6 +216,30 @@ try:
     _threading.Thread.start = _no_threads
 except ImportError:
     _threading = None
+
+
+# --- zoneinfo: UTC without a time zone database -------------------------------
+
+# The sandbox has no /usr/share/zoneinfo and no tzdata package; the UTC zone
+# (TZif, as zic writes it) is enough for ZoneInfo("UTC") and its aliases.
+# Other keys raise ZoneInfoNotFoundError as usual.
+_UTC_TZIF = b'TZif2\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00UTC\x00TZif2\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x00\x00\x00UTC\x00\nUTC0\n'
+_UTC_KEYS = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}
+
+try:
+    import io as _io
+    import zoneinfo._common as _zoneinfo_common
+
+    _load_tzdata = _zoneinfo_common.load_tzdata
+
+    def _load_tzdata_with_utc(key):
+        if key in _UTC_KEYS:
+            return _io.BytesIO(_UTC_TZIF)
+        return _load_tzdata(key)
+
+    _zoneinfo_common.load_tzdata = _load_tzdata_with_utc
+except ImportError:
+    pass
 
 
 # --- tool helpers -----------------------------------------------------------
@@ -205,10 +259,7 @@ def run_composio_tools(calls, max_concurrency=None):
         raise ValueError("max_concurrency must be a positive integer or None")
     if type(calls) is not list:
         calls = list(calls)
-    results = _toolshed.run_tools(calls, max_concurrency)
-    if type(results) is int:
-        _raise_host(results)
-    return results
+    return _toolshed.run_tools(calls, max_concurrency)
 
 
 def run_composio_tool(tool_slug, arguments=None, account=None, **_compat):
@@ -307,6 +358,11 @@ if not hasattr(_os, "chmod"):
 import json, re, math, collections, itertools, functools, datetime, csv, io  # noqa: E401,F401
 import os, os.path, random, base64, hashlib, uuid, decimal, dataclasses, typing  # noqa: E401,F401
 import statistics, textwrap, string, traceback as _traceback, ast as _ast  # noqa: E401,F401
+import _strptime  # noqa: E402
+
+# Its locale data was learned from strftime, maybe before the patch above.
+_strptime._TimeRE_cache = _strptime.TimeRE()
+_strptime._regex_cache.clear()
 
 _json_loads = json.loads
 
@@ -366,24 +422,20 @@ _user_globals = sys.modules["__main__"].__dict__
 _seeded = False
 
 
-def _trace_hook(frame, event, arg):
-    if _state.interrupted and _state.user_running:
-        raise CellTimeout("this cell ran past its deadline")
-    return _trace_hook
-
-
-def _arm():
-    """Called by the host once the deadline passed (and again on every tick
-    until the cell returns): the next line or call in user code raises
-    CellTimeout, so the interpreter's state stays consistent."""
-    _state.interrupted = True
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_filename != _DRIVER_FILE:
-            frame.f_trace = _trace_hook
-            frame.f_trace_lines = True
-        frame = frame.f_back
-    sys.settrace(_trace_hook)
+def _cell_starting():
+    """Called by the cell loop before each cell: undoes what a previous cell
+    may have broken in the loop's surroundings (output streams, builtins,
+    the import policy) and gives a fresh instance its own random state."""
+    global _seeded
+    if not _seeded:
+        # Instances start from one snapshot: give each its own random state.
+        random.seed()
+        _seeded = True
+    sys.stdout = sys.__stdout__ = _STDOUT
+    sys.stderr = sys.__stderr__ = _STDERR
+    _user_globals["__builtins__"] = builtins
+    if _SandboxPolicy not in sys.meta_path:
+        sys.meta_path.insert(0, _SandboxPolicy)
 
 
 def _error(exc):
@@ -402,65 +454,18 @@ def _error(exc):
 
 
 def _syntax_error(exc):
-    text = "".join(_traceback.format_exception_only(type(exc), exc))
+    try:
+        text = "".join(_traceback.format_exception_only(type(exc), exc))
+    except BaseException:
+        text = f"{type(exc).__name__}: <the error could not be formatted>\n"
     return {"type": type(exc).__name__, "message": _scrub(str(exc)), "traceback": _scrub(text)}
-
-
-def _run_cell(source):
-    """Runs one cell. Returns (repr of the trailing expression or None,
-    error dict or None)."""
-    global _seeded
-    if not _seeded:
-        # Instances start from one snapshot: give each its own random state.
-        random.seed()
-        _seeded = True
-    _state.interrupted = False
-    try:
-        tree = compile(source, "<cell>", "exec", _ast.PyCF_ONLY_AST)
-        last = None
-        if tree.body and isinstance(tree.body[-1], _ast.Expr):
-            last = _ast.Expression(tree.body.pop().value)
-        body = compile(tree, "<cell>", "exec")
-        tail = compile(last, "<cell>", "eval") if last is not None else None
-    except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as exc:
-        return None, _syntax_error(exc) if isinstance(exc, SyntaxError) else _error(exc)
-    try:
-        _state.user_running = True
-        try:
-            exec(body, _user_globals)
-            result = None
-            if tail is not None:
-                value = eval(tail, _user_globals)
-                if value is not None:
-                    _user_globals["_"] = value
-                    result = repr(value)
-        finally:
-            _state.user_running = False
-    except BaseException as exc:
-        sys.settrace(None)
-        _state.interrupted = False
-        return None, _error(exc)
-    sys.settrace(None)
-    _state.interrupted = False
-    return result, None
 
 
 # --- the sandbox shell (COMPOSIO_REMOTE_BASH_TOOL) ---------------------------
 
-import types as _types
-
-_shell = _types.ModuleType("_toolshed_shell")
-if "_SHELL_SOURCE" in globals():
-    exec(compile(_SHELL_SOURCE, "<toolshed-shell>", "exec"), _shell.__dict__)
-    sys.modules["_toolshed_shell"] = _shell
-
-
-class _RawJson(str):
-    """A str whose repr() is itself: the cell result of a bash call is the
-    JSON document, not a quoted Python literal."""
-
-    def __repr__(self):
-        return str.__str__(self)
+# A frozen package (runtime/src/python/_toolshed_shell), imported before the
+# snapshot so bash cells pay nothing for it.
+import _toolshed_shell as _shell
 
 
 def _python_runner(path, argv, stdin):
@@ -498,9 +503,7 @@ def _python_runner(path, argv, stdin):
     return out.getvalue(), err.getvalue(), code
 
 
-def __toolshed_bash__(command):
-    result = _shell.run(command, python_runner=_python_runner)
-    return _RawJson(json.dumps(result))
-
-
-_user_globals["__toolshed_bash__"] = __toolshed_bash__
+def _shell_run(command):
+    """Runs a shell command line (a bash cell); returns
+    {"stdout", "stderr", "exit_code"}."""
+    return _shell.run(command, python_runner=_python_runner)

@@ -3,22 +3,30 @@
 //! It is created once by `wizer-initialize`; the pre-initialised snapshot
 //! carries it, so instances made from the snapshot never pay VM start.
 
+use rustpython_vm::builtins::PyDictRef;
 use rustpython_vm::{Interpreter, InterpreterBuilder, PyObjectRef, Settings};
 use std::cell::RefCell;
 
-/// The driver's Python source: helpers, sandbox policy and the cell loop.
+/// The driver's Python source: helpers, sandbox policy, error formatting.
 const DRIVER: &str = include_str!("driver.py");
-/// The sandbox shell behind COMPOSIO_REMOTE_BASH_TOOL (pure Python).
-const SHELL: &str = include_str!("shell.py");
 /// The file name driver frames carry; the driver strips them from tracebacks.
-pub const DRIVER_FILE: &str = "<toolshed>";
+pub use crate::interrupt::DRIVER_FILE;
 
+/// The interpreter and what the cell loop calls, captured once when it
+/// starts: a cell that rebinds the driver's names or attributes of `sys` and
+/// `builtins` does not change what these point to.
 pub struct Runtime {
     pub interp: Interpreter,
-    /// `driver._run_cell(source) -> (result_repr | None, error | None)`.
-    pub run_cell: PyObjectRef,
-    /// `driver._arm()`: installs the interrupt trace hook on live frames.
-    pub arm: PyObjectRef,
+    /// The cells' globals (`__main__.__dict__`).
+    pub globals: PyDictRef,
+    /// `driver._cell_starting()`: restores what a cell may have broken.
+    pub cell_starting: PyObjectRef,
+    /// `driver._error(exc) -> {type, message, traceback}`.
+    pub error: PyObjectRef,
+    /// `driver._syntax_error(exc) -> {type, message, traceback}`.
+    pub syntax_error: PyObjectRef,
+    /// `driver._shell_run(command) -> {stdout, stderr, exit_code}`.
+    pub shell_run: PyObjectRef,
 }
 
 thread_local! {
@@ -57,9 +65,12 @@ pub fn init() {
     let interp = builder
         .add_native_modules(&defs)
         .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
+        // The sandbox shell behind COMPOSIO_REMOTE_BASH_TOOL, a pure-Python
+        // package (src/python/_toolshed_shell), compiled at build time.
+        .add_frozen_modules(rustpython_vm::py_freeze!(dir = "python"))
         .build();
 
-    let (run_cell, arm) = interp.enter(|vm| {
+    let runtime = interp.enter(|vm| {
         let scope = vm.new_scope_with_builtins();
         scope
             .globals
@@ -68,10 +79,6 @@ pub fn init() {
                 vm.ctx.new_str(rustpython_pylib::LIB_PATH).into(),
                 vm,
             )
-            .expect("set driver global");
-        scope
-            .globals
-            .set_item("_SHELL_SOURCE", vm.ctx.new_str(SHELL).into(), vm)
             .expect("set driver global");
         let code = vm
             .compile(
@@ -90,28 +97,40 @@ pub fn init() {
                 .get_item(name, vm)
                 .unwrap_or_else(|_| panic!("driver defines {name}"))
         };
-        (get("_run_cell"), get("_arm"))
+        let globals = get("_user_globals")
+            .downcast::<rustpython_vm::builtins::PyDict>()
+            .expect("_user_globals is a dict");
+        crate::interrupt::install(vm, crate::exceptions::types(vm).cell_timeout);
+        (
+            globals,
+            get("_cell_starting"),
+            get("_error"),
+            get("_syntax_error"),
+            get("_shell_run"),
+        )
     });
+    let (globals, cell_starting, error, syntax_error, shell_run) = runtime;
     RUNTIME.with(|rt| {
         *rt.borrow_mut() = Some(Runtime {
             interp,
-            run_cell,
-            arm,
+            globals,
+            cell_starting,
+            error,
+            syntax_error,
+            shell_run,
         })
     });
 }
 
-/// Asks the running cell to stop (the host's deadline passed).
-pub fn interrupt() {
+/// Asks the running cell to stop (see [`crate::interrupt`]).
+pub fn interrupt(reason: u32) {
     RUNTIME.with(|rt| {
         let Ok(guard) = rt.try_borrow() else { return };
         let Some(runtime) = guard.as_ref() else {
             return;
         };
-        runtime.interp.enter(|vm| {
-            // An exception here only means the hook could not be armed; the
-            // host falls back to its hard stop.
-            let _ = runtime.arm.call((), vm);
-        });
+        runtime
+            .interp
+            .enter(|vm| crate::interrupt::request(vm, reason));
     });
 }

@@ -5,11 +5,16 @@
 //! - `lib.rs` (this file): the exports the host calls, and nothing else.
 //! - [`interp`]: starting the interpreter once (before the snapshot) and
 //!   keeping it for the life of the instance.
-//! - [`cell`]: running one cell and building its JSON reply.
+//! - [`cell`]: the cell loop: compiling and running one cell (Python or a
+//!   shell command) and building its JSON reply.
+//! - [`interrupt`]: the host's deadline and memory interrupts, raised in user
+//!   code by a native trace hook.
+//! - [`exceptions`]: the sandbox's own exceptions and the ABI error codes
+//!   they stand for.
 //! - [`json`]: Python objects <-> JSON, in Rust, for the tool bridge.
 //! - [`modules`]: native Python modules, one per host capability.
 //! - `driver.py`: the Python side: output streams, helpers, sandbox policy
-//!   and the cell loop.
+//!   and the error formatting the cell loop calls.
 //!
 //! # Lifecycle
 //!
@@ -21,7 +26,9 @@
 //!    host's deadline callback while a cell runs.
 
 mod cell;
+mod exceptions;
 mod interp;
+mod interrupt;
 mod json;
 mod modules;
 
@@ -66,18 +73,18 @@ pub extern "C" fn toolshed_dealloc(ptr: u32, len: u32) {
 
 /// See [`abi::EXPORT_RUN_CELL`].
 #[unsafe(no_mangle)]
-pub extern "C" fn toolshed_run_cell(ptr: u32, len: u32) -> u64 {
+pub extern "C" fn toolshed_run_cell(kind: u32, ptr: u32, len: u32) -> u64 {
     // SAFETY: the host wrote `len` bytes into a `toolshed_alloc(len)` buffer
     // and hands ownership to us.
     let source = unsafe { Vec::from_raw_parts(ptr as *mut u8, len as usize, len as usize) };
     let source = String::from_utf8_lossy(&source).into_owned();
-    into_packed(cell::run(&source))
+    into_packed(cell::run(kind, &source))
 }
 
 /// See [`abi::EXPORT_INTERRUPT`].
 #[unsafe(no_mangle)]
-pub extern "C" fn toolshed_interrupt() {
-    interp::interrupt();
+pub extern "C" fn toolshed_interrupt(reason: u32) {
+    interp::interrupt(reason);
 }
 
 fn into_packed(reply: Vec<u8>) -> u64 {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-use toolshed_engine::{CellOutcome, Sandbox, ToolBridge};
+use toolshed_engine::{CellKind, CellOutcome, Sandbox, ToolBridge};
 
 /// Marker in a session's data folder (beside, not inside, its home and
 /// files): an interpreter was started for this session before, so a new one
@@ -161,8 +161,17 @@ impl SessionContext {
         })
     }
 
-    /// Runs a cell in the session's sandbox.
+    /// Runs a Python cell in the session's sandbox.
     pub async fn run_cell(&self, code: &str) -> Result<CellOutcome, ApiError> {
+        self.run(CellKind::Python, code).await
+    }
+
+    /// Runs a command line in the session's sandbox shell.
+    pub async fn run_bash(&self, command: &str) -> Result<CellOutcome, ApiError> {
+        self.run(CellKind::Bash, command).await
+    }
+
+    async fn run(&self, kind: CellKind, code: &str) -> Result<CellOutcome, ApiError> {
         let live = self
             .state
             .sandboxes
@@ -176,11 +185,11 @@ impl SessionContext {
                 })
             })
             .await?;
-        let outcome = live
-            .sandbox
-            .run_cell(code)
-            .await
-            .map_err(ApiError::internal);
+        let outcome = match kind {
+            CellKind::Python => live.sandbox.run_cell(code).await,
+            CellKind::Bash => live.sandbox.run_bash(code).await,
+        }
+        .map_err(ApiError::internal);
         *live.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         outcome
     }

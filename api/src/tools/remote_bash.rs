@@ -23,16 +23,22 @@ pub fn input_schema() -> Value {
 /// Runs the command; returns `(data, error)` for the execute envelope.
 pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
     let command = super::string_arg(args, "command").map_err(ApiError::BadRequest)?;
-    let literal = serde_json::to_string(command).map_err(ApiError::internal)?;
-    let cell = format!("__toolshed_bash__({literal})");
-    let outcome = ctx.run_cell(&cell).await?;
-    let mut data = match (&outcome.result, &outcome.error) {
-        (Some(repr), None) => parse_result(repr)
-            .unwrap_or_else(|| json!({"stdout": "", "stderr": repr, "exit_code": 1})),
-        (_, Some(err)) => {
-            json!({"stdout": outcome.stdout, "stderr": format!("{}: {}", err.kind, err.message), "exit_code": 1})
-        }
-        (None, None) => json!({"stdout": "", "stderr": "", "exit_code": 0}),
+    let outcome = ctx.run_bash(command).await?;
+    let mut data = match (&outcome.shell, &outcome.error) {
+        (Some(shell), _) => json!({
+            "stdout": shell.stdout,
+            "stderr": shell.stderr,
+            "exit_code": shell.exit_code,
+        }),
+        // The command did not run to the end: a deadline, a limit, or the
+        // interpreter was reset.
+        (None, Some(err)) => json!({
+            "stdout": outcome.stdout,
+            "stderr": format!("{}: {}", err.kind, err.message),
+            "exit_code": 1,
+            "status": outcome.status.as_str(),
+        }),
+        (None, None) => json!({"stdout": outcome.stdout, "stderr": outcome.stderr, "exit_code": 1}),
     };
     let stdout = data["stdout"].as_str().unwrap_or_default().to_owned();
     let stderr = data["stderr"].as_str().unwrap_or_default().to_owned();
@@ -43,22 +49,4 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     let exit = data["exit_code"].as_i64().unwrap_or(1);
     let error = (exit != 0).then(|| format!("command exited with status {exit}"));
     Ok((data, error))
-}
-
-/// The guest's bash entry point returns JSON text whose `repr()` is the
-/// text itself, so the cell's result is the JSON document.
-fn parse_result(repr: &str) -> Option<Value> {
-    serde_json::from_str(repr).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_a_repr_of_json() {
-        let v = parse_result(r#"{"stdout": "a\nb", "stderr": "", "exit_code": 0}"#).unwrap();
-        assert_eq!(v["stdout"], "a\nb");
-        assert!(parse_result("'not json'").is_none());
-    }
 }

@@ -1,6 +1,6 @@
 //! `sleep`: the guest's `time.sleep`, cut short by the cell's deadline.
 
-use crate::store::SandboxState;
+use crate::state::SandboxState;
 use std::time::{Duration, Instant};
 use toolshed_guest_sdk::abi::ErrorCode;
 use wasmtime::Caller;

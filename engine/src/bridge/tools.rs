@@ -3,7 +3,7 @@
 
 use super::memory;
 use super::{ToolCall, ToolResult};
-use crate::store::SandboxState;
+use crate::state::SandboxState;
 use futures::StreamExt;
 use toolshed_guest_sdk::abi::ErrorCode;
 use wasmtime::Caller;

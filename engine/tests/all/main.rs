@@ -2,6 +2,7 @@
 //! runtime is pre-initialised and compiled once, then cached).
 
 mod bridge;
+mod containment;
 mod helpers;
 mod isolation;
 mod limits;

@@ -109,3 +109,46 @@ checks['array'] = array.array('i', [1, 2]).tolist() == [1, 2]
 "#;
     assert_eq!(sb.ok(code).await.as_deref(), Some("[]"));
 }
+
+/// The reference script's answers, from the host's CPython (the test fails
+/// with instructions when there is none: no silent skip).
+fn cpython_answers(script: &str) -> serde_json::Value {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("TZ", "UTC")
+        .env("LC_ALL", "C.UTF-8")
+        .output()
+        .expect("python3 (CPython 3.11+) must be on PATH to compute the reference answers");
+    assert!(
+        output.status.success(),
+        "CPython failed on the reference script: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the reference script prints JSON")
+}
+
+#[tokio::test]
+async fn data_transformation_modules_answer_like_cpython() {
+    let script = include_str!("stdlib_reference.py");
+    let expected = cpython_answers(script);
+    let sb = sandbox();
+    let out = sb.run(script).await;
+    assert!(out.is_ok(), "{out:#?}");
+    let got: serde_json::Value = serde_json::from_str(&out.stdout).expect("sandbox prints JSON");
+    let (got, expected) = (got.as_object().unwrap(), expected.as_object().unwrap());
+    let mut differ = Vec::new();
+    for (module, want) in expected {
+        if got.get(module) != Some(want) {
+            differ.push(format!(
+                "{module}:\n  CPython: {want}\n  sandbox: {}",
+                got.get(module).unwrap_or(&serde_json::Value::Null)
+            ));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "answers differ from CPython's:\n{}",
+        differ.join("\n")
+    );
+}

@@ -1,43 +1,55 @@
 //! `_toolshed`: the driver's view of the host bridge (tool calls, output,
-//! sleep). Host errors come back as ABI codes for the driver to raise as
-//! Python exceptions; nothing here panics on a host reply.
+//! sleep). Host errors are raised here as the sandbox's own exceptions
+//! (see [`crate::exceptions`]); nothing here panics on a host reply.
 
 pub(crate) use _toolshed::module_def;
 
 #[rustpython_vm::pymodule]
 mod _toolshed {
-    use crate::json;
-    use rustpython_vm::builtins::{PyListRef, PyStrRef};
+    use crate::{exceptions, json};
+    use rustpython_vm::builtins::{PyListRef, PyStrRef, PyTypeRef};
     use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
-    use toolshed_guest_sdk::HostError;
     use toolshed_guest_sdk::output::{self, Stream};
     use toolshed_guest_sdk::{clock, tools};
 
-    fn code(err: HostError) -> u32 {
-        err.code as u32
+    /// `CellTimeout`: the cell ran past its deadline.
+    #[pyattr(name = "CellTimeout")]
+    fn cell_timeout(vm: &VirtualMachine) -> PyTypeRef {
+        exceptions::types(vm).cell_timeout
     }
 
-    /// `write(stream, text) -> int`: 0, or an ABI error code.
+    /// `ToolCallLimitExceeded`: the cell made too many tool calls.
+    #[pyattr(name = "ToolCallLimitExceeded")]
+    fn tool_limit(vm: &VirtualMachine) -> PyTypeRef {
+        exceptions::types(vm).tool_limit
+    }
+
+    /// `OutputLimitExceeded`: the cell wrote too much output.
+    #[pyattr(name = "OutputLimitExceeded")]
+    fn output_limit(vm: &VirtualMachine) -> PyTypeRef {
+        exceptions::types(vm).output_limit
+    }
+
+    /// `write(stream, text)`: 1 is stdout, 2 stderr. Raises
+    /// `OutputLimitExceeded` past the cell's output limit.
     #[pyfunction]
-    fn write(stream: u32, text: PyStrRef) -> u32 {
+    fn write(stream: u32, text: PyStrRef, vm: &VirtualMachine) -> PyResult<()> {
         let stream = if stream == 2 {
             Stream::Stderr
         } else {
             Stream::Stdout
         };
-        match output::write(stream, &text.to_string_lossy()) {
-            Ok(()) => 0,
-            Err(err) => code(err),
-        }
+        output::write(stream, &text.to_string_lossy()).map_err(|err| exceptions::from_host(err, vm))
     }
 
-    /// `run_tools(calls, max_concurrency) -> list[(result, error)] | int`.
+    /// `run_tools(calls, max_concurrency) -> list[(result, error)]`.
     ///
     /// `calls` is a list of dicts `{tool_slug, arguments, account?}` or
     /// tuples `(tool_slug, arguments[, account])`. Validation, JSON
     /// conversion and building the `(result, error)` tuples all happen here,
-    /// in Rust, so a batch of thousands costs no Python loop. Returns an ABI
-    /// error code (an int) when the host refuses the batch.
+    /// in Rust, so a batch of thousands costs no Python loop. Raises the
+    /// sandbox's exception when the host refuses the batch (tool limit,
+    /// deadline).
     #[pyfunction]
     fn run_tools(calls: PyListRef, max_concurrency: u32, vm: &VirtualMachine) -> PyResult {
         let items = calls.borrow_vec().to_vec();
@@ -52,7 +64,7 @@ mod _toolshed {
             .map_err(|e| vm.new_value_error(format!("cannot encode tool calls: {e}")))?;
         let reply = match tools::call_tools(&bytes, max_concurrency) {
             Ok(reply) => reply,
-            Err(err) => return Ok(vm.ctx.new_int(code(err)).into()),
+            Err(err) => return Err(exceptions::from_host(err, vm)),
         };
         let results: Vec<json::ToolReply<'_>> = serde_json::from_slice(&reply)
             .map_err(|e| vm.new_runtime_error(format!("the host sent a malformed reply: {e}")))?;
@@ -63,13 +75,11 @@ mod _toolshed {
         Ok(vm.ctx.new_list(tuples).into())
     }
 
-    /// `sleep_ms(millis) -> int`: 0, or an ABI error code (deadline).
+    /// `sleep_ms(millis)`: sleeps on the host; raises `CellTimeout` when the
+    /// deadline cut it short.
     #[pyfunction]
-    fn sleep_ms(millis: u64) -> u32 {
-        match clock::sleep_ms(millis) {
-            Ok(()) => 0,
-            Err(err) => code(err),
-        }
+    fn sleep_ms(millis: u64, vm: &VirtualMachine) -> PyResult<()> {
+        clock::sleep_ms(millis).map_err(|err| exceptions::from_host(err, vm))
     }
 
     /// `loads(text) -> object`: JSON text to Python objects, in Rust.

@@ -1,0 +1,265 @@
+//! [`Instance`]: one live instance of the pre-initialised runtime and the
+//! wasm calls made on it (writing a cell in, running it, reading its reply,
+//! describing a trap).
+//!
+//! A trapped instance is never reused: each trap leaks guest stack and
+//! interpreter bookkeeping. The sandbox's worker replaces it.
+
+use crate::bridge::memory;
+use crate::cell::{self, CellError, CellKind, CellOutcome, CellStatus, GuestReply};
+use crate::deadline;
+use crate::engine::Engine;
+use crate::error::{EngineError, wasm};
+use crate::limits::{DEFAULT_MAX_RECURSION_DEPTH, Limits};
+use crate::quota::DiskQuota;
+use crate::state::{CellState, MemoryLimiter, SandboxState};
+use crate::tool::ToolBridge;
+use crate::workbench::{self, Dirs};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use toolshed_guest_sdk::abi;
+use wasmtime::{Store, Trap, TypedFunc};
+
+/// The largest cell source accepted (it is copied into guest memory).
+pub const MAX_CELL_SOURCE_BYTES: usize = 16 << 20;
+
+/// What every instance of one sandbox is made from.
+pub(crate) struct Spec {
+    pub(crate) engine: Engine,
+    pub(crate) dirs: Dirs,
+    pub(crate) limits: Limits,
+    pub(crate) bridge: Arc<dyn ToolBridge>,
+    pub(crate) runtime: tokio::runtime::Handle,
+}
+
+/// A live instance and its typed exports.
+pub(crate) struct Instance {
+    store: Store<SandboxState>,
+    alloc: TypedFunc<u32, u32>,
+    dealloc: TypedFunc<(u32, u32), ()>,
+    run_cell: TypedFunc<(u32, u32, u32), u64>,
+}
+
+impl Instance {
+    pub(crate) fn new(spec: &Spec) -> Result<Instance, EngineError> {
+        let shared = &spec.engine.shared;
+        let wasi = workbench::wasi_builder(&spec.dirs)?.build_p1();
+        let state = SandboxState {
+            wasi,
+            limiter: MemoryLimiter::new(spec.limits.max_memory_bytes, shared.wasmtime.clone()),
+            bridge: spec.bridge.clone(),
+            runtime: spec.runtime.clone(),
+            limits: spec.limits.clone(),
+            dirs: spec.dirs.clone(),
+            cell: CellState::new(&spec.limits, &spec.dirs, Instant::now()),
+            quota: DiskQuota::new(spec.dirs.clone(), &spec.limits),
+            memory: None,
+            interrupt: None,
+        };
+        let mut store = Store::new(&shared.wasmtime, state);
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_callback(deadline::on_epoch);
+        store.set_epoch_deadline(u64::MAX / 2);
+
+        let instance = shared
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        let func = |store: &mut Store<SandboxState>, name: &str| {
+            instance.get_func(&mut *store, name).ok_or_else(|| {
+                EngineError::Instantiate(format!("the runtime does not export {name}").into())
+            })
+        };
+        let alloc = func(&mut store, abi::EXPORT_ALLOC)?
+            .typed(&store)
+            .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        let dealloc = func(&mut store, abi::EXPORT_DEALLOC)?
+            .typed(&store)
+            .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        let run_cell = func(&mut store, abi::EXPORT_RUN_CELL)?
+            .typed(&store)
+            .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        let interrupt = func(&mut store, abi::EXPORT_INTERRUPT)?
+            .typed(&store)
+            .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| EngineError::Instantiate("the runtime does not export memory".into()))?;
+        store.data_mut().memory = Some(memory);
+        store.data_mut().interrupt = Some(interrupt);
+
+        let mut live = Instance {
+            store,
+            alloc,
+            dealloc,
+            run_cell,
+        };
+        if spec.limits.max_recursion_depth != DEFAULT_MAX_RECURSION_DEPTH {
+            let setup = format!(
+                "import sys as _s\n_s.setrecursionlimit({})\ndel _s",
+                spec.limits.max_recursion_depth.max(50)
+            );
+            let outcome = live.run(CellKind::Python, &setup);
+            if !outcome.is_ok() {
+                return Err(EngineError::Instantiate(
+                    format!("could not apply the recursion limit: {:?}", outcome.error).into(),
+                ));
+            }
+        }
+        Ok(live)
+    }
+
+    /// Runs one cell. A trap sets `state_reset` (the caller then discards
+    /// this instance).
+    pub(crate) fn run(&mut self, kind: CellKind, code: &str) -> CellOutcome {
+        let started = Instant::now();
+        let state = self.store.data_mut();
+        state.limiter.start_cell();
+        state.cell = CellState::new(&state.limits, &state.dirs, started);
+
+        if code.len() > MAX_CELL_SOURCE_BYTES {
+            let error = CellError {
+                kind: "ValueError".into(),
+                message: format!(
+                    "the cell's source is {} bytes; at most {MAX_CELL_SOURCE_BYTES} are accepted",
+                    code.len()
+                ),
+                traceback: String::new(),
+            };
+            return self.finish(started, CellStatus::Error, GuestReply::error(error), false);
+        }
+
+        self.store.set_epoch_deadline(1);
+        let outcome = self.call_guest(kind, code);
+        self.store.set_epoch_deadline(u64::MAX / 2);
+        match outcome {
+            Ok(reply) => {
+                let status = cell::classify(&self.flags(), reply.error.is_some());
+                self.finish(started, status, reply, false)
+            }
+            Err(trap) => {
+                let (status, error) = self.describe_trap(&trap);
+                tracing::warn!(status = status.as_str(), error = %trap, "cell ended in a trap; replacing the interpreter");
+                self.finish(started, status, GuestReply::error(error), true)
+            }
+        }
+    }
+
+    fn flags(&self) -> cell::HostFlags {
+        let state = self.store.data();
+        cell::HostFlags {
+            timed_out: state.cell.timed_out,
+            tool_limit: state.cell.tool_limit_hit,
+            output_limit: state.cell.output_limit_hit,
+            memory_limit: state.limiter.soft_hit || state.limiter.denied,
+        }
+    }
+
+    fn call_guest(&mut self, kind: CellKind, code: &str) -> wasmtime::Result<GuestReply> {
+        let len = code.len() as u32;
+        let ptr = self.alloc.call(&mut self.store, len)?;
+        let memory = self
+            .store
+            .data()
+            .memory
+            .ok_or_else(|| wasmtime::format_err!("no memory"))?;
+        memory::write(memory.data_mut(&mut self.store), ptr, code.as_bytes())
+            .map_err(|_| wasmtime::format_err!("the guest returned an out-of-bounds buffer"))?;
+        let packed = self
+            .run_cell
+            .call(&mut self.store, (kind.abi(), ptr, len))?;
+        let (reply_ptr, reply_len) = abi::unpack(packed);
+        let reply = memory::read(memory.data(&self.store), reply_ptr, reply_len)
+            .map_err(|_| wasmtime::format_err!("the guest returned an out-of-bounds reply"))
+            .and_then(|bytes| {
+                serde_json::from_slice::<GuestReply>(bytes)
+                    .map_err(|e| wasmtime::format_err!("the guest returned a malformed reply: {e}"))
+            });
+        self.dealloc.call(&mut self.store, (reply_ptr, reply_len))?;
+        reply
+    }
+
+    fn describe_trap(&self, trap: &wasmtime::Error) -> (CellStatus, CellError) {
+        let state = self.store.data();
+        let limits = &state.limits;
+        let (status, kind, message) = if state.cell.hard_stopped || state.cell.timed_out {
+            (
+                CellStatus::Timeout,
+                "CellTimeout",
+                format!(
+                    "the cell ran past its {} ms deadline and did not stop within the {} ms grace period; the interpreter was restarted",
+                    limits.timeout.as_millis(),
+                    limits.grace.as_millis()
+                ),
+            )
+        } else if state.limiter.denied || state.limiter.soft_hit {
+            (
+                CellStatus::MemoryLimit,
+                "MemoryError",
+                format!(
+                    "the cell exhausted the sandbox's {} MiB memory limit; the interpreter was restarted",
+                    limits.max_memory_bytes >> 20
+                ),
+            )
+        } else {
+            let why = match trap.downcast_ref::<Trap>() {
+                Some(Trap::StackOverflow) => "it ran out of stack".to_owned(),
+                Some(trap) => format!("wasm trap: {trap}"),
+                None => "the interpreter failed".to_owned(),
+            };
+            (
+                CellStatus::Crashed,
+                "SandboxCrashed",
+                format!(
+                    "the interpreter stopped abnormally ({why}); it was restarted with an empty state"
+                ),
+            )
+        };
+        (
+            status,
+            CellError {
+                kind: kind.into(),
+                message: message.clone(),
+                traceback: format!("{kind}: {message}\n"),
+            },
+        )
+    }
+
+    fn finish(
+        &mut self,
+        started: Instant,
+        status: CellStatus,
+        reply: GuestReply,
+        state_reset: bool,
+    ) -> CellOutcome {
+        let state = self.store.data_mut();
+        let fresh = CellState::new(&state.limits, &state.dirs, started);
+        let cell = std::mem::replace(&mut state.cell, fresh);
+        let (stdout, stdout_truncated, stdout_file_path) = cell.stdout.finish();
+        let (stderr, stderr_truncated, stderr_file_path) = cell.stderr.finish();
+        let error = reply.error.or_else(|| {
+            // The deadline passed but the cell swallowed every interrupt
+            // and finished within the grace period: still a timeout.
+            (status == CellStatus::Timeout).then(cell::deadline_error)
+        });
+        CellOutcome {
+            status,
+            stdout,
+            stderr,
+            result: reply.result,
+            error,
+            duration_ms: duration_ms(started.elapsed()),
+            stdout_truncated,
+            stderr_truncated,
+            stdout_file_path,
+            stderr_file_path,
+            state_reset,
+            tool_calls: cell.tool_calls,
+            shell: reply.shell,
+        }
+    }
+}
+
+fn duration_ms(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}

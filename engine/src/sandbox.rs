@@ -1,0 +1,249 @@
+//! [`Sandbox`] and [`SandboxBuilder`]: a persistent interpreter on a worker
+//! thread of its own.
+//!
+//! Cells of one sandbox run one at a time, in the order they were sent. A
+//! cell that ends in a trap (hard deadline, memory exhaustion inside Rust,
+//! a guest panic) discards the instance: the next cell gets a fresh one from
+//! the snapshot (workbench files are untouched) and its envelope says
+//! `state_reset: true`.
+
+use crate::cell::{CellError, CellKind, CellOutcome, CellStatus};
+use crate::engine::{Engine, WORKER_STACK_BYTES};
+use crate::error::EngineError;
+use crate::instance::{Instance, Spec};
+use crate::limits::Limits;
+use crate::tool::{NoTools, ToolBridge};
+use crate::workbench::Dirs;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// Builds a [`Sandbox`]; see [`Engine::sandbox`].
+#[derive(Clone)]
+pub struct SandboxBuilder {
+    engine: Engine,
+    dirs: Dirs,
+    limits: Limits,
+    bridge: Arc<dyn ToolBridge>,
+    report_reset: bool,
+}
+
+impl std::fmt::Debug for SandboxBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxBuilder")
+            .field("dirs", &self.dirs)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Starts building a sandbox whose workbench (`/home/user`, the working
+    /// directory) is the host directory `home` and whose files mount
+    /// (`/mnt/files`) is `files`. Both are created if missing.
+    pub fn sandbox(&self, home: impl Into<PathBuf>, files: impl Into<PathBuf>) -> SandboxBuilder {
+        SandboxBuilder {
+            engine: self.clone(),
+            dirs: Dirs {
+                home: home.into(),
+                files: files.into(),
+            },
+            limits: Limits::default(),
+            bridge: Arc::new(NoTools),
+            report_reset: false,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Sets the sandbox's limits. The memory cap is clamped to the engine's
+    /// [`crate::EngineConfig::max_memory_bytes`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets the bridge that runs the tools the cells call.
+    pub fn bridge(mut self, bridge: Arc<dyn ToolBridge>) -> Self {
+        self.bridge = bridge;
+        self
+    }
+
+    /// Makes the first cell report `state_reset: true`: for an embedder
+    /// recreating the sandbox of a session whose interpreter was lost (e.g.
+    /// across a restart).
+    pub fn report_state_reset(mut self, yes: bool) -> Self {
+        self.report_reset = yes;
+        self
+    }
+
+    /// Creates the directories, instantiates the snapshot and starts the
+    /// sandbox's worker thread. Must be called inside a tokio runtime, which
+    /// the sandbox uses to run tool batches.
+    pub fn build(mut self) -> Result<Sandbox, EngineError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        self.limits.max_memory_bytes = self
+            .limits
+            .max_memory_bytes
+            .min(self.engine.shared.config.max_memory_bytes);
+        self.dirs.prepare()?;
+        let spec = Arc::new(Spec {
+            engine: self.engine,
+            dirs: self.dirs,
+            limits: self.limits,
+            bridge: self.bridge,
+            runtime,
+        });
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (exited_tx, exited) = oneshot::channel();
+        let worker_spec = spec.clone();
+        let report_reset = self.report_reset;
+        std::thread::Builder::new()
+            .name("toolshed-sandbox".into())
+            .stack_size(WORKER_STACK_BYTES)
+            .spawn(move || {
+                // Dropped when the thread ends, however it ends.
+                let _exited = exited_tx;
+                let live = match Instance::new(&worker_spec) {
+                    Ok(live) => {
+                        let _ = ready_tx.send(Ok(()));
+                        live
+                    }
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                worker(&worker_spec, live, report_reset, inbox);
+            })
+            .map_err(|e| EngineError::Instantiate(Box::new(e)))?;
+        ready_rx.recv().map_err(|_| EngineError::SandboxGone)??;
+        Ok(Sandbox { jobs, spec, exited })
+    }
+}
+
+/// A persistent Python interpreter with its own workbench.
+///
+/// Dropping it stops its worker (after any cell in flight) and frees its
+/// pool slot; the directories stay.
+pub struct Sandbox {
+    jobs: mpsc::Sender<Job>,
+    spec: Arc<Spec>,
+    /// Resolves (with an error) when the worker thread has ended.
+    exited: oneshot::Receiver<()>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("dirs", &self.spec.dirs)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Runs one Python cell. Globals persist across cells; the value of a
+    /// trailing expression is the result. Every way a cell can fail is a
+    /// status in the outcome; `Err` only means the sandbox itself is gone.
+    pub async fn run_cell(&self, code: &str) -> Result<CellOutcome, EngineError> {
+        self.run(CellKind::Python, code).await
+    }
+
+    /// Runs a command line in the sandbox shell, in the same interpreter
+    /// (so `python FILE` sees the cells' globals). The outcome's `shell`
+    /// holds its output and exit status when it ran to the end.
+    pub async fn run_bash(&self, command: &str) -> Result<CellOutcome, EngineError> {
+        self.run(CellKind::Bash, command).await
+    }
+
+    async fn run(&self, kind: CellKind, code: &str) -> Result<CellOutcome, EngineError> {
+        let (reply, outcome) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                kind,
+                code: code.to_owned(),
+                reply,
+            })
+            .map_err(|_| EngineError::SandboxGone)?;
+        outcome.await.map_err(|_| EngineError::SandboxGone)
+    }
+
+    /// Stops the sandbox and waits until its worker thread has ended (after
+    /// the cell in flight, if any).
+    pub async fn shutdown(self) {
+        let Sandbox { jobs, exited, .. } = self;
+        drop(jobs);
+        let _ = exited.await;
+    }
+
+    /// The sandbox's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.spec.limits
+    }
+
+    /// Host path of the workbench (`/home/user`).
+    pub fn home_dir(&self) -> &std::path::Path {
+        &self.spec.dirs.home
+    }
+
+    /// Host path of the files mount (`/mnt/files`).
+    pub fn files_dir(&self) -> &std::path::Path {
+        &self.spec.dirs.files
+    }
+}
+
+struct Job {
+    kind: CellKind,
+    code: String,
+    reply: oneshot::Sender<CellOutcome>,
+}
+
+fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receiver<Job>) {
+    let mut live = Some(first);
+    let mut reset_pending = report_reset;
+    while let Ok(job) = inbox.recv() {
+        let started = Instant::now();
+        let mut outcome = match live.as_mut() {
+            Some(instance) => instance.run(job.kind, &job.code),
+            None => match Instance::new(spec) {
+                Ok(instance) => live.insert(instance).run(job.kind, &job.code),
+                Err(err) => restart_failed(&err, started),
+            },
+        };
+        if outcome.state_reset {
+            // The instance trapped: never reuse it.
+            live = None;
+        }
+        if reset_pending {
+            outcome.state_reset = true;
+            reset_pending = false;
+        }
+        let _ = job.reply.send(outcome);
+    }
+}
+
+fn restart_failed(err: &EngineError, started: Instant) -> CellOutcome {
+    tracing::error!(error = %err, "could not start a fresh interpreter");
+    CellOutcome {
+        status: CellStatus::Crashed,
+        stdout: String::new(),
+        stderr: String::new(),
+        result: None,
+        error: Some(CellError {
+            kind: "SandboxUnavailable".into(),
+            message: "the sandbox could not start a fresh interpreter; try again later".into(),
+            traceback: String::new(),
+        }),
+        duration_ms: started.elapsed().as_millis() as u64,
+        stdout_truncated: false,
+        stderr_truncated: false,
+        stdout_file_path: None,
+        stderr_file_path: None,
+        state_reset: true,
+        tool_calls: 0,
+        shell: None,
+    }
+}

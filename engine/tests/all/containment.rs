@@ -1,0 +1,234 @@
+//! A hostile or broken cell never outlives its deadline, never leaves a
+//! host thread running guest code, and never breaks its own session or
+//! another one. Each escape attempt is followed by a working cell in the
+//! same sandbox, a bystander sandbox's cell, and a check that the sandbox's
+//! worker thread ends when it is shut down.
+
+use crate::helpers::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use toolshed_engine::{CellStatus, Limits};
+
+/// How much longer than deadline + grace a cell may take to end (instance
+/// replacement, a slow CI machine).
+const SLACK: Duration = Duration::from_millis(2500);
+
+/// Runs `code` under a short deadline and asserts it ended as a timeout
+/// within deadline + grace + slack; then that the sandbox still works, a
+/// bystander is untouched, and the worker thread exits on shutdown.
+async fn assert_contained(code: &str) {
+    let bystander = sandbox();
+    bystander.ok("state = 'kept'").await;
+    let limits = short_deadline();
+    let bound = limits.timeout + limits.grace + SLACK;
+    let sb = sandbox_with(limits, Arc::new(TestBridge::default()));
+    sb.ok("before = 1").await;
+
+    let started = Instant::now();
+    let out = tokio::time::timeout(bound, sb.run(code))
+        .await
+        .unwrap_or_else(|_| panic!("the cell outlived deadline + grace + slack:\n{code}"));
+    assert_eq!(out.status, CellStatus::Timeout, "{code}\n{out:#?}");
+    assert!(started.elapsed() < bound, "{code}: {:?}", started.elapsed());
+
+    sb.assert_alive().await;
+    if !out.state_reset {
+        assert_eq!(sb.ok("before").await.as_deref(), Some("1"), "{code}");
+    }
+    assert_eq!(bystander.ok("state").await.as_deref(), Some("'kept'"));
+    let TestSandbox { sandbox, dir: _dir } = sb;
+    tokio::time::timeout(Duration::from_secs(5), sandbox.shutdown())
+        .await
+        .unwrap_or_else(|_| panic!("the worker thread is still running after:\n{code}"));
+}
+
+#[tokio::test]
+async fn replaced_sys_trace_functions() {
+    assert_contained(
+        "import sys\nsys.settrace = lambda *a: None\nsys._getframe = None\nsys.gettrace = None\nwhile True:\n    pass",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn replaced_import_and_builtins() {
+    assert_contained(
+        "import builtins\nbuiltins.__import__ = None\nbuiltins.exec = None\nbuiltins.repr = None\nbuiltins.compile = None\nwhile True:\n    pass",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn reimported_time_sleeps_natively() {
+    assert_contained("import sys\ndel sys.modules['time']\nimport time\ntime.sleep(10**6)").await;
+}
+
+#[tokio::test]
+async fn recreated_time_module() {
+    assert_contained(
+        "import sys, importlib\nsys.modules.pop('time')\nt = importlib.import_module('time')\nwhile True:\n    t.sleep(0.5)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn single_line_loop() {
+    assert_contained("while True: pass").await;
+}
+
+#[tokio::test]
+async fn interrupt_caught_and_hook_removed() {
+    assert_contained(
+        "import sys\nwhile True:\n    try:\n        while True: pass\n    except BaseException:\n        sys.settrace(None)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn spinning_finalizer() {
+    assert_contained(
+        "class F:\n    def __del__(self):\n        while True:\n            pass\nx = F()\ndel x\nwhile True:\n    pass",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn spinning_gc_callback() {
+    assert_contained(
+        "import gc\ndef cb(*a):\n    while True:\n        pass\ngc.callbacks.append(cb)\nwhile True:\n    gc.collect()",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn spinning_repr_of_the_result() {
+    assert_contained(
+        "class R:\n    def __repr__(self):\n        while True:\n            pass\nR()",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn spinning_str_of_the_exception() {
+    assert_contained(
+        "class E(Exception):\n    def __str__(self):\n        while True:\n            pass\nimport time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except BaseException:\n        raise E()",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn replaced_stdout() {
+    assert_contained(
+        "import sys\nclass W:\n    def write(self, s):\n        while True:\n            pass\n    def flush(self):\n        pass\nsys.stdout = W()\nprint('x')",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn nested_generators() {
+    assert_contained(
+        "def inner():\n    while True:\n        yield 1\ndef outer():\n    while True:\n        yield from inner()\nfor _ in outer():\n    pass",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tool_batch_that_never_returns() {
+    assert_contained("run_composio_tools([('HANG', {})] * 5)").await;
+}
+
+#[tokio::test]
+async fn deep_recursion_in_the_loop() {
+    assert_contained("def f(n):\n    while True:\n        if n < 900:\n            f(n + 1)\nf(0)")
+        .await;
+}
+
+#[tokio::test]
+async fn driver_globals_tampered() {
+    // Reaching the driver's namespace through a helper's globals and
+    // breaking its error formatting does not break the session.
+    let sb = sandbox();
+    let out = sb
+        .run("g = run_composio_tool.__globals__\ng['_traceback'] = None\ng['_scrub'] = None\n1 / 0")
+        .await;
+    assert_eq!(out.status, CellStatus::Error, "{out:#?}");
+    assert_eq!(out.error.unwrap().kind, "ZeroDivisionError");
+    sb.assert_alive().await;
+}
+
+#[tokio::test]
+async fn replaced_stdout_is_restored_for_the_next_cell() {
+    let sb = sandbox();
+    sb.ok("import sys, io\nsys.stdout = io.StringIO()").await;
+    let out = sb.run("print('visible')").await;
+    assert_eq!(out.stdout, "visible\n", "{out:#?}");
+}
+
+#[tokio::test]
+async fn the_status_does_not_trust_exception_names() {
+    // A cell raising the sandbox's own exceptions is an ordinary error.
+    let sb = sandbox();
+    let out = sb.run("raise CellTimeout('fake')").await;
+    assert_eq!(out.status, CellStatus::Error, "{out:#?}");
+    let out = sb
+        .run("class ToolCallLimitExceeded(BaseException): pass\nraise ToolCallLimitExceeded()")
+        .await;
+    assert_eq!(out.status, CellStatus::Error, "{out:#?}");
+}
+
+/// A memory limit small enough to reach quickly.
+fn small_memory() -> Limits {
+    Limits {
+        max_memory_bytes: 256 << 20,
+        ..Limits::default()
+    }
+}
+
+async fn assert_memory_error_is_recoverable(fill: &str) {
+    let bystander = sandbox();
+    bystander.ok("state = 'kept'").await;
+    let sb = sandbox_with(small_memory(), Arc::new(TestBridge::default()));
+    sb.ok("before = 1").await;
+    let out = sb.run(fill).await;
+    assert_eq!(out.status, CellStatus::MemoryLimit, "{fill}\n{out:#?}");
+    assert!(
+        !out.state_reset,
+        "{fill}: the interpreter was reset\n{out:#?}"
+    );
+    assert_eq!(out.error.as_ref().unwrap().kind, "MemoryError");
+    // The state is intact: the user can look at it, free it and go on.
+    assert_eq!(sb.ok("before").await.as_deref(), Some("1"));
+    sb.ok("import gc\nfor name in [n for n in globals() if n.startswith('big')]:\n    del globals()[name]\ngc.collect()")
+        .await;
+    assert_eq!(sb.ok("len('y' * 10**7)").await.as_deref(), Some("10000000"));
+    assert_eq!(bystander.ok("state").await.as_deref(), Some("'kept'"));
+}
+
+#[tokio::test]
+async fn memory_error_from_a_growing_list_is_recoverable() {
+    assert_memory_error_is_recoverable("big = []\nwhile True:\n    big.append('x' * 10**6)").await;
+}
+
+#[tokio::test]
+async fn memory_error_from_a_growing_dict_is_recoverable() {
+    assert_memory_error_is_recoverable(
+        "big = {}\ni = 0\nwhile True:\n    big[i] = [i] * 1000\n    i += 1",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn memory_error_from_one_huge_allocation_is_recoverable() {
+    assert_memory_error_is_recoverable("big = 1\nbig_too = bytearray(600 * 2**20)").await;
+}
+
+#[tokio::test]
+async fn memory_error_can_be_caught_and_handled() {
+    let sb = sandbox_with(small_memory(), Arc::new(TestBridge::default()));
+    let out = sb
+        .run("big = []\ntry:\n    while True:\n        big.append('x' * 10**6)\nexcept MemoryError:\n    big.clear()\n'recovered'")
+        .await;
+    assert_eq!(out.result.as_deref(), Some("'recovered'"), "{out:#?}");
+    assert!(!out.state_reset);
+    sb.assert_alive().await;
+}

@@ -1,0 +1,323 @@
+"""The tokenizer: command text to words and operators; here-documents are
+read here too."""
+
+import re
+
+from .errors import ShellSyntaxError, _unsupported
+
+
+# A token is ('word', Word), ('op', text) for | || && ; and newline, or
+# ('redir', fd, op) where fd is a number or '&' (both stdout and stderr) and
+# op is one of > >> >& < << <<- <<<. The redirection target is the word
+# token that follows.
+
+class Word:
+    """One shell word, as a list of parts that keep their quoting:
+    ('lit', text, quoted), ('var', name, quoted, op, arg) or ('tilde',).
+    A here-document delimiter word also carries the document's parts."""
+
+    __slots__ = ("parts", "heredoc")
+
+    def __init__(self, parts=None):
+        self.parts = parts if parts is not None else []
+        self.heredoc = None
+
+    def literal(self):
+        """The text when the word is one plain unquoted literal, else None."""
+        if len(self.parts) == 1 and self.parts[0][0] == "lit" and not self.parts[0][2]:
+            return self.parts[0][1]
+        return None
+
+    def text(self):
+        """The word as written, roughly (for error messages)."""
+        out = []
+        for part in self.parts:
+            if part[0] == "lit":
+                out.append(part[1])
+            elif part[0] == "tilde":
+                out.append("~")
+            else:
+                out.append("$" + part[1])
+        return "".join(out)
+
+
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRACED_RE = re.compile(r"(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#!@*0-9])(?:(:?[-=+?])(.*))?\Z", re.S)
+
+
+def _read_dollar(src, i, quoted):
+    """Reads the expansion starting at src[i] == '$'; returns (part, next index)."""
+    n = len(src)
+    j = i + 1
+    if j >= n:
+        return ("lit", "$", quoted), j
+    c = src[j]
+    if c == "(":
+        if src.startswith("((", j):
+            raise _unsupported("arithmetic expansion $((...))")
+        raise _unsupported("command substitution $(...)")
+    if c == "{":
+        k = src.find("}", j)
+        if k < 0:
+            raise ShellSyntaxError("sh: bad substitution: missing '}'")
+        body = src[j + 1:k]
+        m = _BRACED_RE.match(body)
+        if not m or (m.group(1) and m.group(3)):
+            raise ShellSyntaxError("sh: ${%s}: bad substitution" % body, 1)
+        length, name, op, arg = m.groups()
+        return ("var", name, quoted, "#" if length else op, arg or ""), k + 1
+    m = _NAME_RE.match(src, j)
+    if m:
+        return ("var", m.group(), quoted, None, ""), m.end()
+    if c in "?$#!@*-0123456789":
+        return ("var", c, quoted, None, ""), j + 1
+    return ("lit", "$", quoted), j
+
+
+def _heredoc_parts(body):
+    """The parts of an unquoted here-document: $VAR expands, \\$ escapes."""
+    parts = []
+    buf = []
+    i = 0
+    n = len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\" and i + 1 < n and body[i + 1] in "$`\\\n":
+            if body[i + 1] != "\n":
+                buf.append(body[i + 1])
+            i += 2
+        elif c == "$":
+            if buf:
+                parts.append(("lit", "".join(buf), True))
+                buf = []
+            part, i = _read_dollar(body, i, True)
+            parts.append(part)
+        elif c == "`":
+            raise _unsupported("command substitution with backticks")
+        else:
+            buf.append(c)
+            i += 1
+    if buf:
+        parts.append(("lit", "".join(buf), True))
+    return parts
+
+
+class _Tokenizer:
+    def __init__(self, src):
+        self.src = src
+        self.i = 0
+        self.tokens = []
+        self.word = None
+        self.want_delim = None   # a here-document operator waiting for its delimiter
+        self.pending = []        # (delimiter word, strip tabs) waiting for a body
+
+    def add(self, kind, *data):
+        if self.word is None:
+            self.word = Word()
+        parts = self.word.parts
+        if kind == "lit" and parts and parts[-1][0] == "lit" and parts[-1][2] == data[1]:
+            parts[-1] = ("lit", parts[-1][1] + data[0], data[1])
+        else:
+            parts.append((kind,) + data)
+
+    def add_part(self, part):
+        if part[0] == "lit":
+            self.add("lit", part[1], part[2])
+        else:
+            self.add(*part)
+
+    def flush(self):
+        if self.word is not None:
+            if self.want_delim is not None:
+                self.pending.append((self.word, self.want_delim == "<<-"))
+                self.want_delim = None
+            self.tokens.append(("word", self.word))
+            self.word = None
+
+    def run(self):
+        src = self.src
+        n = len(src)
+        while self.i < n:
+            c = src[self.i]
+            if c in " \t\r":
+                self.flush()
+                self.i += 1
+            elif c == "\n":
+                self.flush()
+                self.tokens.append(("op", "\n"))
+                self.i += 1
+                self.read_heredocs()
+            elif c == "#" and self.word is None:
+                j = src.find("\n", self.i)
+                self.i = n if j < 0 else j
+            elif c == "\\":
+                if self.i + 1 < n:
+                    if src[self.i + 1] != "\n":
+                        self.add("lit", src[self.i + 1], True)
+                    self.i += 2
+                else:
+                    self.add("lit", "\\", True)
+                    self.i += 1
+            elif c == "'":
+                j = src.find("'", self.i + 1)
+                if j < 0:
+                    raise ShellSyntaxError("sh: syntax error: unterminated single-quoted string")
+                self.add("lit", src[self.i + 1:j], True)
+                self.i = j + 1
+            elif c == '"':
+                self.read_dquote()
+            elif c == "$":
+                part, self.i = _read_dollar(src, self.i, False)
+                self.add_part(part)
+            elif c == "`":
+                raise _unsupported("command substitution with backticks")
+            elif c in "()":
+                raise _unsupported("subshells and grouping with '(' ')'")
+            elif c in "|&;<>":
+                self.read_operator()
+            elif c == "~" and self.word is None and (self.i + 1 >= n or src[self.i + 1] in "/ \t\n;|&<>"):
+                self.add("tilde")
+                self.i += 1
+            else:
+                self.add("lit", c, False)
+                self.i += 1
+        self.flush()
+        if self.want_delim is not None:
+            raise ShellSyntaxError("sh: syntax error near unexpected token `newline'")
+        self.read_heredocs()
+        return self.tokens
+
+    def read_dquote(self):
+        src = self.src
+        n = len(src)
+        j = self.i + 1
+        buf = []
+        self.add("lit", "", True)
+        while True:
+            if j >= n:
+                raise ShellSyntaxError("sh: syntax error: unterminated double-quoted string")
+            c = src[j]
+            if c == '"':
+                j += 1
+                break
+            if c == "\\" and j + 1 < n and src[j + 1] in '$`"\\\n':
+                if src[j + 1] != "\n":
+                    buf.append(src[j + 1])
+                j += 2
+            elif c == "$":
+                if buf:
+                    self.add("lit", "".join(buf), True)
+                    buf = []
+                part, j = _read_dollar(src, j, True)
+                self.add_part(part)
+            elif c == "`":
+                raise _unsupported("command substitution with backticks")
+            else:
+                buf.append(c)
+                j += 1
+        if buf:
+            self.add("lit", "".join(buf), True)
+        self.i = j
+
+    def read_operator(self):
+        src = self.src
+        i = self.i
+        c = src[i]
+        two = src[i:i + 2]
+        three = src[i:i + 3]
+        fd = None
+        if c in "<>" and self.word is not None:
+            lit = self.word.literal()
+            if lit is not None and re.fullmatch(r"[0-9]+", lit):   # 2>file, 2>&1
+                fd = int(lit)
+                self.word = None
+        self.flush()
+        if self.want_delim is not None:
+            raise ShellSyntaxError(f"sh: syntax error near unexpected token `{c}'")
+        toks = self.tokens
+        if c == "|":
+            if two == "||":
+                toks.append(("op", "||"))
+                i += 2
+            elif two == "|&":
+                toks.append(("redir", 2, ">&"))
+                toks.append(("word", Word([("lit", "1", False)])))
+                toks.append(("op", "|"))
+                i += 2
+            else:
+                toks.append(("op", "|"))
+                i += 1
+        elif c == "&":
+            if two == "&&":
+                toks.append(("op", "&&"))
+                i += 2
+            elif three == "&>>":
+                toks.append(("redir", "&", ">>"))
+                i += 3
+            elif two == "&>":
+                toks.append(("redir", "&", ">"))
+                i += 2
+            else:
+                raise _unsupported("background jobs with '&'")
+        elif c == ";":
+            if two == ";;":
+                raise ShellSyntaxError("sh: syntax error near unexpected token `;;'")
+            toks.append(("op", ";"))
+            i += 1
+        elif c == ">":
+            out_fd = 1 if fd is None else fd
+            if two == ">>":
+                toks.append(("redir", out_fd, ">>"))
+                i += 2
+            elif two == ">&":
+                toks.append(("redir", out_fd, ">&"))
+                i += 2
+            elif two == ">|":
+                toks.append(("redir", out_fd, ">"))
+                i += 2
+            else:
+                toks.append(("redir", out_fd, ">"))
+                i += 1
+        else:
+            in_fd = 0 if fd is None else fd
+            if three == "<<<":
+                toks.append(("redir", in_fd, "<<<"))
+                i += 3
+            elif three == "<<-" or two == "<<":
+                op = "<<-" if three == "<<-" else "<<"
+                toks.append(("redir", in_fd, op))
+                self.want_delim = op
+                i += len(op)
+            elif two in ("<&", "<>"):
+                raise _unsupported(f"the '{two}' redirection")
+            else:
+                toks.append(("redir", in_fd, "<"))
+                i += 1
+        self.i = i
+
+    def read_heredocs(self):
+        src = self.src
+        for word, strip in self.pending:
+            delim = "".join(p[1] for p in word.parts if p[0] == "lit")
+            quoted = any(p[0] != "lit" or p[2] for p in word.parts)
+            lines = []
+            while self.i < len(src):
+                j = src.find("\n", self.i)
+                if j < 0:
+                    line = src[self.i:]
+                    self.i = len(src)
+                else:
+                    line = src[self.i:j]
+                    self.i = j + 1
+                if strip:
+                    line = line.lstrip("\t")
+                if line.rstrip("\r") == delim:
+                    break
+                lines.append(line + "\n")
+            body = "".join(lines)
+            word.heredoc = [("lit", body, True)] if quoted else _heredoc_parts(body)
+        self.pending = []
+
+
+def tokenize(src):
+    return _Tokenizer(src).run()
