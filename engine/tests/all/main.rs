@@ -3,6 +3,7 @@
 
 mod bridge;
 mod containment;
+mod disk;
 mod helpers;
 mod isolation;
 mod limits;
