@@ -22,15 +22,13 @@ impl CellKind {
     }
 }
 
-/// What a shell command produced (the `shell` of a bash cell's outcome).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShellOutput {
-    /// The command's standard output.
-    pub stdout: String,
-    /// The command's standard error.
-    pub stderr: String,
-    /// Its exit status (127: unknown command, 2: usage or syntax error).
-    pub exit_code: i64,
+/// What a shell command produced, as the guest reports it. The host moves
+/// its output into the cell's stdout and stderr (same caps and spills).
+#[derive(Debug, Deserialize)]
+pub(crate) struct GuestShell {
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) exit_code: i64,
 }
 
 /// The guest's reply to `toolshed_run_cell` (see the ABI).
@@ -39,7 +37,7 @@ pub(crate) struct GuestReply {
     pub(crate) result: Option<String>,
     pub(crate) error: Option<CellError>,
     #[serde(default)]
-    pub(crate) shell: Option<ShellOutput>,
+    pub(crate) shell: Option<GuestShell>,
 }
 
 impl GuestReply {
@@ -140,6 +138,30 @@ pub struct CellError {
     pub traceback: String,
 }
 
+impl CellError {
+    /// Keeps the message's beginning and the traceback's end (where the
+    /// error is) within `max_bytes` each.
+    pub(crate) fn capped(mut self, max_bytes: usize) -> Self {
+        const CUT: &str = "\n... (cut: too long)\n";
+        if self.message.len() > max_bytes {
+            let mut end = max_bytes;
+            while !self.message.is_char_boundary(end) {
+                end -= 1;
+            }
+            self.message.truncate(end);
+            self.message.push_str(CUT);
+        }
+        if self.traceback.len() > max_bytes {
+            let mut start = self.traceback.len() - max_bytes;
+            while !self.traceback.is_char_boundary(start) {
+                start += 1;
+            }
+            self.traceback = format!("{CUT}{}", &self.traceback[start..]);
+        }
+        self
+    }
+}
+
 /// Everything about one cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CellOutcome {
@@ -150,8 +172,14 @@ pub struct CellOutcome {
     /// Standard error (at most the inline cap).
     pub stderr: String,
     /// `repr()` of the cell's trailing expression, if it had one and it was
-    /// not `None`.
+    /// not `None` (at most the inline cap; see `result_file_path`).
     pub result: Option<String>,
+    /// Whether `result` is only the beginning of the repr.
+    #[serde(default)]
+    pub result_truncated: bool,
+    /// Guest path of the whole repr when it was truncated.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub result_file_path: Option<String>,
     /// The exception, for every status but `ok`.
     pub error: Option<CellError>,
     /// Wall-clock time of the cell.
@@ -172,9 +200,11 @@ pub struct CellOutcome {
     pub state_reset: bool,
     /// Tool calls the cell made.
     pub tool_calls: u64,
-    /// For a bash cell that ran to the end: the command's output and status.
+    /// For a bash cell that ran to the end: the command's exit status (127:
+    /// unknown command, 2: usage or syntax error). Its output is in
+    /// `stdout` and `stderr`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub shell: Option<ShellOutput>,
+    pub exit_code: Option<i64>,
 }
 
 impl CellOutcome {
@@ -195,6 +225,8 @@ mod tests {
             stdout: String::new(),
             stderr: String::new(),
             result: None,
+            result_truncated: false,
+            result_file_path: None,
             error: Some(CellError {
                 kind: "MemoryError".into(),
                 message: String::new(),
@@ -207,7 +239,7 @@ mod tests {
             stderr_file_path: None,
             state_reset: false,
             tool_calls: 0,
-            shell: None,
+            exit_code: None,
         };
         let json = serde_json::to_value(&outcome).unwrap();
         assert_eq!(json["status"], "memory_limit");
@@ -216,6 +248,18 @@ mod tests {
         assert_eq!(CellStatus::ToolLimit.as_str(), "tool_limit");
         let back: CellOutcome = serde_json::from_value(json).unwrap();
         assert_eq!(back, outcome);
+    }
+
+    #[test]
+    fn long_errors_keep_the_message_start_and_the_traceback_end() {
+        let error = CellError {
+            kind: "ValueError".into(),
+            message: format!("start{}", "é".repeat(100)),
+            traceback: format!("{}last line", "é".repeat(100)),
+        }
+        .capped(20);
+        assert!(error.message.starts_with("start") && error.message.len() < 60);
+        assert!(error.traceback.ends_with("last line") && error.traceback.len() < 60);
     }
 
     #[test]

@@ -234,19 +234,37 @@ impl Instance {
     ) -> CellOutcome {
         let state = self.store.data_mut();
         let fresh = CellState::new(&state.limits, &state.dirs, started);
-        let cell = std::mem::replace(&mut state.cell, fresh);
+        let mut cell = std::mem::replace(&mut state.cell, fresh);
+        // Whatever the guest sends back is bounded like its output: inline
+        // up to the cap, the rest in a file charged to the quota.
+        let exit_code = reply.shell.map(|shell| {
+            cell.stdout.append_lossy(&shell.stdout, &mut state.quota);
+            cell.stderr.append_lossy(&shell.stderr, &mut state.quota);
+            shell.exit_code
+        });
+        let has_result = reply.result.is_some();
+        if let Some(result) = &reply.result {
+            cell.result.append_lossy(result, &mut state.quota);
+        }
         let (stdout, stdout_truncated, stdout_file_path) = cell.stdout.finish();
         let (stderr, stderr_truncated, stderr_file_path) = cell.stderr.finish();
-        let error = reply.error.or_else(|| {
-            // The deadline passed but the cell swallowed every interrupt
-            // and finished within the grace period: still a timeout.
-            (status == CellStatus::Timeout).then(cell::deadline_error)
-        });
+        let (result, result_truncated, result_file_path) = cell.result.finish();
+        let inline_cap = state.limits.max_inline_output_bytes;
+        let error = reply
+            .error
+            .or_else(|| {
+                // The deadline passed but the cell swallowed every interrupt
+                // and finished within the grace period: still a timeout.
+                (status == CellStatus::Timeout).then(cell::deadline_error)
+            })
+            .map(|error| error.capped(inline_cap));
         CellOutcome {
             status,
             stdout,
             stderr,
-            result: reply.result,
+            result: has_result.then_some(result),
+            result_truncated,
+            result_file_path,
             error,
             duration_ms: duration_ms(started.elapsed()),
             stdout_truncated,
@@ -255,7 +273,7 @@ impl Instance {
             stderr_file_path,
             state_reset,
             tool_calls: cell.tool_calls,
-            shell: reply.shell,
+            exit_code,
         }
     }
 }

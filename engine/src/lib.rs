@@ -81,7 +81,7 @@ pub mod tool;
 mod wasi;
 mod workbench;
 
-pub use cell::{CellError, CellKind, CellOutcome, CellStatus, ShellOutput};
+pub use cell::{CellError, CellKind, CellOutcome, CellStatus};
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::EngineError;

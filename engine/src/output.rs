@@ -98,6 +98,22 @@ impl OutputSink {
         Ok(())
     }
 
+    /// Appends as much of `text` as the total cap and the quota allow;
+    /// returns whether any of it was left out.
+    pub(crate) fn append_lossy(&mut self, text: &str, quota: &mut DiskQuota) -> bool {
+        let room = self.total_cap.saturating_sub(self.written);
+        let part = prefix(text, usize::try_from(room).unwrap_or(usize::MAX));
+        let cut = part.len() < text.len();
+        if self.append(part, quota).is_err() {
+            self.truncated = true;
+            return true;
+        }
+        if cut {
+            self.truncated = true;
+        }
+        cut
+    }
+
     fn start_spill(&mut self) -> Result<(), ErrorCode> {
         let (target, guest_path) = self.spill_to.take().ok_or(ErrorCode::Internal)?;
         let root = cap_std::fs::Dir::open_ambient_dir(&target.root, cap_std::ambient_authority())

@@ -153,8 +153,9 @@ impl Sandbox {
     }
 
     /// Runs a command line in the sandbox shell, in the same interpreter
-    /// (so `python FILE` sees the cells' globals). The outcome's `shell`
-    /// holds its output and exit status when it ran to the end.
+    /// (so `python FILE` sees the cells' globals). Its output is the
+    /// outcome's `stdout`/`stderr` (same caps and spills as a Python cell);
+    /// `exit_code` is set when it ran to the end.
     pub async fn run_bash(&self, command: &str) -> Result<CellOutcome, EngineError> {
         self.run(CellKind::Bash, command).await
     }
@@ -232,6 +233,8 @@ fn restart_failed(err: &EngineError, started: Instant) -> CellOutcome {
         stdout: String::new(),
         stderr: String::new(),
         result: None,
+        result_truncated: false,
+        result_file_path: None,
         error: Some(CellError {
             kind: "SandboxUnavailable".into(),
             message: "the sandbox could not start a fresh interpreter; try again later".into(),
@@ -244,6 +247,6 @@ fn restart_failed(err: &EngineError, started: Instant) -> CellOutcome {
         stderr_file_path: None,
         state_reset: true,
         tool_calls: 0,
-        shell: None,
+        exit_code: None,
     }
 }

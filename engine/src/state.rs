@@ -44,6 +44,8 @@ pub(crate) struct CellState {
     pub(crate) tool_calls: u64,
     pub(crate) stdout: OutputSink,
     pub(crate) stderr: OutputSink,
+    /// The trailing expression's repr, capped and spilled like output.
+    pub(crate) result: OutputSink,
     /// A tool batch's reply, until the guest takes it.
     pub(crate) reply: Option<Vec<u8>>,
 }
@@ -85,6 +87,7 @@ impl CellState {
             tool_calls: 0,
             stdout: sink("stdout"),
             stderr: sink("stderr"),
+            result: sink("result"),
             reply: None,
         }
     }

@@ -24,22 +24,29 @@ pub fn input_schema() -> Value {
 pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
     let command = super::string_arg(args, "command").map_err(ApiError::BadRequest)?;
     let outcome = ctx.run_bash(command).await?;
-    let mut data = match (&outcome.shell, &outcome.error) {
-        (Some(shell), _) => json!({
-            "stdout": shell.stdout,
-            "stderr": shell.stderr,
-            "exit_code": shell.exit_code,
+    let mut data = match (outcome.exit_code, &outcome.error) {
+        (Some(exit_code), _) => json!({
+            "stdout": outcome.stdout,
+            "stderr": outcome.stderr,
+            "exit_code": exit_code,
         }),
         // The command did not run to the end: a deadline, a limit, or the
         // interpreter was reset.
         (None, Some(err)) => json!({
             "stdout": outcome.stdout,
-            "stderr": format!("{}: {}", err.kind, err.message),
+            "stderr": format!("{}{}: {}", outcome.stderr, err.kind, err.message),
             "exit_code": 1,
             "status": outcome.status.as_str(),
         }),
         (None, None) => json!({"stdout": outcome.stdout, "stderr": outcome.stderr, "exit_code": 1}),
     };
+    // Output past the inline cap is in files of the files mount.
+    if let Some(path) = &outcome.stdout_file_path {
+        data["stdout_file_path"] = json!(path);
+    }
+    if let Some(path) = &outcome.stderr_file_path {
+        data["stderr_file_path"] = json!(path);
+    }
     let stdout = data["stdout"].as_str().unwrap_or_default().to_owned();
     let stderr = data["stderr"].as_str().unwrap_or_default().to_owned();
     data["stdoutLines"] = json!(stdout.lines().count());

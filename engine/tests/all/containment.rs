@@ -232,3 +232,77 @@ async fn memory_error_can_be_caught_and_handled() {
     assert!(!out.state_reset);
     sb.assert_alive().await;
 }
+
+// What the guest sends back is bounded on the host like its output: a huge
+// repr, shell output or error message is capped inline (the rest is in a
+// file), and a tool batch's reply stops at an eighth of the memory limit.
+
+#[tokio::test]
+async fn a_huge_result_repr_is_capped_and_saved_whole() {
+    let sb = sandbox();
+    let out = sb.run("'r' * (3 << 20)").await;
+    assert!(out.is_ok(), "{out:#?}");
+    assert!(out.result_truncated);
+    assert!(out.result.as_ref().unwrap().len() <= 1 << 20);
+    let path = out.result_file_path.expect("the whole repr is in a file");
+    let host = sb
+        .sandbox
+        .files_dir()
+        .join(path.strip_prefix("/mnt/files/").unwrap());
+    assert_eq!(std::fs::metadata(host).unwrap().len(), (3 << 20) + 2);
+}
+
+#[tokio::test]
+async fn huge_shell_output_is_capped_and_saved_whole() {
+    let sb = sandbox();
+    sb.ok("open('big.txt', 'w').write('line\\n' * 1_000_000)")
+        .await;
+    let out = sb
+        .sandbox
+        .run_bash("cat big.txt; echo done >&2")
+        .await
+        .unwrap();
+    assert_eq!(out.exit_code, Some(0), "{out:#?}");
+    assert!(out.stdout_truncated && out.stdout.len() <= 1 << 20);
+    assert_eq!(out.stderr, "done\n");
+    let path = out.stdout_file_path.expect("the whole output is in a file");
+    let host = sb
+        .sandbox
+        .files_dir()
+        .join(path.strip_prefix("/mnt/files/").unwrap());
+    assert_eq!(std::fs::metadata(host).unwrap().len(), 5_000_000);
+}
+
+#[tokio::test]
+async fn huge_error_messages_are_capped() {
+    let sb = sandbox();
+    let out = sb.run("raise ValueError('e' * 5_000_000)").await;
+    let error = out.error.unwrap();
+    assert!(
+        error.message.len() <= (1 << 20) + 64,
+        "{}",
+        error.message.len()
+    );
+    assert!(error.traceback.len() <= (1 << 20) + 64);
+    assert!(
+        error.traceback.ends_with("eee\n"),
+        "the end of the traceback is kept"
+    );
+}
+
+#[tokio::test]
+async fn a_tool_batch_reply_stops_at_an_eighth_of_the_memory_limit() {
+    let sb = sandbox_with(small_memory(), Arc::new(TestBridge::default()));
+    let out = sb
+        .run("res = run_composio_tools([('BIG', {'bytes': 1 << 20})] * 60)\nok = sum(1 for r, e in res if not e)\nerrors = [e for r, e in res if e]\n(len(res), ok, errors[0][:40], errors[-1][:7])")
+        .await;
+    assert!(out.is_ok(), "{out:#?}");
+    let result = out.result.unwrap();
+    // 32 MiB of 1 MiB results: about 31 fit.
+    assert!(result.starts_with("(60, 3"), "{result}");
+    assert!(
+        result.contains("this result did not fit") && result.contains("'not run'"),
+        "{result}"
+    );
+    sb.assert_alive().await;
+}

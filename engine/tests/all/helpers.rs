@@ -69,7 +69,8 @@ pub fn short_deadline() -> Limits {
 /// - `ECHO`: returns its arguments;
 /// - `FAIL`: fails with the message in `arguments.message`;
 /// - `HANG`: never completes;
-/// - `PEAK`: yields once, and records the most calls in flight at once.
+/// - `PEAK`: yields once, and records the most calls in flight at once;
+/// - `BIG`: returns a string of `arguments.bytes` bytes.
 #[derive(Default)]
 pub struct TestBridge {
     in_flight: AtomicUsize,
@@ -96,6 +97,10 @@ impl ToolBridge for TestBridge {
                     tokio::task::yield_now().await;
                     self.in_flight.fetch_sub(1, Ordering::SeqCst);
                     ToolResult::ok(serde_json::json!({"seen": now}))
+                }
+                "BIG" => {
+                    let bytes = call.arguments["bytes"].as_u64().unwrap_or(0) as usize;
+                    ToolResult::ok(serde_json::Value::String("b".repeat(bytes)))
                 }
                 other => ToolResult::err(format!("unknown tool {other}")),
             }
