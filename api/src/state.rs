@@ -80,4 +80,20 @@ impl AppState {
             .join(session_id)
             .join("files")
     }
+
+    /// Bytes a session may still store under its disk quota (workbench and
+    /// files mount together, measured as the sandbox's quota measures them).
+    /// What the server writes on a session's behalf (uploads, saved tool
+    /// output) is charged to the same quota.
+    pub async fn session_disk_free(&self, session_id: &str) -> u64 {
+        let home = self.session_home(session_id);
+        let files = self.session_files(session_id);
+        let limits = self.config.limits.clone();
+        tokio::task::spawn_blocking(move || {
+            toolshed_engine::DiskUsage::of_sandbox(&home, &files, limits.max_disk_inodes)
+                .bytes_free(&limits)
+        })
+        .await
+        .unwrap_or(0)
+    }
 }

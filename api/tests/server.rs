@@ -67,6 +67,15 @@ struct Server {
 }
 
 fn start_server(data: &Path, upstream: &Upstream, extra_env: &[(&str, &str)]) -> Server {
+    start_server_with_args(data, upstream, extra_env, &[])
+}
+
+fn start_server_with_args(
+    data: &Path,
+    upstream: &Upstream,
+    extra_env: &[(&str, &str)],
+    extra_args: &[&str],
+) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_toolshed"));
     cmd.arg("serve")
         .args(["--addr", "127.0.0.1:0"])
@@ -75,6 +84,7 @@ fn start_server(data: &Path, upstream: &Upstream, extra_env: &[(&str, &str)]) ->
         .arg("--toolkits")
         .arg(workspace().join("fixtures/toolkits"))
         .args(["--cell-timeout-ms", "20000"])
+        .args(extra_args)
         .env("TOOLSHED_API_KEY", KEY)
         .env("RUST_LOG", "warn")
         .env(
@@ -1432,4 +1442,85 @@ async fn a_named_account_must_be_one_the_session_may_use() {
             .contains("this session may use"),
         "{refused}"
     );
+}
+
+#[tokio::test]
+async fn uploads_and_saved_tool_output_are_charged_to_the_disk_quota() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(dir.path(), &up, &[], &["--disk-quota-mb", "2"]);
+    let id = server
+        .session(json!({"user_id": "quota", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect("quota", "github", "BEARER_TOKEN", json!({"token": "t"}))
+        .await;
+    let files = server.data.join(format!("sessions/{id}/files"));
+    let base = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
+
+    // An upload larger than what is free: 413, and nothing left behind.
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{base}/upload_url"),
+            Some(json!({"mount_relative_path": "big.bin"})),
+        )
+        .await;
+    let put = server
+        .client
+        .put(grant["upload_url"].as_str().unwrap())
+        .body(vec![7u8; 3 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 413);
+    let body: Value = put.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("disk quota"),
+        "{body}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&files).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // A tool response too large to save: a clear failure, no partial file.
+    let multi = server
+        .execute(
+            &id,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"sync_response_to_workbench": false, "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
+                   "arguments": {"owner": "acme", "repo": "widgets", "limit": 500, "body_bytes": 20000}}]}),
+        )
+        .await;
+    let response = &multi["data"]["results"][0]["response"];
+    assert_eq!(response["successful"], false, "{response:.300}");
+    assert!(
+        response["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disk quota"),
+        "{response:.300}"
+    );
+    let output = files.join(".composio/output");
+    let saved: Vec<_> = std::fs::read_dir(&output).unwrap().flatten().collect();
+    assert!(saved.is_empty(), "{saved:?}");
+
+    // What fits is accepted.
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{base}/upload_url"),
+            Some(json!({"mount_relative_path": "small.bin"})),
+        )
+        .await;
+    let put = server
+        .client
+        .put(grant["upload_url"].as_str().unwrap())
+        .body(vec![7u8; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
 }

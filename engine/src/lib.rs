@@ -87,5 +87,6 @@ pub use engine::Engine;
 pub use error::EngineError;
 pub use instance::MAX_CELL_SOURCE_BYTES;
 pub use limits::Limits;
+pub use quota::DiskUsage;
 pub use sandbox::{Sandbox, SandboxBuilder};
 pub use tool::{NoTools, ToolBridge, ToolCall, ToolFuture, ToolResult};

@@ -50,6 +50,23 @@ pub struct DiskUsage {
 }
 
 impl DiskUsage {
+    /// Measures a sandbox's workbench (`home`) and files mount (`files`), as
+    /// its quota counts them: for an embedder writing into them on the
+    /// sandbox's behalf (uploads, saved tool output), which should charge
+    /// the same quota. Blocking (it walks both trees).
+    pub fn of_sandbox(home: &std::path::Path, files: &std::path::Path, max_inodes: u64) -> Self {
+        let dirs = Dirs {
+            home: home.to_owned(),
+            files: files.to_owned(),
+        };
+        DiskUsage::measure(&dirs, max_inodes)
+    }
+
+    /// Bytes still free under `limits`' disk quota.
+    pub fn bytes_free(&self, limits: &Limits) -> u64 {
+        limits.max_disk_bytes.saturating_sub(self.bytes)
+    }
+
     /// "Cannot be measured": as full as anything can be.
     const FULL: DiskUsage = DiskUsage {
         bytes: u64::MAX,
@@ -58,7 +75,7 @@ impl DiskUsage {
 
     /// Measures both directories. Stops early (and reports full) past
     /// `max_inodes` entries, so a flood cannot make the walk itself costly.
-    pub fn measure(dirs: &Dirs, max_inodes: u64) -> DiskUsage {
+    pub(crate) fn measure(dirs: &Dirs, max_inodes: u64) -> DiskUsage {
         let mut walk = Walk {
             seen: HashSet::new(),
             usage: DiskUsage::default(),
@@ -67,6 +84,8 @@ impl DiskUsage {
         for root in [&dirs.home, &dirs.files] {
             let dir = match Dir::open_ambient_dir(root, cap_std::ambient_authority()) {
                 Ok(dir) => dir,
+                // Not created yet: holds nothing.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(_) => return DiskUsage::FULL,
             };
             if walk.dir(&dir, 0).is_err() {
@@ -395,6 +414,16 @@ mod tests {
         let usage = DiskUsage::measure(&dirs, 1000);
         assert_eq!(usage.inodes, 1 + 40 + 1, "{usage:?}");
         assert!(usage.bytes >= 50_000, "{usage:?}");
+    }
+
+    #[test]
+    fn missing_directories_hold_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dirs = Dirs {
+            home: root.path().join("not-yet"),
+            files: root.path().join("neither"),
+        };
+        assert_eq!(DiskUsage::measure(&dirs, 10), DiskUsage::default());
     }
 
     #[test]

@@ -68,6 +68,26 @@ pub struct Spool {
     pub name: String,
     /// Bodies longer than this many bytes go to the file.
     pub threshold: usize,
+    /// Bytes the session's disk quota has left, shared by the spools of one
+    /// batch; a body that does not fit fails (and leaves no file).
+    pub budget: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Spool {
+    /// Takes `bytes` from the budget, or says why it cannot.
+    fn charge(&self, bytes: u64) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        self.budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(bytes)
+            })
+            .map(|_| ())
+            .map_err(|left| {
+                format!(
+                    "cannot save the response: it does not fit the session's disk quota ({left} bytes free); delete files in /mnt/files or /home/user"
+                )
+            })
+    }
 }
 
 /// A response body: in memory, or streamed to a spool file.
@@ -182,39 +202,56 @@ impl Executor {
             .collect();
         let mut body = Vec::new();
         let mut file: Option<(tokio::fs::File, u64)> = None;
-        while let Some(chunk) = response.chunk().await.map_err(describe)? {
-            if let Some((out, written)) = file.as_mut() {
-                *written += chunk.len() as u64;
-                if *written > MAX_SPOOLED_BYTES {
+        let mut created = false;
+        let streamed = async {
+            while let Some(chunk) = response.chunk().await.map_err(describe)? {
+                if let Some((out, written)) = file.as_mut() {
+                    *written += chunk.len() as u64;
+                    if *written > MAX_SPOOLED_BYTES {
+                        return Err(format!(
+                            "the upstream response is larger than {} MiB",
+                            MAX_SPOOLED_BYTES >> 20
+                        ));
+                    }
+                    if let Some(spool) = spool {
+                        spool.charge(chunk.len() as u64)?;
+                    }
+                    out.write_all(&chunk)
+                        .await
+                        .map_err(|e| format!("cannot save the response: {e}"))?;
+                    continue;
+                }
+                body.extend_from_slice(&chunk);
+                if let Some(spool) = spool.filter(|s| body.len() > s.threshold) {
+                    // Large: from here on the body streams to disk.
+                    spool.charge(body.len() as u64)?;
+                    let out = spool
+                        .dir
+                        .create(&spool.name)
+                        .map_err(|e| format!("cannot save the response: {e}"))?;
+                    let mut out = tokio::fs::File::from_std(out.into_std());
+                    created = true;
+                    out.write_all(&body)
+                        .await
+                        .map_err(|e| format!("cannot save the response: {e}"))?;
+                    file = Some((out, body.len() as u64));
+                    body = Vec::new();
+                } else if body.len() > MAX_RESPONSE_BYTES {
                     return Err(format!(
                         "the upstream response is larger than {} MiB",
-                        MAX_SPOOLED_BYTES >> 20
+                        MAX_RESPONSE_BYTES >> 20
                     ));
                 }
-                out.write_all(&chunk)
-                    .await
-                    .map_err(|e| format!("cannot save the response: {e}"))?;
-                continue;
             }
-            body.extend_from_slice(&chunk);
-            if let Some(spool) = spool.filter(|s| body.len() > s.threshold) {
-                // Large: from here on the body streams to disk.
-                let out = spool
-                    .dir
-                    .create(&spool.name)
-                    .map_err(|e| format!("cannot save the response: {e}"))?;
-                let mut out = tokio::fs::File::from_std(out.into_std());
-                out.write_all(&body)
-                    .await
-                    .map_err(|e| format!("cannot save the response: {e}"))?;
-                file = Some((out, body.len() as u64));
-                body = Vec::new();
-            } else if body.len() > MAX_RESPONSE_BYTES {
-                return Err(format!(
-                    "the upstream response is larger than {} MiB",
-                    MAX_RESPONSE_BYTES >> 20
-                ));
+            Ok(())
+        }
+        .await;
+        if let Err(err) = streamed {
+            // Leave nothing half-written behind.
+            if let (true, Some(spool)) = (created, spool) {
+                let _ = spool.dir.remove_file(&spool.name);
             }
+            return Err(err);
         }
         match (file, spool) {
             (Some((mut out, written)), Some(spool)) => {

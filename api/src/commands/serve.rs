@@ -40,6 +40,13 @@ pub struct ServeArgs {
     /// Wall-clock deadline per workbench cell, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 180_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     pub cell_timeout_ms: u64,
+    /// Memory limit of each session's sandbox, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..=4096))]
+    pub sandbox_memory_mb: u64,
+    /// Disk quota of each session (workbench and files mount together,
+    /// including uploads and saved tool output), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub disk_quota_mb: u64,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -90,6 +97,8 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         public_url: args.public_url,
         limits: Limits {
             timeout: Duration::from_millis(args.cell_timeout_ms),
+            max_memory_bytes: args.sandbox_memory_mb << 20,
+            max_disk_bytes: args.disk_quota_mb << 20,
             ..Limits::default()
         },
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),

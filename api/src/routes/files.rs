@@ -353,7 +353,8 @@ async fn upload(
     let file = dir
         .open_with(&partial, &options)
         .map_err(ApiError::internal)?;
-    let result = write_upload(tokio::fs::File::from_std(file.into_std()), body).await;
+    let free = state.session_disk_free(&grant.session_id).await;
+    let result = write_upload(tokio::fs::File::from_std(file.into_std()), body, free).await;
     let result = result.and_then(|()| {
         dir.rename(&partial, &dir, &grant.rel)
             .map_err(|e| fs_error(e, &grant.rel))
@@ -364,7 +365,9 @@ async fn upload(
     result.map(|()| StatusCode::OK.into_response())
 }
 
-async fn write_upload(mut file: tokio::fs::File, body: Body) -> Result<(), ApiError> {
+/// Streams the body to `file`; refuses it past [`MAX_UPLOAD_BYTES`] or past
+/// the `free` bytes the session's disk quota has left.
+async fn write_upload(mut file: tokio::fs::File, body: Body, free: u64) -> Result<(), ApiError> {
     let mut stream = body.into_data_stream();
     let mut written: u64 = 0;
     while let Some(chunk) = stream.next().await {
@@ -374,6 +377,11 @@ async fn write_upload(mut file: tokio::fs::File, body: Body) -> Result<(), ApiEr
             return Err(ApiError::PayloadTooLarge(format!(
                 "uploads are limited to {} MiB",
                 MAX_UPLOAD_BYTES >> 20
+            )));
+        }
+        if written > free {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the upload does not fit the session's disk quota ({free} bytes free in /home/user and /mnt/files together); delete files first"
             )));
         }
         file.write_all(&chunk).await.map_err(ApiError::internal)?;

@@ -87,6 +87,12 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     } else {
         None
     };
+    // Saved responses are charged to the session's disk quota.
+    let free = match output {
+        Some(_) => ctx.state.session_disk_free(&ctx.record.id).await,
+        None => 0,
+    };
+    let budget = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(free));
     let spools: Vec<Option<Spool>> = calls
         .iter()
         .enumerate()
@@ -99,6 +105,7 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
                     &uuid::Uuid::new_v4().simple().to_string()[..12]
                 ),
                 threshold,
+                budget: budget.clone(),
             })
         })
         .collect();
