@@ -115,3 +115,102 @@ fn bad_arguments_get_a_clear_message_not_a_panic() {
         assert!(!stderr.trim().is_empty(), "{args:?}: no message");
     }
 }
+
+/// Runs `toolshed run ARGS CELLS...`, failing the test if it has not exited
+/// within `bound` (the child is killed then).
+fn run_bounded(args: &[&str], cells: &[&str], bound: std::time::Duration) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = toolshed();
+    cmd.arg("run")
+        .arg("--workbench")
+        .arg(dir.path().join("home"))
+        .args(args);
+    for (i, cell) in cells.iter().enumerate() {
+        let path = dir.path().join(format!("cell{i}.py"));
+        std::fs::write(&path, cell).unwrap();
+        cmd.arg(path);
+    }
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(bound) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("toolshed run did not finish within {bound:?}");
+        }
+    }
+}
+
+#[test]
+fn hostile_cells_end_at_their_deadline_and_the_sandbox_goes_on() {
+    let cells = [
+        // Replaces what a Python-level interrupt would call, then spins.
+        "import sys\nsys.settrace = None\nsys._getframe = None\nwhile True:\n    pass\n",
+        "6 * 7\n",
+        // The native time.sleep blocks in WASI poll_oneoff.
+        "import sys\ndel sys.modules['time']\nimport time\ntime.sleep(10**6)\n",
+        "6 * 7\n",
+        "import datetime\ndatetime.datetime.strptime('2024-02-29 13:05', '%Y-%m-%d %H:%M').isoformat()\n",
+    ];
+    let out = run_bounded(
+        &["--timeout-ms", "1000"],
+        &cells,
+        std::time::Duration::from_secs(60),
+    );
+    let envelopes = envelopes(&out.stdout);
+    let status: Vec<&str> = envelopes
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        status,
+        ["timeout", "ok", "timeout", "ok", "ok"],
+        "{envelopes:#?}"
+    );
+    assert!(
+        envelopes.iter().all(|e| e["state_reset"] == false),
+        "{envelopes:#?}"
+    );
+    assert_eq!(envelopes[1]["result"], "42");
+    assert_eq!(envelopes[4]["result"], "'2024-02-29T13:05:00'");
+    // Each timeout ended within its deadline plus the grace period.
+    for i in [0, 2] {
+        let ms = envelopes[i]["duration_ms"].as_u64().unwrap();
+        assert!(ms < 1000 + 2000 + 1000, "cell {i} took {ms} ms");
+    }
+}
+
+#[test]
+fn a_memory_error_keeps_the_session() {
+    let cells = [
+        "big = []\nwhile True:\n    big.append('x' * 10**6)\n",
+        "len(big) > 10\n",
+        "del big\n'y' * 3\n",
+    ];
+    let out = run_bounded(
+        &["--memory-mb", "256"],
+        &cells,
+        std::time::Duration::from_secs(120),
+    );
+    let envelopes = envelopes(&out.stdout);
+    let status: Vec<&str> = envelopes
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["memory_limit", "ok", "ok"], "{envelopes:#?}");
+    assert!(
+        envelopes.iter().all(|e| e["state_reset"] == false),
+        "{envelopes:#?}"
+    );
+    assert_eq!(envelopes[0]["error"]["type"], "MemoryError");
+    assert_eq!(envelopes[1]["result"], "True");
+    assert_eq!(envelopes[2]["result"], "'yyy'");
+}
