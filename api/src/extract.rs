@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for Project {
             })?;
         let project = state
             .store
-            .project_for_key(&crate::keys::hash(key.trim()))
+            .project_for_api_key(key.trim())
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
         Ok(Project(project))

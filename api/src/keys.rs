@@ -1,4 +1,6 @@
-//! API keys: generated here, shown once, stored only as SHA-256 hashes.
+//! API keys: generated here, shown once, stored only as hashes (HMAC-SHA256
+//! under the server's pepper, see [`crate::secrets::Pepper`]; [`hash`] is
+//! the plain SHA-256 older versions stored, recognised once and upgraded).
 
 use sha2::{Digest, Sha256};
 
@@ -14,7 +16,7 @@ pub fn generate() -> String {
     )
 }
 
-/// The hash stored for a key.
+/// The plain SHA-256 hash older versions stored for a key.
 pub fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes())
         .iter()

@@ -21,6 +21,7 @@ pub mod extract;
 pub mod keys;
 pub mod request_id;
 pub mod routes;
+pub mod secrets;
 pub mod session;
 pub mod state;
 pub mod store;

@@ -22,6 +22,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Manage API keys.
     Keys(commands::keys::KeysArgs),
+    /// Manage the master key that seals stored credentials.
+    Secrets(commands::secrets::SecretsArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Keys(args) => commands::keys::run(args),
+            Command::Secrets(args) => commands::secrets::run(args),
         }
     })
 }

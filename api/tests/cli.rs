@@ -214,3 +214,47 @@ fn a_memory_error_keeps_the_session() {
     assert_eq!(envelopes[1]["result"], "True");
     assert_eq!(envelopes[2]["result"], "'yyy'");
 }
+
+#[test]
+fn serving_beyond_loopback_needs_a_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = toolshed()
+        .args(["serve", "--addr", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--public-url is required"), "{stderr}");
+}
+
+#[test]
+fn secrets_rotate_reseals_under_a_new_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let create = toolshed()
+        .args(["keys", "create", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        create.status.success(),
+        "{}",
+        String::from_utf8_lossy(&create.stderr)
+    );
+    let before = std::fs::read_to_string(data.join("master.key")).unwrap();
+    let rotate = toolshed()
+        .args(["secrets", "rotate", "--data-dir"])
+        .arg(&data)
+        .env_remove("TOOLSHED_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    let after = std::fs::read_to_string(data.join("master.key")).unwrap();
+    assert_ne!(before, after);
+    assert!(!data.join("master.key.new").exists());
+}

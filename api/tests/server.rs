@@ -1459,6 +1459,8 @@ async fn uploads_and_saved_tool_output_are_charged_to_the_disk_quota() {
     let base = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
 
     // An upload larger than what is free: 413, and nothing left behind.
+    // (The server answers before reading the whole body and closes the
+    // connection: a client of its own keeps the shared pool clean.)
     let grant = server
         .ok(
             "POST",
@@ -1466,8 +1468,7 @@ async fn uploads_and_saved_tool_output_are_charged_to_the_disk_quota() {
             Some(json!({"mount_relative_path": "big.bin"})),
         )
         .await;
-    let put = server
-        .client
+    let put = reqwest::Client::new()
         .put(grant["upload_url"].as_str().unwrap())
         .body(vec![7u8; 3 << 20])
         .send()
@@ -1523,4 +1524,199 @@ async fn uploads_and_saved_tool_output_are_charged_to_the_disk_quota() {
         .await
         .unwrap();
     assert_eq!(put.status(), 200);
+}
+
+#[tokio::test]
+async fn hostile_upstreams_cannot_break_a_session_or_take_credentials_elsewhere() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "rex", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect(
+            "rex",
+            "github",
+            "BEARER_TOKEN",
+            json!({"token": "rex-secret-token"}),
+        )
+        .await;
+    let control = reqwest::Client::new();
+    let arm = |fault: Value| {
+        let control = control.clone();
+        let url = format!("http://{}/_control/faults", up.addr);
+        async move {
+            let resp = control.post(url).json(&fault).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{fault}");
+        }
+    };
+    let issue = "/github/repos/acme/widgets/issues/11";
+    let get_issue = json!({"owner": "acme", "repo": "widgets", "issue_number": 11});
+
+    // Retry-After values that are not durations, from a workbench cell: the
+    // call fails cleanly and the session goes on.
+    for value in ["inf", "1e300", "NaN", "-1"] {
+        arm(json!({"path_prefix": issue, "status": 429, "times": 1, "retry_after": value})).await;
+        let cell = server
+            .execute(
+                &id,
+                "COMPOSIO_REMOTE_WORKBENCH",
+                json!({"code_to_execute": "r, e = run_composio_tool('GITHUB_GET_ISSUE', {'owner': 'acme', 'repo': 'widgets', 'issue_number': 11})\n(bool(e), r.get('data', {}).get('number'))"}),
+            )
+            .await;
+        assert_eq!(cell["data"]["status"], "ok", "{value}: {cell}");
+        let result = cell["data"]["results"].as_str().unwrap();
+        assert!(
+            result == "(True, None)" || result == "(False, 11)",
+            "{value}: {result}"
+        );
+        let again = server
+            .execute(&id, "GITHUB_GET_ISSUE", get_issue.clone())
+            .await;
+        assert_eq!(again["data"]["number"], 11, "{value}: {again}");
+    }
+
+    // A redirect to another origin is not followed: the credential stays.
+    arm(json!({"path_prefix": issue, "status": 302, "location": "http://localhost:9/steal"})).await;
+    let run = server
+        .execute(&id, "GITHUB_GET_ISSUE", get_issue.clone())
+        .await;
+    assert_eq!(run["result_type"], "failed", "{run}");
+    let error = run["error"].as_str().unwrap();
+    assert!(
+        error.contains("redirect") && error.contains("http://localhost:9"),
+        "{error}"
+    );
+
+    // Within the toolkit's origin a redirect is followed.
+    let target = format!("http://{}/github/repos/acme/widgets/issues/12", up.addr);
+    arm(json!({"path_prefix": issue, "status": 307, "location": target})).await;
+    let run = server.execute(&id, "GITHUB_GET_ISSUE", get_issue).await;
+    assert_eq!(run["data"]["number"], 12, "{run}");
+}
+
+/// Bytes of the database and its write-ahead log.
+fn database_bytes(data: &Path) -> u64 {
+    ["toolshed.db", "toolshed.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::metadata(data.join(name)).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+#[tokio::test]
+async fn huge_bad_input_is_refused_before_it_is_stored() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server
+        .session(json!({"user_id": "zed", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect("zed", "github", "BEARER_TOKEN", json!({"token": "t"}))
+        .await;
+    let before = database_bytes(dir.path());
+
+    // From a cell: a 30 MB argument that fails validation, a 1 MB slug and a
+    // slug with SQL in it. Each fails with a short message.
+    let cell = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "calls = [('GITHUB_GET_ISSUE', {'owner': 'x' * 30_000_000, 'repo': 'r', 'issue_number': 'nan'}), ('A' * 1_000_000, {}), (\"X'; DROP TABLE tool_logs; --\", {})]\nerrors = [e for r, e in run_composio_tools(calls)]\n[len(e) for e in errors], errors[1][:40], errors[2][:40]"}),
+        )
+        .await;
+    assert_eq!(cell["data"]["status"], "ok", "{cell:.500}");
+    let result = cell["data"]["results"].as_str().unwrap();
+    let lengths: Vec<usize> = result[result.find('[').unwrap() + 1..result.find(']').unwrap()]
+        .split(", ")
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(lengths.iter().all(|&n| 0 < n && n < 2048), "{result}");
+    assert!(result.contains("invalid tool slug"), "{result}");
+
+    // Over HTTP: the same argument in an execute request.
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/execute"),
+            Some(json!({"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "y".repeat(30_000_000), "repo": "r", "issue_number": "nan"}})),
+            Some(KEY),
+        )
+        .await;
+    assert!(status == 200 || status == 413, "{status}");
+    assert!(body.to_string().len() < 8192, "{:.300}", body.to_string());
+
+    let after = database_bytes(dir.path());
+    assert!(
+        after.saturating_sub(before) < 512 << 10,
+        "the database grew by {} bytes",
+        after.saturating_sub(before)
+    );
+}
+
+#[tokio::test]
+async fn a_credential_canary_never_reaches_the_database_file_or_a_response() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let canary = "CANARY-e2e-5b1c0f";
+    let id = server
+        .session(json!({"user_id": "cat", "toolkits": {"enable": ["github"]}}))
+        .await;
+    let account = server
+        .connect("cat", "github", "BEARER_TOKEN", json!({"token": canary}))
+        .await;
+    let mut seen = Vec::new();
+    seen.push(
+        server
+            .execute(
+                &id,
+                "GITHUB_GET_ISSUE",
+                json!({"owner": "acme", "repo": "widgets", "issue_number": 11}),
+            )
+            .await,
+    );
+    seen.push(
+        server
+            .execute(
+                &id,
+                "COMPOSIO_REMOTE_WORKBENCH",
+                json!({"code_to_execute": "run_composio_tool('GITHUB_GET_ISSUE', {'owner': 'acme', 'repo': 'widgets', 'issue_number': 11})"}),
+            )
+            .await,
+    );
+    seen.push(
+        server
+            .ok(
+                "GET",
+                &format!("/api/v3.1/connected_accounts/{account}"),
+                None,
+            )
+            .await,
+    );
+    seen.push(
+        server
+            .ok("GET", "/api/v3.1/connected_accounts?user_ids=cat", None)
+            .await,
+    );
+    for response in &seen {
+        assert!(!response.to_string().contains(canary), "{response}");
+    }
+    // The upstream got it; the database files do not hold it.
+    let upstream_log = reqwest::get(format!("http://{}/_control/requests?limit=50", up.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(upstream_log.contains(canary));
+    let mut stored = Vec::new();
+    for name in ["toolshed.db", "toolshed.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
+            stored.extend(bytes);
+        }
+    }
+    assert!(!stored.windows(canary.len()).any(|w| w == canary.as_bytes()));
 }

@@ -24,6 +24,7 @@ pub(crate) const RUNTIME_SHA256: &str = env!("TOOLSHED_RUNTIME_SHA256");
 /// Loads the compiled, pre-initialised runtime from the cache, building and
 /// caching it first if needed.
 pub(crate) fn load(engine: &Engine, cache_dir: &Path) -> Result<Module, EngineError> {
+    trusted_cache_dir(cache_dir)?;
     let path = cache_path(engine, cache_dir);
     if path.exists() {
         // SAFETY: the file was written by `Module::serialize` below into our
@@ -46,6 +47,38 @@ pub(crate) fn load(engine: &Engine, cache_dir: &Path) -> Result<Module, EngineEr
     write_atomically(&path, &bytes)?;
     prune(cache_dir, KEEP_CACHED_RUNTIMES);
     Ok(module)
+}
+
+/// Creates the cache directory (mode 0700) if needed and refuses one that
+/// another user could have prepared: the compiled runtime loaded from it is
+/// native code this process runs, so the directory must belong to the
+/// server's user and not be writable by its group or others.
+fn trusted_cache_dir(dir: &Path) -> Result<(), EngineError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let cache_err = |source| EngineError::Cache {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(cache_err)?;
+    let meta = std::fs::metadata(dir).map_err(cache_err)?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(cache_err(std::io::Error::other(format!(
+            "owned by uid {}, not this server's user (uid {me}); use a cache directory of your own (TOOLSHED_CACHE_DIR)",
+            meta.uid()
+        ))));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(cache_err(std::io::Error::other(format!(
+            "writable by its group or others (mode {:o}); run `chmod go-w` on it or use another (TOOLSHED_CACHE_DIR)",
+            meta.mode() & 0o777
+        ))));
+    }
+    Ok(())
 }
 
 /// Compiled runtimes kept in the cache (each is ~100 MB; older builds of
@@ -157,6 +190,21 @@ async fn wizen(wasm_bytes: &[u8]) -> Result<Vec<u8>, EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_dirs_others_could_write_are_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        trusted_cache_dir(&cache).unwrap();
+        let mode = std::fs::metadata(&cache).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            trusted_cache_dir(&cache),
+            Err(EngineError::Cache { .. })
+        ));
+    }
 
     #[test]
     fn prune_keeps_the_newest_runtimes_only() {

@@ -123,6 +123,7 @@ impl Executor {
     pub fn new(per_toolkit: usize) -> Executor {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            .redirect(same_origin_redirects())
             .user_agent(concat!("toolshed/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_default();
@@ -152,7 +153,7 @@ impl Executor {
         credentials: Option<&Value>,
         spool: Option<&Spool>,
     ) -> Execution {
-        let _permit = self.semaphore(&toolkit.slug).acquire_owned().await;
+        let semaphore = self.semaphore(&toolkit.slug);
         let request = match build(toolkit, tool, arguments, credentials) {
             Ok(request) => request,
             Err(message) => return Execution::failed(message, None, Value::Null),
@@ -161,7 +162,10 @@ impl Executor {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Held for the request only, not while waiting to retry.
+            let permit = semaphore.clone().acquire_owned().await;
             let response = self.send(&request, spool).await;
+            drop(permit);
             let retry_after = match &response {
                 Ok((status, headers, _)) if *status == 429 || (500..600).contains(status) => Some(
                     retry_delay(headers.get("retry-after").map(String::as_str), attempt),
@@ -393,12 +397,34 @@ fn scalar(value: &Value) -> String {
     }
 }
 
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// Follows redirects only to the origin (scheme, host, port) of the request
+/// that started the chain, so credentials injected into the request (in
+/// any header, query or body) never reach another host. A redirect
+/// elsewhere is not followed: the tool call fails and says where it led.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin || attempt.previous().len() > MAX_REDIRECTS {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
 /// The delay before the next attempt: Retry-After (seconds or an HTTP date
 /// is not parsed: seconds only), else exponential backoff. `None` when the
 /// upstream asks for longer than we wait.
 fn retry_delay(retry_after: Option<&str>, attempt: u32) -> Option<Duration> {
     if let Some(secs) = retry_after.and_then(|v| v.trim().parse::<f64>().ok()) {
-        let delay = Duration::from_secs_f64(secs.max(0.0));
+        // "inf", "1e300" and NaN are not durations: too long to wait.
+        let delay = Duration::try_from_secs_f64(secs.max(0.0)).ok()?;
         return (delay <= MAX_RETRY_AFTER).then_some(delay);
     }
     Some(BASE_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)))
@@ -455,6 +481,23 @@ fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Executio
         }
         Err((_, text)) => serde_json::json!({"text": text}),
     };
+    if (300..400).contains(&status) {
+        // Only redirects the policy refused to follow end up here.
+        let target = headers
+            .get("location")
+            .and_then(|l| reqwest::Url::parse(l).ok())
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_else(|| "elsewhere".into());
+        let mut failed = Execution::failed(
+            format!(
+                "the upstream redirected (HTTP {status}) to {target}: redirects are followed only within the toolkit's origin (at most {MAX_REDIRECTS}), so credentials never reach another host"
+            ),
+            Some(status),
+            Value::Null,
+        );
+        failed.spooled = spooled;
+        return failed;
+    }
     if (200..300).contains(&status) {
         Execution {
             successful: true,
@@ -479,6 +522,27 @@ fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Executio
         );
         failed.spooled = spooled;
         failed
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn hostile_retry_after_values_do_not_panic() {
+        for value in ["inf", "-inf", "NaN", "1e300", "-5", "18446744073709551616"] {
+            let delay = retry_delay(Some(value), 1);
+            assert!(
+                delay.is_none_or(|d| d <= MAX_RETRY_AFTER),
+                "{value}: {delay:?}"
+            );
+        }
+        assert_eq!(
+            retry_delay(Some("0.5"), 1),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(retry_delay(Some("inf"), 1), None);
     }
 }
 

@@ -56,7 +56,7 @@ pub fn run(args: KeysArgs) -> ExitCode {
         .and_then(|project| {
             let key = keys::generate();
             store
-                .add_api_key(&keys::new_id("key_"), &project, &keys::hash(&key), &keys::display_prefix(&key))
+                .add_api_key(&keys::new_id("key_"), &project, &key, &keys::display_prefix(&key))
                 .map(|record| {
                     println!("{key}");
                     eprintln!("created {} for project {project}; store the key now, it is not shown again", record.id);

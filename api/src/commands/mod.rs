@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod run;
+pub mod secrets;
 pub mod serve;
 
 use std::path::PathBuf;

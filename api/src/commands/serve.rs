@@ -23,8 +23,9 @@ pub struct ServeArgs {
     /// Where the database and the sessions' files live.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The URL clients use to reach this server (for MCP and file URLs);
-    /// default: taken from each request's Host header.
+    /// The URL clients use to reach this server (for MCP and file URLs).
+    /// Required when `--addr` is not a loopback address; on loopback the
+    /// default is taken from each request's Host header.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Evict a session's interpreter after this many idle seconds (its
@@ -47,10 +48,24 @@ pub struct ServeArgs {
     /// including uploads and saved tool output), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub disk_quota_mb: u64,
+    /// Tool-execution logs older than this many days are deleted.
+    #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    pub log_retention_days: u64,
+    /// At most this many tool-execution logs are kept (the newest).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub log_retention_rows: u64,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> ExitCode {
+    if !args.addr.ip().is_loopback() && args.public_url.is_none() {
+        eprintln!(
+            "toolshed serve: --public-url is required when listening on {} (a non-loopback address): \
+             file URLs must not be built from the Host header clients send",
+            args.addr
+        );
+        return ExitCode::from(2);
+    }
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = match Store::open(&data_dir) {
         Ok(store) => store,
@@ -118,6 +133,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     println!("toolshed listening on http://{addr}");
 
     let evictor = tokio::spawn(evict_idle(state.clone()));
+    let pruner = tokio::spawn(prune_logs(
+        state.clone(),
+        Duration::from_secs(args.log_retention_days.saturating_mul(86_400)),
+        args.log_retention_rows,
+    ));
     let app = crate::app(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     // Small JSON replies should not wait on Nagle's algorithm.
@@ -144,6 +164,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         }
     };
     evictor.abort();
+    pruner.abort();
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
@@ -159,7 +180,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
 
 /// First start: make the default project and its key. `TOOLSHED_API_KEY`
 /// sets the key (for scripted deployments); otherwise a new key is printed
-/// once. Only the hash is stored.
+/// once. Only a peppered hash is stored.
 fn bootstrap_keys(store: &Store) -> Result<(), String> {
     let project = ensure_project(store).map_err(|e| error_chain(&e))?;
     if let Some(key) = std::env::var("TOOLSHED_API_KEY")
@@ -167,13 +188,12 @@ fn bootstrap_keys(store: &Store) -> Result<(), String> {
         .filter(|k| !k.trim().is_empty())
     {
         let key = key.trim();
-        let hash = crate::keys::hash(key);
-        if !store.has_key_hash(&hash).map_err(|e| error_chain(&e))? {
+        if !store.has_api_key(key).map_err(|e| error_chain(&e))? {
             store
                 .add_api_key(
                     &crate::keys::new_id("key_"),
                     &project,
-                    &hash,
+                    key,
                     &crate::keys::display_prefix(key),
                 )
                 .map_err(|e| error_chain(&e))?;
@@ -186,7 +206,7 @@ fn bootstrap_keys(store: &Store) -> Result<(), String> {
             .add_api_key(
                 &crate::keys::new_id("key_"),
                 &project,
-                &crate::keys::hash(&key),
+                &key,
                 &crate::keys::display_prefix(&key),
             )
             .map_err(|e| error_chain(&e))?;
@@ -204,6 +224,27 @@ async fn evict_idle(state: AppState) {
         let evicted = state.sandboxes.evict_idle(idle).await;
         if evicted > 0 {
             tracing::info!(evicted, "evicted idle sandboxes (files kept)");
+        }
+    }
+}
+
+/// How often old tool-execution logs are deleted.
+const LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Keeps the tool-execution logs within their retention (age and count), so
+/// the database does not grow without bound. Runs at start, then every
+/// [`LOG_PRUNE_INTERVAL`], on a blocking thread.
+async fn prune_logs(state: AppState, max_age: Duration, max_rows: u64) {
+    let mut tick = tokio::time::interval(LOG_PRUNE_INTERVAL);
+    loop {
+        tick.tick().await;
+        let store = state.store.clone();
+        let max_age_secs = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+        match tokio::task::spawn_blocking(move || store.prune_logs(max_age_secs, max_rows)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(deleted)) => tracing::info!(deleted, "pruned old tool-execution logs"),
+            Ok(Err(err)) => tracing::warn!(error = %err, "could not prune tool-execution logs"),
+            Err(err) => tracing::warn!(error = %err, "log pruning failed"),
         }
     }
 }

@@ -53,14 +53,30 @@ pub async fn execute_spooled(
     spool: Option<&Spool>,
 ) -> Result<Outcome, crate::ApiError> {
     let started = Instant::now();
-    let execution = run(state, caller, slug, arguments, account, spool).await;
+    let valid_slug = is_valid_slug(slug);
+    let execution = if valid_slug {
+        run(state, caller, slug, arguments, account, spool).await
+    } else {
+        failed(format!(
+            "invalid tool slug {}: a slug is 1-{MAX_SLUG_CHARS} characters of A-Z, 0-9 and _",
+            preview(slug, 64)
+        ))
+    };
+    // Guest- and client-chosen text is stored bounded.
     let log = LogRecord {
         id: keys::new_id("log_"),
         project_id: caller.project_id.to_owned(),
         session_id: caller.session_id.map(str::to_owned),
-        tool_slug: slug.to_ascii_uppercase(),
+        tool_slug: if valid_slug {
+            slug.to_ascii_uppercase()
+        } else {
+            "(invalid slug)".into()
+        },
         successful: execution.successful,
-        error: execution.error.clone(),
+        error: execution
+            .error
+            .as_deref()
+            .map(|e| preview(e, MAX_LOGGED_ERROR_BYTES)),
         duration_ms: started.elapsed().as_millis() as i64,
         created_at: now(),
     };
@@ -72,6 +88,31 @@ pub async fn execute_spooled(
         execution,
         log_id: log.id,
     })
+}
+
+/// Longest tool slug (Composio's slugs are far shorter).
+pub const MAX_SLUG_CHARS: usize = 128;
+/// Longest error text stored in a tool-execution log.
+const MAX_LOGGED_ERROR_BYTES: usize = 1024;
+/// Longest argument-validation message returned (it can quote the value).
+const MAX_VALIDATION_MESSAGE_BYTES: usize = 512;
+
+/// `^[A-Za-z0-9_]{1,128}$` (slugs are matched upper-cased).
+pub fn is_valid_slug(slug: &str) -> bool {
+    (1..=MAX_SLUG_CHARS).contains(&slug.len())
+        && slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// At most `max` bytes of `text` (on a char boundary), marked when cut.
+fn preview(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
 fn failed(message: impl Into<String>) -> Execution {
@@ -105,8 +146,9 @@ async fn run(
     }
     if let Err(message) = tool.validate(arguments) {
         return failed(format!(
-            "invalid arguments for {}: {message}",
-            tool.tool.slug
+            "invalid arguments for {}: {}",
+            tool.tool.slug,
+            preview(&message, MAX_VALIDATION_MESSAGE_BYTES)
         ));
     }
     let Some(toolkit) = state.catalog.toolkit(&tool.toolkit) else {
@@ -169,4 +211,30 @@ pub fn resolve_account(
     accounts.iter().find(active).cloned().ok_or_else(|| {
         format!("no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS", caller.user_id)
     })
+}
+
+#[cfg(test)]
+mod slug_tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_bounded_and_plain() {
+        assert!(is_valid_slug("GITHUB_GET_ISSUE"));
+        assert!(is_valid_slug("github_get_issue"));
+        assert!(!is_valid_slug(""));
+        assert!(!is_valid_slug(&"A".repeat(129)));
+        assert!(!is_valid_slug("A B"));
+        assert!(!is_valid_slug("A'; DROP TABLE"));
+        assert!(!is_valid_slug("É"));
+    }
+
+    #[test]
+    fn previews_cut_on_a_char_boundary_and_say_so() {
+        assert_eq!(preview("short", 10), "short");
+        let cut = preview(&"é".repeat(100), 5);
+        assert!(
+            cut.starts_with("éé") && cut.ends_with("(200 bytes)"),
+            "{cut}"
+        );
+    }
 }

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// The database file or its folder could not be created.
     #[error("cannot open the data directory")]
     Io(#[from] std::io::Error),
+    /// The master key or the API-key pepper could not be loaded, or a stored
+    /// secret did not decrypt.
+    #[error("secrets")]
+    Secrets(#[from] crate::secrets::SecretsError),
 }
 
 /// A project: the unit that owns keys, sessions, accounts and logs.

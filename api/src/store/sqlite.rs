@@ -5,7 +5,9 @@ use super::migrations::MIGRATIONS;
 use super::{
     AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now,
 };
+use crate::secrets::{Key, Pepper, Sealer};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -13,6 +15,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    secrets: Arc<Secrets>,
+}
+
+/// What seals credentials and keys API-key hashes (see [`crate::secrets`]).
+struct Secrets {
+    sealer: Sealer,
+    pepper: Pepper,
 }
 
 impl std::fmt::Debug for Store {
@@ -25,18 +34,39 @@ type Result<T> = std::result::Result<T, StoreError>;
 
 impl Store {
     /// Opens (creating if needed) `toolshed.db` in `data_dir` and migrates it.
+    /// The data directory is made private (0700) and the database files
+    /// 0600; credentials are sealed under the master key
+    /// ([`Sealer::load`]), and rows stored in plaintext by older versions are
+    /// sealed now.
     pub fn open(data_dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(data_dir)?;
-        let conn = Connection::open(data_dir.join("toolshed.db"))?;
-        Self::init(conn)
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+        let db = data_dir.join("toolshed.db");
+        let conn = Connection::open(&db)?;
+        let secrets = Secrets {
+            sealer: Sealer::load(data_dir)?,
+            pepper: Pepper::load(data_dir)?,
+        };
+        let store = Self::init(conn, secrets)?;
+        for name in ["toolshed.db", "toolshed.db-wal", "toolshed.db-shm"] {
+            let path = data_dir.join(name);
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        Ok(store)
     }
 
-    /// An in-memory store, for tests.
+    /// An in-memory store with fresh random secrets, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Self::init(Connection::open_in_memory()?)
+        let secrets = Secrets {
+            sealer: Sealer::new(Key::generate()?),
+            pepper: Pepper::new(Key::generate()?),
+        };
+        Self::init(Connection::open_in_memory()?, secrets)
     }
 
-    fn init(mut conn: Connection) -> Result<Store> {
+    fn init(mut conn: Connection, secrets: Secrets) -> Result<Store> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -48,9 +78,62 @@ impl Store {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
-        Ok(Store {
+        let store = Store {
             conn: Arc::new(Mutex::new(conn)),
-        })
+            secrets: Arc::new(secrets),
+        };
+        store.seal_plaintext_credentials()?;
+        Ok(store)
+    }
+
+    /// Seals credentials that an older version stored in plaintext, in one
+    /// transaction.
+    fn seal_plaintext_credentials(&self) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let plain: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, credentials FROM connected_accounts WHERE credentials NOT LIKE 'v1:%'",
+            )?;
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        for (id, credentials) in &plain {
+            let sealed = self.secrets.sealer.seal(credentials.as_bytes(), id)?;
+            tx.execute(
+                "UPDATE connected_accounts SET credentials = ?1 WHERE id = ?2",
+                params![sealed, id],
+            )?;
+        }
+        tx.commit()?;
+        if !plain.is_empty() {
+            tracing::info!(
+                count = plain.len(),
+                "sealed plaintext credentials under the master key"
+            );
+        }
+        Ok(plain.len())
+    }
+
+    /// Re-seals every stored credential under `new` (one transaction);
+    /// returns how many. The caller makes `new` the master key afterwards.
+    pub fn reseal_credentials(&self, new: &Sealer) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let rows: Vec<(String, String)> = {
+            let mut stmt = tx.prepare("SELECT id, credentials FROM connected_accounts")?;
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        for (id, stored) in &rows {
+            let plain = self.secrets.sealer.open(stored, id)?;
+            tx.execute(
+                "UPDATE connected_accounts SET credentials = ?1 WHERE id = ?2",
+                params![new.seal(&plain, id)?, id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(rows.len())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -88,14 +171,15 @@ impl Store {
         })
     }
 
-    /// Stores a key's hash.
+    /// Stores a key (its peppered hash only).
     pub fn add_api_key(
         &self,
         id: &str,
         project_id: &str,
-        key_hash: &str,
+        key: &str,
         prefix: &str,
     ) -> Result<ApiKeyRecord> {
+        let key_hash = self.secrets.pepper.hash(key);
         let created_at = now();
         self.conn().execute(
             "INSERT INTO api_keys (id, project_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -110,29 +194,49 @@ impl Store {
         })
     }
 
-    /// Whether a key with this hash exists (revoked or not).
-    pub fn has_key_hash(&self, key_hash: &str) -> Result<bool> {
+    /// Whether this key exists (revoked or not).
+    pub fn has_api_key(&self, key: &str) -> Result<bool> {
+        self.upgrade_legacy_hash(key)?;
         let found: Option<i64> = self
             .conn()
             .query_row(
                 "SELECT 1 FROM api_keys WHERE key_hash = ?1",
-                [key_hash],
+                [self.secrets.pepper.hash(key)],
                 |row| row.get(0),
             )
             .optional()?;
         Ok(found.is_some())
     }
 
-    /// The project of a live key, by the key's hash.
-    pub fn project_for_key(&self, key_hash: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT project_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
-                [key_hash],
-                |row| row.get(0),
-            )
-            .optional()?)
+    /// The project of a live key.
+    pub fn project_for_api_key(&self, key: &str) -> Result<Option<String>> {
+        let lookup = |hash: &str| -> Result<Option<String>> {
+            Ok(self
+                .conn()
+                .query_row(
+                    "SELECT project_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL",
+                    [hash],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        };
+        if let Some(project) = lookup(&self.secrets.pepper.hash(key))? {
+            return Ok(Some(project));
+        }
+        if self.upgrade_legacy_hash(key)? {
+            return lookup(&self.secrets.pepper.hash(key));
+        }
+        Ok(None)
+    }
+
+    /// Older versions stored plain SHA-256 hashes: when such a key is
+    /// presented, its row gets the peppered hash. Returns whether one did.
+    fn upgrade_legacy_hash(&self, key: &str) -> Result<bool> {
+        let updated = self.conn().execute(
+            "UPDATE api_keys SET key_hash = ?1 WHERE key_hash = ?2",
+            params![self.secrets.pepper.hash(key), crate::keys::hash(key)],
+        )?;
+        Ok(updated > 0)
     }
 
     /// Every key, oldest first.
@@ -289,7 +393,10 @@ impl Store {
                 account.toolkit,
                 account.auth_scheme,
                 account.status,
-                serde_json::to_string(&account.credentials)?,
+                self.secrets.sealer.seal(
+                    serde_json::to_string(&account.credentials)?.as_bytes(),
+                    &account.id
+                )?,
                 account.alias,
                 account.created_at,
                 account.updated_at
@@ -306,7 +413,10 @@ impl Store {
              FROM connected_accounts WHERE project_id = ?1 AND id = ?2",
         )?;
         let mut rows = stmt.query_map(params![project_id, id], account_row)?;
-        rows.next().transpose()?.map(finish_account).transpose()
+        rows.next()
+            .transpose()?
+            .map(|row| self.finish_account(row))
+            .transpose()
     }
 
     /// Accounts of one user (optionally of one toolkit), oldest first.
@@ -325,7 +435,7 @@ impl Store {
         let rows = stmt.query_map(params![project_id, user_id, toolkit], account_row)?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(finish_account(row?)?);
+            out.push(self.finish_account(row?)?);
         }
         Ok(out)
     }
@@ -349,6 +459,22 @@ impl Store {
             ],
         )?;
         Ok(())
+    }
+
+    /// Deletes tool-execution logs older than `max_age_secs` and all but the
+    /// newest `max_rows`; returns how many were deleted.
+    pub fn prune_logs(&self, max_age_secs: i64, max_rows: u64) -> Result<usize> {
+        let conn = self.conn();
+        let old = conn.execute(
+            "DELETE FROM tool_logs WHERE created_at < ?1",
+            params![now().saturating_sub(max_age_secs)],
+        )?;
+        let excess = conn.execute(
+            "DELETE FROM tool_logs WHERE rowid IN
+               (SELECT rowid FROM tool_logs ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?1)",
+            params![i64::try_from(max_rows).unwrap_or(i64::MAX)],
+        )?;
+        Ok(old + excess)
     }
 
     /// One log of a project.
@@ -429,7 +555,15 @@ fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
     ))
 }
 
-fn finish_account(row: AccountRow) -> Result<AccountRecord> {
+impl Store {
+    fn finish_account(&self, row: AccountRow) -> Result<AccountRecord> {
+        let id = row.0.clone();
+        let credentials = self.secrets.sealer.open(&row.6, &id)?;
+        finish_account(row, serde_json::from_slice(&credentials)?)
+    }
+}
+
+fn finish_account(row: AccountRow, credentials: serde_json::Value) -> Result<AccountRecord> {
     let (
         id,
         project_id,
@@ -437,7 +571,7 @@ fn finish_account(row: AccountRow) -> Result<AccountRecord> {
         toolkit,
         auth_scheme,
         status,
-        credentials,
+        _sealed,
         alias,
         created_at,
         updated_at,
@@ -449,7 +583,7 @@ fn finish_account(row: AccountRow) -> Result<AccountRecord> {
         toolkit,
         auth_scheme,
         status,
-        credentials: serde_json::from_str(&credentials)?,
+        credentials,
         alias,
         created_at,
         updated_at,
@@ -482,21 +616,155 @@ mod tests {
         assert_eq!(store.projects().unwrap().len(), 1);
     }
 
+    fn account(id: &str, secret: &str) -> AccountRecord {
+        AccountRecord {
+            id: id.into(),
+            project_id: "proj_1".into(),
+            user_id: "alice".into(),
+            toolkit: "github".into(),
+            auth_scheme: "BEARER_TOKEN".into(),
+            status: "ACTIVE".into(),
+            credentials: json!({"token": secret}),
+            alias: None,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    /// Every byte of the database files, for canary searches.
+    fn database_bytes(dir: &Path) -> Vec<u8> {
+        let mut all = Vec::new();
+        for name in ["toolshed.db", "toolshed.db-wal"] {
+            if let Ok(bytes) = std::fs::read(dir.join(name)) {
+                all.extend(bytes);
+            }
+        }
+        all
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn credentials_are_sealed_at_rest_and_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        store
+            .create_account(&account("ca_1", "CANARY-7f3a9"))
+            .unwrap();
+        let read = store.account("proj_1", "ca_1").unwrap().unwrap();
+        assert_eq!(read.credentials["token"], "CANARY-7f3a9");
+        drop(store);
+        assert!(!contains(&database_bytes(dir.path()), "CANARY-7f3a9"));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        assert_eq!(mode(&dir.path().join("toolshed.db")), 0o600);
+        assert_eq!(
+            mode(&dir.path().join(crate::secrets::MASTER_KEY_FILE)),
+            0o600
+        );
+    }
+
+    #[test]
+    fn plaintext_rows_of_older_versions_are_sealed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        store.create_account(&account("ca_1", "x")).unwrap();
+        // What an older version wrote.
+        store
+            .conn()
+            .execute(
+                "UPDATE connected_accounts SET credentials = ?1 WHERE id = 'ca_1'",
+                [r#"{"token":"LEGACY-CANARY"}"#],
+            )
+            .unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let read = store.account("proj_1", "ca_1").unwrap().unwrap();
+        assert_eq!(read.credentials["token"], "LEGACY-CANARY");
+        let stored: String = store
+            .conn()
+            .query_row("SELECT credentials FROM connected_accounts", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(stored.starts_with("v1:") && !stored.contains("LEGACY"));
+    }
+
+    #[test]
+    fn resealed_credentials_open_under_the_new_key_only() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        store.create_account(&account("ca_1", "rotate-me")).unwrap();
+        let new = Sealer::new(Key::generate().unwrap());
+        assert_eq!(store.reseal_credentials(&new).unwrap(), 1);
+        let stored: String = store
+            .conn()
+            .query_row("SELECT credentials FROM connected_accounts", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(new.open(&stored, "ca_1").is_ok());
+        assert!(
+            store.account("proj_1", "ca_1").is_err(),
+            "the old key no longer opens it"
+        );
+    }
+
+    #[test]
+    fn legacy_sha256_key_hashes_are_upgraded_when_used() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO api_keys (id, project_id, key_hash, prefix, created_at) VALUES ('key_1', 'proj_1', ?1, 'ts_', 0)",
+                [crate::keys::hash("ts_legacy")],
+            )
+            .unwrap();
+        assert_eq!(
+            store.project_for_api_key("ts_legacy").unwrap().as_deref(),
+            Some("proj_1")
+        );
+        let stored: String = store
+            .conn()
+            .query_row("SELECT key_hash FROM api_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(
+            stored,
+            crate::keys::hash("ts_legacy"),
+            "upgraded to the peppered hash"
+        );
+        assert_eq!(
+            store.project_for_api_key("ts_legacy").unwrap().as_deref(),
+            Some("proj_1")
+        );
+        assert_eq!(store.project_for_api_key("ts_other").unwrap(), None);
+    }
+
     #[test]
     fn keys_resolve_to_projects_until_revoked() {
         let store = Store::open_in_memory().unwrap();
         store.create_project("proj_1", "p").unwrap();
         let key = store
-            .add_api_key("key_1", "proj_1", "hash", "ts_abc")
+            .add_api_key("key_1", "proj_1", "ts_secret_key", "ts_abc")
             .unwrap();
         assert_eq!(
-            store.project_for_key("hash").unwrap().as_deref(),
+            store
+                .project_for_api_key("ts_secret_key")
+                .unwrap()
+                .as_deref(),
             Some("proj_1")
         );
         assert!(store.revoke_api_key(&key.id).unwrap());
         assert!(!store.revoke_api_key(&key.id).unwrap());
-        assert_eq!(store.project_for_key("hash").unwrap(), None);
-        assert!(store.has_key_hash("hash").unwrap());
+        assert_eq!(store.project_for_api_key("ts_secret_key").unwrap(), None);
+        assert!(store.has_api_key("ts_secret_key").unwrap());
     }
 
     #[test]
