@@ -49,8 +49,25 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::logs::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Inside the request-id layer, so a panic's 500 carries the id.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(request_id::layer))
         .with_state(state)
+}
+
+/// A handler panicked: log it (with the request id, from the span) and
+/// answer a plain 500 in the API's error envelope; nothing of the panic
+/// reaches the client.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "a request handler panicked");
+    axum::response::IntoResponse::into_response(ApiError::Internal(
+        "a request handler panicked".into(),
+    ))
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {

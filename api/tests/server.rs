@@ -1105,6 +1105,26 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
         ("GET", format!("{s}/tools?cursor=abc"), None, "cursor"),
         ("GET", format!("{s}/toolkits?limit=51"), None, "limit"),
         (
+            "POST",
+            format!("{s}/search"),
+            Some(json!({"queries": vec![json!({"use_case": "x"}); 8]})),
+            "at most 7",
+        ),
+        (
+            "POST",
+            format!("{s}/search"),
+            Some(json!({"queries": [{"use_case": "x", "known_fields": "k".repeat(2000)}]})),
+            "known_fields",
+        ),
+        (
+            "POST",
+            format!("{s}/execute_meta"),
+            Some(
+                json!({"slug": "COMPOSIO_GET_TOOL_SCHEMAS", "arguments": {"tool_slugs": vec!["GITHUB_GET_ISSUE"; 51]}}),
+            ),
+            "at most 50",
+        ),
+        (
             "GET",
             format!("{s}/config_history?limit=1000"),
             None,
@@ -1719,4 +1739,84 @@ async fn a_credential_canary_never_reaches_the_database_file_or_a_response() {
         }
     }
     assert!(!stored.windows(canary.len()).any(|w| w == canary.as_bytes()));
+}
+
+#[tokio::test]
+async fn upload_urls_work_once_and_file_urls_die_with_their_session() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "una"})).await;
+    let base = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
+    let grant = |kind: &'static str| {
+        let server = &server;
+        let base = base.clone();
+        async move {
+            server
+                .ok(
+                    "POST",
+                    &format!("{base}/{kind}"),
+                    Some(json!({"mount_relative_path": "f.txt"})),
+                )
+                .await[kind]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let client = reqwest::Client::new();
+    let upload = grant("upload_url").await;
+    assert_eq!(
+        client
+            .put(&upload)
+            .body("one")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Replaying the upload URL does not overwrite the file.
+    assert_eq!(
+        client
+            .put(&upload)
+            .body("two")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let download = grant("download_url").await;
+    assert_eq!(
+        client
+            .get(&download)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "one"
+    );
+    let unused_upload = grant("upload_url").await;
+
+    server
+        .ok(
+            "DELETE",
+            &format!("/api/v3.1/tool_router/session/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(client.get(&download).send().await.unwrap().status(), 404);
+    assert_eq!(
+        client
+            .put(&unused_upload)
+            .body("x")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }

@@ -207,13 +207,25 @@ fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receive
     let mut reset_pending = report_reset;
     while let Ok(job) = inbox.recv() {
         let started = Instant::now();
-        let mut outcome = match live.as_mut() {
+        // A panic on the host side of a cell (in a host function, or in the
+        // embedder's tool bridge) must not take the worker with it: the
+        // instance is discarded like after a trap and the worker goes on.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match live.as_mut() {
             Some(instance) => instance.run(job.kind, &job.code),
             None => match Instance::new(spec) {
                 Ok(instance) => live.insert(instance).run(job.kind, &job.code),
                 Err(err) => restart_failed(&err, started),
             },
-        };
+        }));
+        let mut outcome = ran.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "a cell's host side panicked; replacing the interpreter");
+            host_panicked(started)
+        });
         if outcome.state_reset {
             // The instance trapped: never reuse it.
             live = None;
@@ -226,8 +238,22 @@ fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receive
     }
 }
 
+fn host_panicked(started: Instant) -> CellOutcome {
+    let mut outcome = restart_failed_outcome(started);
+    outcome.error = Some(CellError {
+        kind: "SandboxCrashed".into(),
+        message: "the host failed while running this cell (logged); the interpreter was restarted with an empty state".into(),
+        traceback: String::new(),
+    });
+    outcome
+}
+
 fn restart_failed(err: &EngineError, started: Instant) -> CellOutcome {
     tracing::error!(error = %err, "could not start a fresh interpreter");
+    restart_failed_outcome(started)
+}
+
+fn restart_failed_outcome(started: Instant) -> CellOutcome {
     CellOutcome {
         status: CellStatus::Crashed,
         stdout: String::new(),

@@ -8,15 +8,16 @@
 //! interrupt can stop it; the driver's own work (formatting an error) runs
 //! with it off and is bounded by the host's hard stop.
 
-use crate::interp::{self, Runtime};
+use crate::interp::{self, Driver};
 use crate::interrupt;
-use rustpython_vm::builtins::PyCode;
+use rustpython_vm::builtins::{PyCode, PyList};
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::compiler::ast::Stmt;
 use rustpython_vm::compiler::parser::parse_module;
 use rustpython_vm::scope::Scope;
 use rustpython_vm::{AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine};
 use serde_json::{Value, json};
+use std::cell::Cell;
 use toolshed_guest_sdk::abi;
 
 /// The file name of cell code in tracebacks.
@@ -27,8 +28,8 @@ pub fn run(kind: u32, source: &str) -> Vec<u8> {
     let reply = interp::with(|rt| {
         rt.interp.enter(|vm| {
             let reply = match kind {
-                abi::CELL_BASH => run_bash(rt, vm, source),
-                _ => run_python(rt, vm, source),
+                abi::CELL_BASH => run_bash(&rt.driver, vm, source),
+                _ => run_python(&rt.driver, vm, source),
             };
             interrupt::reset(vm);
             reply
@@ -38,7 +39,7 @@ pub fn run(kind: u32, source: &str) -> Vec<u8> {
         .unwrap_or_else(|_| b"{\"result\":null,\"error\":null,\"shell\":null}".to_vec())
 }
 
-fn run_python(rt: &Runtime, vm: &VirtualMachine, source: &str) -> Value {
+fn run_python(rt: &Driver, vm: &VirtualMachine, source: &str) -> Value {
     prepare(rt, vm);
     let (body, tail) = match compile(vm, source) {
         Ok(code) => code,
@@ -67,7 +68,7 @@ fn run_python(rt: &Runtime, vm: &VirtualMachine, source: &str) -> Value {
     }
 }
 
-fn run_bash(rt: &Runtime, vm: &VirtualMachine, command: &str) -> Value {
+fn run_bash(rt: &Driver, vm: &VirtualMachine, command: &str) -> Value {
     prepare(rt, vm);
     interrupt::set_user_code(true);
     let outcome = rt.shell_run.call((vm.ctx.new_str(command),), vm);
@@ -86,10 +87,33 @@ fn reply(result: Value, error: Option<Value>, shell: Option<Value>) -> Value {
     json!({"result": result, "error": error, "shell": shell})
 }
 
-/// Runs the driver's per-cell set-up; a failure there (a cell broke the
-/// driver itself) is not the next cell's problem.
-fn prepare(rt: &Runtime, vm: &VirtualMachine) {
-    let _ = rt.cell_starting.call((), vm);
+thread_local! {
+    /// Whether this instance gave `random` its own seed yet.
+    static SEEDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Puts back, natively, what a previous cell may have broken around the
+/// cell loop; a failure here is not the next cell's problem.
+fn prepare(rt: &Driver, vm: &VirtualMachine) {
+    if !SEEDED.with(|s| s.replace(true)) {
+        // Instances start from one snapshot: each gets its own randomness.
+        let _ = rt.seed_random.call((), vm);
+    }
+    let sys = vm.sys_module.as_object();
+    for (name, stream) in [
+        ("stdout", &rt.stdout),
+        ("__stdout__", &rt.stdout),
+        ("stderr", &rt.stderr),
+        ("__stderr__", &rt.stderr),
+    ] {
+        let _ = sys.set_attr(name, stream.clone(), vm);
+    }
+    if let Ok(meta_path) = sys.get_attr("meta_path", vm)
+        && let Some(list) = meta_path.downcast_ref::<PyList>()
+        && !list.borrow_vec().iter().any(|f| f.is(&rt.import_policy))
+    {
+        list.borrow_vec_mut().insert(0, rt.import_policy.clone());
+    }
     // Whatever a cell did to it, the cells' globals resolve builtins.
     let _ = rt
         .globals
@@ -136,7 +160,7 @@ fn trailing_expression(source: &str) -> Option<(usize, usize)> {
 /// The error object of the reply, formatted by the driver. If formatting
 /// itself fails (a cell broke the driver or the exception's `__str__`), a
 /// plain description is used.
-fn describe(rt: &Runtime, vm: &VirtualMachine, exc: &PyObjectRef, syntax: bool) -> Value {
+fn describe(rt: &Driver, vm: &VirtualMachine, exc: &PyObjectRef, syntax: bool) -> Value {
     let format = if syntax { &rt.syntax_error } else { &rt.error };
     let formatted = format
         .call((exc.clone(),), vm)

@@ -419,23 +419,11 @@ sys.modules["__main__"] = type(sys)("__main__")
 sys.modules["__main__"].__dict__.update(_user_globals)
 _user_globals = sys.modules["__main__"].__dict__
 
-_seeded = False
-
-
-def _cell_starting():
-    """Called by the cell loop before each cell: undoes what a previous cell
-    may have broken in the loop's surroundings (output streams, builtins,
-    the import policy) and gives a fresh instance its own random state."""
-    global _seeded
-    if not _seeded:
-        # Instances start from one snapshot: give each its own random state.
-        random.seed()
-        _seeded = True
-    sys.stdout = sys.__stdout__ = _STDOUT
-    sys.stderr = sys.__stderr__ = _STDERR
-    _user_globals["__builtins__"] = builtins
-    if _SandboxPolicy not in sys.meta_path:
-        sys.meta_path.insert(0, _SandboxPolicy)
+# The cell loop (runtime/src/cell.rs) restores, before every cell, what a
+# previous cell may have broken around it: sys.stdout/sys.stderr (_STDOUT,
+# _STDERR), the import policy (_SandboxPolicy) and the cells' __builtins__;
+# it seeds `random` (_seed_random) once per instance.
+_seed_random = random.seed
 
 
 def _error(exc):
@@ -507,3 +495,14 @@ def _shell_run(command):
     """Runs a shell command line (a bash cell); returns
     {"stdout", "stderr", "exit_code"}."""
     return _shell.run(command, python_runner=_python_runner)
+
+
+# --- snapshot ---------------------------------------------------------------
+
+# Everything loaded so far lives as long as the interpreter: move it out of
+# the cycle collector's generations, so collections during cells only
+# traverse the cells' own objects (a 10,000-call batch: 41 -> 30 ms).
+import gc as _gc
+
+_gc.collect()
+_gc.freeze()

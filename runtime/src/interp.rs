@@ -12,15 +12,26 @@ const DRIVER: &str = include_str!("driver.py");
 /// The file name driver frames carry; the driver strips them from tracebacks.
 pub use crate::interrupt::DRIVER_FILE;
 
-/// The interpreter and what the cell loop calls, captured once when it
-/// starts: a cell that rebinds the driver's names or attributes of `sys` and
-/// `builtins` does not change what these point to.
+/// The interpreter and what the cell loop uses of the driver.
 pub struct Runtime {
     pub interp: Interpreter,
+    pub driver: Driver,
+}
+
+/// What the cell loop calls or restores, captured once when the interpreter
+/// starts: a cell that rebinds the driver's names or attributes of `sys`
+/// and `builtins` does not change what these point to.
+pub struct Driver {
     /// The cells' globals (`__main__.__dict__`).
     pub globals: PyDictRef,
-    /// `driver._cell_starting()`: restores what a cell may have broken.
-    pub cell_starting: PyObjectRef,
+    /// The output streams `sys.stdout` / `sys.stderr` are reset to.
+    pub stdout: PyObjectRef,
+    /// See `stdout`.
+    pub stderr: PyObjectRef,
+    /// The import policy put back at the front of `sys.meta_path`.
+    pub import_policy: PyObjectRef,
+    /// `random.seed`, called once per instance.
+    pub seed_random: PyObjectRef,
     /// `driver._error(exc) -> {type, message, traceback}`.
     pub error: PyObjectRef,
     /// `driver._syntax_error(exc) -> {type, message, traceback}`.
@@ -70,7 +81,7 @@ pub fn init() {
         .add_frozen_modules(rustpython_vm::py_freeze!(dir = "python"))
         .build();
 
-    let runtime = interp.enter(|vm| {
+    let driver = interp.enter(|vm| {
         let scope = vm.new_scope_with_builtins();
         scope
             .globals
@@ -101,25 +112,18 @@ pub fn init() {
             .downcast::<rustpython_vm::builtins::PyDict>()
             .expect("_user_globals is a dict");
         crate::interrupt::install(vm, crate::exceptions::types(vm).cell_timeout);
-        (
+        Driver {
             globals,
-            get("_cell_starting"),
-            get("_error"),
-            get("_syntax_error"),
-            get("_shell_run"),
-        )
+            stdout: get("_STDOUT"),
+            stderr: get("_STDERR"),
+            import_policy: get("_SandboxPolicy"),
+            seed_random: get("_seed_random"),
+            error: get("_error"),
+            syntax_error: get("_syntax_error"),
+            shell_run: get("_shell_run"),
+        }
     });
-    let (globals, cell_starting, error, syntax_error, shell_run) = runtime;
-    RUNTIME.with(|rt| {
-        *rt.borrow_mut() = Some(Runtime {
-            interp,
-            globals,
-            cell_starting,
-            error,
-            syntax_error,
-            shell_run,
-        })
-    });
+    RUNTIME.with(|rt| *rt.borrow_mut() = Some(Runtime { interp, driver }));
 }
 
 /// Asks the running cell to stop (see [`crate::interrupt`]).

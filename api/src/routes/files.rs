@@ -33,10 +33,21 @@ pub const MAX_UPLOAD_BYTES: u64 = 100 << 20;
 /// The mount inside the sandbox.
 const MOUNT: &str = "/mnt/files";
 
-/// Outstanding upload/download tokens (in memory: they expire within an hour).
+/// Outstanding upload/download tokens (in memory: they expire within an
+/// hour). An upload URL works once; every URL of a session dies with it.
 #[derive(Default)]
 pub struct Tokens {
     tokens: Mutex<HashMap<String, Grant>>,
+}
+
+impl Tokens {
+    /// Revokes every URL of a session (it was deleted).
+    pub fn revoke_session(&self, session_id: &str) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, g| g.session_id != session_id);
+    }
 }
 
 #[derive(Clone)]
@@ -162,9 +173,16 @@ async fn list(
         return Err(ApiError::BadRequest("limit: must be from 1 to 500".into()));
     }
     let prefix = query.mount_relative_prefix.unwrap_or_default();
-    let root = state.session_files(&id);
-    let mut files = Vec::new();
-    walk(&root, &root, &mut files);
+    let dir = files_dir(&state, &id)?;
+    // A bounded walk through directory handles, off the async workers.
+    let mut files = tokio::task::spawn_blocking(move || {
+        let mut files = Vec::new();
+        let mut budget = MAX_LISTED_ENTRIES;
+        walk(&dir, "", 0, &mut budget, &mut files);
+        files
+    })
+    .await
+    .map_err(ApiError::internal)?;
     files.retain(|(rel, _, _)| rel.starts_with(prefix.trim_start_matches('/')));
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let start = match query.cursor.filter(|c| !c.is_empty()) {
@@ -184,31 +202,55 @@ async fn list(
     Ok(axum::Json(json!({"items": items, "next_cursor": next})))
 }
 
-/// Regular files under `dir` (symlinks are skipped), relative to `root`.
-fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, u64, String)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Most directory entries one listing visits (the files mount holds at most
+/// the session's inode quota, 100,000 by default).
+const MAX_LISTED_ENTRIES: usize = 200_000;
+/// Deepest directory a listing descends into.
+const MAX_LISTED_DEPTH: usize = 64;
+
+/// Regular files under `dir`, with paths relative to the mount, through
+/// directory handles: a symlink is never followed (the sandbox may swap a
+/// directory for one at any time), and the walk stops after `budget`
+/// entries or [`MAX_LISTED_DEPTH`] levels.
+fn walk(
+    dir: &cap_std::fs::Dir,
+    rel: &str,
+    depth: usize,
+    budget: &mut usize,
+    out: &mut Vec<(String, u64, String)>,
+) {
+    let Ok(entries) = dir.entries() else {
         return;
     };
     for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let Ok(meta) = entry.metadata() else {
             continue;
         };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         if meta.is_dir() {
-            walk(root, &path, out);
+            if depth < MAX_LISTED_DEPTH
+                && let Ok(sub) = entry.open_dir()
+            {
+                walk(&sub, &path, depth + 1, budget, out);
+            }
         } else if meta.is_file() {
-            let rel = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .to_string_lossy()
-                .into_owned();
             let modified = meta
                 .modified()
                 .ok()
+                .map(cap_std::time::SystemTime::into_std)
                 .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok())
                 .map(|d| crate::timestamp::rfc3339(d.as_secs()))
                 .unwrap_or_default();
-            out.push((rel, meta.len(), modified));
+            out.push((path, meta.len(), modified));
         }
     }
 }
@@ -320,18 +362,26 @@ fn url_response(kind: &str, url: String, rel: &std::path::Path) -> Value {
     })
 }
 
+/// The grant behind a file URL. Upload URLs are single-use: taking one
+/// consumes it (a failed upload needs a new URL).
 fn take_grant(state: &AppState, token: &str, upload: bool) -> Result<Grant, ApiError> {
-    let tokens = state
+    let mut tokens = state
         .tokens
         .tokens
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    match tokens.get(token) {
-        Some(g) if g.upload == upload && g.expires > Instant::now() => Ok(g.clone()),
-        _ => Err(ApiError::NotFound(
-            "this file URL is unknown or expired".into(),
-        )),
+    let grant = match tokens.get(token) {
+        Some(g) if g.upload == upload && g.expires > Instant::now() => g.clone(),
+        _ => {
+            return Err(ApiError::NotFound(
+                "this file URL is unknown, expired or already used".into(),
+            ));
+        }
+    };
+    if upload {
+        tokens.remove(token);
     }
+    Ok(grant)
 }
 
 async fn upload(

@@ -241,6 +241,7 @@ async fn delete(
         return Err(ApiError::NotFound(format!("session {id} not found")));
     }
     state.sandboxes.stop(&id).await;
+    state.tokens.revoke_session(&id);
     // The session's workbench and files go with it.
     let dir = state.config.data_dir.join("sessions").join(&id);
     if let Err(err) = tokio::fs::remove_dir_all(&dir).await

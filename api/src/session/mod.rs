@@ -188,8 +188,14 @@ impl SessionContext {
         let outcome = match kind {
             CellKind::Python => live.sandbox.run_cell(code).await,
             CellKind::Bash => live.sandbox.run_bash(code).await,
+        };
+        if let Err(err) = &outcome {
+            // The sandbox's worker is gone: forget it, so the session's next
+            // cell starts a fresh interpreter (and says state_reset).
+            tracing::error!(session = %self.record.id, error = %err, "the session's sandbox stopped; it will be replaced");
+            self.state.sandboxes.stop(&self.record.id).await;
         }
-        .map_err(ApiError::internal);
+        let outcome = outcome.map_err(ApiError::internal);
         *live.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
         outcome
     }

@@ -4,6 +4,9 @@ use crate::error::ApiError;
 use crate::session::SessionContext;
 use serde_json::{Map, Value, json};
 
+/// Most slugs one lookup takes.
+pub const MAX_SLUGS: usize = 50;
+
 /// Runs the tool.
 pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
     let slugs = args
@@ -13,6 +16,12 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
         .ok_or_else(|| {
             ApiError::BadRequest("arguments.tool_slugs: must be a non-empty list of slugs".into())
         })?;
+    if slugs.len() > MAX_SLUGS {
+        return Err(ApiError::BadRequest(format!(
+            "arguments.tool_slugs: at most {MAX_SLUGS} slugs per call ({} given)",
+            slugs.len()
+        )));
+    }
     let include: Vec<&str> = args
         .get("include")
         .and_then(Value::as_array)

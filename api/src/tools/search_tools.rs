@@ -12,7 +12,12 @@ const PRIMARY: usize = 3;
 /// Related tools per query (after the primary ones).
 const RELATED: usize = 3;
 
-/// Runs the search.
+/// Most queries one search takes (Composio's limit).
+pub const MAX_QUERIES: usize = 7;
+/// Longest `known_fields` text, in bytes.
+const MAX_KNOWN_FIELDS_BYTES: usize = 1024;
+
+/// Runs the search. Every bound is checked before any ranking runs.
 pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
     let queries = args
         .get("queries")
@@ -21,6 +26,23 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
         .ok_or_else(|| {
             ApiError::BadRequest("arguments.queries: must be a non-empty list of {use_case}".into())
         })?;
+    if queries.len() > MAX_QUERIES {
+        return Err(ApiError::BadRequest(format!(
+            "arguments.queries: at most {MAX_QUERIES} queries per search ({} given)",
+            queries.len()
+        )));
+    }
+    for (i, query) in queries.iter().enumerate() {
+        let known = query
+            .get("known_fields")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if known.len() > MAX_KNOWN_FIELDS_BYTES {
+            return Err(ApiError::BadRequest(format!(
+                "arguments.queries[{i}].known_fields: at most {MAX_KNOWN_FIELDS_BYTES} characters"
+            )));
+        }
+    }
     let catalog = &ctx.state.catalog;
     let mut results = Vec::new();
     let mut schemas = Map::new();

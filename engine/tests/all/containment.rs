@@ -306,3 +306,19 @@ async fn a_tool_batch_reply_stops_at_an_eighth_of_the_memory_limit() {
     );
     sb.assert_alive().await;
 }
+
+#[tokio::test]
+async fn a_panicking_tool_bridge_resets_the_interpreter_not_the_worker() {
+    let sb = sandbox_with(Limits::default(), Arc::new(TestBridge::default()));
+    sb.ok("kept = 1").await;
+    let out = sb.run("run_composio_tool('PANIC', {})").await;
+    assert_eq!(out.status, CellStatus::Crashed, "{out:#?}");
+    assert!(out.state_reset);
+    sb.assert_alive().await;
+    assert_eq!(
+        sb.ok("run_composio_tool('ECHO', {'a': 1})[0]")
+            .await
+            .as_deref(),
+        Some("{'data': {'a': 1}}")
+    );
+}

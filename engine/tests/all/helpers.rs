@@ -70,7 +70,8 @@ pub fn short_deadline() -> Limits {
 /// - `FAIL`: fails with the message in `arguments.message`;
 /// - `HANG`: never completes;
 /// - `PEAK`: yields once, and records the most calls in flight at once;
-/// - `BIG`: returns a string of `arguments.bytes` bytes.
+/// - `BIG`: returns a string of `arguments.bytes` bytes;
+/// - `PANIC`: panics (a broken embedder).
 #[derive(Default)]
 pub struct TestBridge {
     in_flight: AtomicUsize,
@@ -98,6 +99,7 @@ impl ToolBridge for TestBridge {
                     self.in_flight.fetch_sub(1, Ordering::SeqCst);
                     ToolResult::ok(serde_json::json!({"seen": now}))
                 }
+                "PANIC" => panic!("the PANIC test tool panics"),
                 "BIG" => {
                     let bytes = call.arguments["bytes"].as_u64().unwrap_or(0) as usize;
                     ToolResult::ok(serde_json::Value::String("b".repeat(bytes)))
