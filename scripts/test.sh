@@ -33,7 +33,13 @@ step "Rust tests (engine, API, end-to-end against the binary)"
 cargo test --workspace --locked
 
 step "Python SDK suite: the real composio SDK against the real server"
-cargo build --locked -p toolshed-api
+# `cargo test --workspace` above built the binary (the integration tests
+# run it); a separate `-p toolshed-api` build would resolve other features
+# and recompile wasmtime.
+TOOLSHED_DEBUG_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed"
+if [ ! -x "$TOOLSHED_DEBUG_BIN" ]; then
+  cargo build --workspace --locked
+fi
 VENV="${TOOLSHED_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/toolshed/venv}"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"

@@ -32,9 +32,12 @@ pub enum ApiError {
     /// 422: the request is well-formed but cannot be processed.
     #[error("{0}")]
     Unprocessable(String),
-    /// 429: too many requests.
+    /// 429: too many requests; sent with `Retry-After` (seconds).
     #[error("{0}")]
     TooManyRequests(String),
+    /// 503: the server is at a server-wide limit; sent with `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500: something failed on our side; details are in the server log.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -56,6 +59,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -70,6 +74,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::Unprocessable(_) => "Unprocessable",
             ApiError::TooManyRequests(_) => "TooManyRequests",
+            ApiError::Unavailable(_) => "ServiceUnavailable",
             ApiError::Internal(_) => "InternalError",
         }
     }
@@ -83,6 +88,9 @@ impl ApiError {
         }
     }
 }
+
+/// `Retry-After` of 429 and 503 answers: sandboxes free up when cells end.
+const RETRY_AFTER_SECS: &str = "1";
 
 /// The request id of the current request, set by the request-id layer and
 /// copied into error bodies.
@@ -105,6 +113,15 @@ impl IntoResponse for ApiError {
             }
         });
         let mut response = (status, Json(body)).into_response();
+        if matches!(
+            self,
+            ApiError::TooManyRequests(_) | ApiError::Unavailable(_)
+        ) {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         response.extensions_mut().insert(ErrorMarker);
         response
     }

@@ -20,6 +20,12 @@ pub struct ServerConfig {
     pub limits: toolshed_engine::Limits,
     /// Sandboxes idle this long are evicted (files are kept).
     pub idle_timeout: std::time::Duration,
+    /// Live sandboxes one project may have.
+    pub max_sandboxes_per_project: usize,
+    /// Memory all live sandboxes may reserve together (each counts its full
+    /// limit): past it, idle sandboxes are evicted, least recently used
+    /// first, and only then are new ones refused.
+    pub sandbox_memory_budget_bytes: u64,
 }
 
 /// Shared state; cheap to clone.

@@ -1820,3 +1820,185 @@ async fn upload_urls_work_once_and_file_urls_die_with_their_session() {
         404
     );
 }
+
+/// Runs a 4-second workbench cell in each session; resolves once every one
+/// of them has started (each writes a marker into its files mount, which
+/// this polls for through the API: no timing is asserted).
+async fn start_slow_cells(
+    server: &Server,
+    sessions: &[String],
+    key: &str,
+) -> Vec<tokio::task::JoinHandle<(u16, Value)>> {
+    let mut handles = Vec::new();
+    for id in sessions {
+        let url = format!("{}/api/v3.1/tool_router/session/{id}/execute", server.base);
+        let key = key.to_owned();
+        handles.push(tokio::spawn(async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .header("x-api-key", key)
+                .json(&json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "open('/mnt/files/started', 'w').write('1')\nimport time\ntime.sleep(4)\n'done'"}}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json().await.unwrap())
+        }));
+    }
+    for id in sessions {
+        let mut started = false;
+        for _ in 0..500 {
+            let (_, items) = server
+                .call(
+                    "GET",
+                    &format!("/api/v3.1/tool_router/session/{id}/mounts/files/items"),
+                    None,
+                    Some(key),
+                )
+                .await;
+            if items.to_string().contains("started") {
+                started = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(started, "the slow cell of {id} did not start");
+    }
+    handles
+}
+
+#[tokio::test]
+async fn a_project_at_its_sandbox_limit_gets_429_while_another_project_runs() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &[
+            "--max-sandboxes-per-project",
+            "2",
+            "--sandbox-memory-mb",
+            "256",
+        ],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", "other", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let other_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let a: Vec<String> = futures::future::join_all(
+        (0..3).map(|i| server.session(json!({"user_id": format!("a{i}")}))),
+    )
+    .await;
+    let slow = start_slow_cells(&server, &a[..2], KEY).await;
+
+    // A third sandbox for project A: both of its sandboxes are busy.
+    let resp = server
+        .client
+        .post(format!("{}/api/v3.1/tool_router/session/{}/execute", server.base, a[2]))
+        .header("x-api-key", KEY)
+        .json(&json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "1"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["slug"], "TooManyRequests", "{body}");
+
+    // Project B is not held up.
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "b"})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let b = body["session_id"].as_str().unwrap().to_owned();
+    let (status, run) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{b}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "6 * 7"}})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["data"]["results"], "42");
+
+    // Once A's cells end, its third session gets a sandbox (an idle one is
+    // evicted to make room).
+    for handle in slow {
+        let (status, body) = handle.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let run = server
+        .execute(
+            &a[2],
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "1 + 1"}),
+        )
+        .await;
+    assert_eq!(run["data"]["results"], "2", "{run}");
+}
+
+#[tokio::test]
+async fn the_server_memory_budget_evicts_idle_sandboxes_then_refuses_with_503() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &[
+            "--sandbox-memory-mb",
+            "256",
+            "--max-sandbox-memory-mb",
+            "512",
+        ],
+    );
+    let s: Vec<String> = futures::future::join_all(
+        (0..3).map(|i| server.session(json!({"user_id": format!("m{i}")}))),
+    )
+    .await;
+    let cell = |code: &str| json!({"code_to_execute": code});
+    server
+        .execute(&s[0], "COMPOSIO_REMOTE_WORKBENCH", cell("x = 'first'"))
+        .await;
+    server
+        .execute(&s[1], "COMPOSIO_REMOTE_WORKBENCH", cell("x = 'second'"))
+        .await;
+    // A third sandbox does not fit: the least recently used idle one goes.
+    let third = server
+        .execute(&s[2], "COMPOSIO_REMOTE_WORKBENCH", cell("1"))
+        .await;
+    assert_eq!(third["data"]["status"], "ok", "{third}");
+    let kept = server
+        .execute(&s[1], "COMPOSIO_REMOTE_WORKBENCH", cell("x"))
+        .await;
+    assert_eq!(kept["data"]["results"], "'second'", "{kept}");
+    let evicted = server
+        .execute(&s[0], "COMPOSIO_REMOTE_WORKBENCH", cell("'x' in globals()"))
+        .await;
+    assert_eq!(evicted["data"]["state_reset"], true, "{evicted}");
+
+    // With every sandbox running a cell, a new one is refused: 503.
+    let slow = start_slow_cells(&server, &s[..2], KEY).await;
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{}/execute", s[2]),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": cell("1")})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["slug"], "ServiceUnavailable");
+    for handle in slow {
+        assert_eq!(handle.await.unwrap().0, 200);
+    }
+}

@@ -48,6 +48,15 @@ pub struct ServeArgs {
     /// including uploads and saved tool output), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub disk_quota_mb: u64,
+    /// Live sandboxes one project may have (idle ones are evicted to make
+    /// room; past it, 429).
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_sandboxes_per_project: u64,
+    /// Memory all live sandboxes may reserve together, in MiB (each counts
+    /// its full limit; idle ones are evicted to make room; past it, 503).
+    /// Default: three quarters of the machine's memory.
+    #[arg(long, value_name = "MIB")]
+    pub max_sandbox_memory_mb: Option<u64>,
     /// Tool-execution logs older than this many days are deleted.
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub log_retention_days: u64,
@@ -117,6 +126,12 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             ..Limits::default()
         },
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        max_sandboxes_per_project: usize::try_from(args.max_sandboxes_per_project)
+            .unwrap_or(usize::MAX),
+        sandbox_memory_budget_bytes: args
+            .max_sandbox_memory_mb
+            .map(|mb| mb << 20)
+            .unwrap_or_else(default_memory_budget),
     };
     let state = AppState::new(store, engine, catalog, config);
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
@@ -226,6 +241,19 @@ async fn evict_idle(state: AppState) {
             tracing::info!(evicted, "evicted idle sandboxes (files kept)");
         }
     }
+}
+
+/// Three quarters of the machine's memory (`MemTotal` in /proc/meminfo),
+/// or 16 GiB when it cannot be read.
+fn default_memory_budget() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024) / 4 * 3)
+        })
+        .unwrap_or(16 << 30)
 }
 
 /// How often old tool-execution logs are deleted.

@@ -32,6 +32,11 @@ pub struct Sandboxes {
 /// A session's sandbox and when it was last used.
 pub struct LiveSandbox {
     sandbox: Sandbox,
+    /// The project it counts against.
+    project_id: String,
+    /// Cells running or about to run in it: a busy sandbox is never evicted
+    /// to make room.
+    busy: std::sync::atomic::AtomicUsize,
     last_used: std::sync::Mutex<Instant>,
     /// The session's current config, read by the bridge on every tool call
     /// (so a PATCH applies from the next cell on, state kept).
@@ -43,12 +48,13 @@ impl Sandboxes {
     pub async fn get_or_start(
         &self,
         state: &AppState,
+        project_id: &str,
         session_id: &str,
         config: &SessionConfig,
         make_bridge: impl FnOnce(Arc<std::sync::RwLock<Arc<SessionConfig>>>) -> Arc<dyn ToolBridge>,
-    ) -> Result<Arc<LiveSandbox>, ApiError> {
+    ) -> Result<Busy, ApiError> {
         if let Some(existing) = self.existing(session_id, config).await {
-            return Ok(existing);
+            return Ok(Busy::new(existing));
         }
         // One start per session at a time, without holding the map lock:
         // starting walks the workbench (for the quota) and instantiates,
@@ -59,8 +65,9 @@ impl Sandboxes {
         };
         let _guard = starting.lock().await;
         if let Some(existing) = self.existing(session_id, config).await {
-            return Ok(existing);
+            return Ok(Busy::new(existing));
         }
+        self.make_room(state, project_id).await?;
         let shared_config = Arc::new(std::sync::RwLock::new(Arc::new(config.clone())));
         let bridge = make_bridge(shared_config.clone());
         let home = state.session_home(session_id);
@@ -85,6 +92,8 @@ impl Sandboxes {
         .map_err(ApiError::Internal)?;
         let entry = Arc::new(LiveSandbox {
             sandbox,
+            project_id: project_id.to_owned(),
+            busy: std::sync::atomic::AtomicUsize::new(0),
             last_used: std::sync::Mutex::new(Instant::now()),
             config: shared_config,
         });
@@ -93,7 +102,52 @@ impl Sandboxes {
             .await
             .insert(session_id.to_owned(), entry.clone());
         self.starting.lock().await.remove(session_id);
-        Ok(entry)
+        Ok(Busy::new(entry))
+    }
+
+    /// Makes room for one more sandbox of `project_id`: within the
+    /// project's count and the server's memory budget (each sandbox counts
+    /// its full memory limit). Idle sandboxes are evicted to get there,
+    /// least recently used first (their files stay; their sessions' next
+    /// cell says `state_reset`); when only busy ones are left, the project's
+    /// limit is a 429 and the server's budget a 503, both with Retry-After.
+    async fn make_room(&self, state: &AppState, project_id: &str) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering;
+        let per_sandbox = state.config.limits.max_memory_bytes.max(1);
+        let budget = state.config.sandbox_memory_budget_bytes;
+        let per_project = state.config.max_sandboxes_per_project;
+        let mut live = self.live.lock().await;
+        loop {
+            let mine = live.values().filter(|s| s.project_id == project_id).count();
+            let over_project = mine >= per_project;
+            let over_budget = (live.len() as u64 + 1).saturating_mul(per_sandbox) > budget;
+            if !over_project && !over_budget {
+                return Ok(());
+            }
+            let victim = live
+                .iter()
+                .filter(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
+                .filter(|(_, s)| !over_project || s.project_id == project_id)
+                .min_by_key(|(_, s)| *s.last_used.lock().unwrap_or_else(|p| p.into_inner()))
+                .map(|(id, _)| id.clone());
+            match victim {
+                Some(id) => {
+                    tracing::info!(session = %id, over_project, over_budget, "evicting an idle sandbox to make room");
+                    live.remove(&id);
+                }
+                None if over_project => {
+                    return Err(ApiError::TooManyRequests(format!(
+                        "this project has {mine} sandboxes running cells, its limit; retry when one finishes"
+                    )));
+                }
+                None => {
+                    return Err(ApiError::Unavailable(
+                        "the server's sandbox memory is in use by running cells; retry shortly"
+                            .into(),
+                    ));
+                }
+            }
+        }
     }
 
     /// The live sandbox of a session, refreshed with its current config.
@@ -110,16 +164,18 @@ impl Sandboxes {
         self.live.lock().await.remove(session_id);
     }
 
-    /// Evicts sandboxes idle for longer than `idle`; returns how many.
+    /// Evicts sandboxes idle for longer than `idle` (never one running a
+    /// cell); returns how many.
     pub async fn evict_idle(&self, idle: Duration) -> usize {
         let mut live = self.live.lock().await;
         let before = live.len();
         live.retain(|_, s| {
-            s.last_used
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .elapsed()
-                < idle
+            s.busy.load(std::sync::atomic::Ordering::Acquire) > 0
+                || s.last_used
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .elapsed()
+                    < idle
         });
         before - live.len()
     }
@@ -127,6 +183,35 @@ impl Sandboxes {
     /// How many sandboxes are live.
     pub async fn live_count(&self) -> usize {
         self.live.lock().await.len()
+    }
+}
+
+/// A live sandbox marked busy while held: it is not evicted to make room
+/// until this is dropped.
+pub struct Busy {
+    live: Arc<LiveSandbox>,
+}
+
+impl Busy {
+    fn new(live: Arc<LiveSandbox>) -> Busy {
+        live.busy.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Busy { live }
+    }
+}
+
+impl std::ops::Deref for Busy {
+    type Target = LiveSandbox;
+
+    fn deref(&self) -> &LiveSandbox {
+        &self.live
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.live
+            .busy
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -175,15 +260,21 @@ impl SessionContext {
         let live = self
             .state
             .sandboxes
-            .get_or_start(&self.state, &self.record.id, &self.config, |config| {
-                Arc::new(bridge::SessionBridge {
-                    state: self.state.clone(),
-                    project_id: self.record.project_id.clone(),
-                    session_id: self.record.id.clone(),
-                    user_id: self.record.user_id.clone(),
-                    config,
-                })
-            })
+            .get_or_start(
+                &self.state,
+                &self.record.project_id,
+                &self.record.id,
+                &self.config,
+                |config| {
+                    Arc::new(bridge::SessionBridge {
+                        state: self.state.clone(),
+                        project_id: self.record.project_id.clone(),
+                        session_id: self.record.id.clone(),
+                        user_id: self.record.user_id.clone(),
+                        config,
+                    })
+                },
+            )
             .await?;
         let outcome = match kind {
             CellKind::Python => live.sandbox.run_cell(code).await,
@@ -272,6 +363,8 @@ mod tests {
                 public_url: None,
                 limits: Default::default(),
                 idle_timeout: Duration::from_secs(60),
+                max_sandboxes_per_project: 10,
+                sandbox_memory_budget_bytes: 16 << 30,
             },
         );
         let ctx = SessionContext::load(&state, "p", "trs_evict").unwrap();
