@@ -198,4 +198,30 @@ mod tests {
         assert_eq!(unpack(pack(0xdead_beef, 17)), (0xdead_beef, 17));
         assert_eq!(unpack(pack(0, u32::MAX)), (0, u32::MAX));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_pointer_and_length_round_trip(ptr: u32, len: u32) {
+                prop_assert_eq!(unpack(pack(ptr, len)), (ptr, len));
+            }
+
+            #[test]
+            fn any_code_decodes_or_is_unknown(code: u32) {
+                match ErrorCode::from_u32(code) {
+                    Some(decoded) => prop_assert_eq!(decoded as u32, code),
+                    None => prop_assert!(code == 0 || code > 6),
+                }
+            }
+
+            #[test]
+            fn any_import_result_decodes_without_panicking(value: i64) {
+                let decoded = crate::HostError::from_return(value);
+                prop_assert_eq!(decoded.is_some(), value < 0);
+            }
+        }
+    }
 }

@@ -52,4 +52,25 @@ mod tests {
             Err(ErrorCode::InvalidArgument)
         );
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whatever a guest passes, reads and writes never panic and
+            /// succeed exactly when the range is inside memory.
+            #[test]
+            fn guest_ranges_are_checked(size in 0usize..4096, ptr: u32, len in 0u32..8192) {
+                let mut mem = vec![7u8; size];
+                let inside = (ptr as u64) + (len as u64) <= size as u64;
+                prop_assert_eq!(read(&mem, ptr, len).is_ok(), inside);
+                let data = vec![1u8; len as usize];
+                prop_assert_eq!(write(&mut mem, ptr, &data).is_ok(), inside);
+                if inside {
+                    prop_assert_eq!(read(&mem, ptr, len).unwrap(), &data[..]);
+                }
+            }
+        }
+    }
 }

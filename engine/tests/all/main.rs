@@ -4,6 +4,7 @@
 mod bridge;
 mod containment;
 mod disk;
+mod fuzz;
 mod helpers;
 mod isolation;
 mod limits;
