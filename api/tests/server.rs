@@ -1058,14 +1058,7 @@ async fn a_100_mb_response_is_offloaded_complete_and_in_order() {
     server
         .connect("max", "github", "BEARER_TOKEN", json!({"token": "t"}))
         .await;
-    let multi = server
-        .execute(
-            &id,
-            "COMPOSIO_MULTI_EXECUTE_TOOL",
-            json!({"sync_response_to_workbench": false, "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
-                   "arguments": {"owner": "acme", "repo": "widgets", "limit": 5000, "body_bytes": 20000}}]}),
-        )
-        .await;
+    let multi = export_issues(&server, &id, 5000).await;
     let response = &multi["data"]["results"][0]["response"];
     assert_eq!(response["successful"], true, "{response:.300}");
     let size = response["remote_file_info"]["size_bytes"].as_u64().unwrap();
@@ -1507,14 +1500,7 @@ async fn uploads_and_saved_tool_output_are_charged_to_the_disk_quota() {
     assert!(left.is_empty(), "{left:?}");
 
     // A tool response too large to save: a clear failure, no partial file.
-    let multi = server
-        .execute(
-            &id,
-            "COMPOSIO_MULTI_EXECUTE_TOOL",
-            json!({"sync_response_to_workbench": false, "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
-                   "arguments": {"owner": "acme", "repo": "widgets", "limit": 500, "body_bytes": 20000}}]}),
-        )
-        .await;
+    let multi = export_issues(&server, &id, 500).await;
     let response = &multi["data"]["results"][0]["response"];
     assert_eq!(response["successful"], false, "{response:.300}");
     assert!(
@@ -2001,4 +1987,17 @@ async fn the_server_memory_budget_evicts_idle_sandboxes_then_refuses_with_503() 
     for handle in slow {
         assert_eq!(handle.await.unwrap().0, 200);
     }
+}
+
+/// `limit` issues of 20 kB each, exported through MULTI_EXECUTE (a large
+/// response that is saved to the workbench).
+async fn export_issues(server: &Server, session: &str, limit: u64) -> Value {
+    server
+        .execute(
+            session,
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            json!({"sync_response_to_workbench": false, "tools": [{"tool_slug": "GITHUB_EXPORT_REPOSITORY_ISSUES",
+                   "arguments": {"owner": "acme", "repo": "widgets", "limit": limit, "body_bytes": 20000}}]}),
+        )
+        .await
 }
