@@ -322,3 +322,23 @@ async fn a_panicking_tool_bridge_resets_the_interpreter_not_the_worker() {
         Some("{'data': {'a': 1}}")
     );
 }
+
+#[tokio::test]
+async fn a_bash_cell_that_loops_ends_at_its_deadline() {
+    let sb = sandbox_with(short_deadline(), Arc::new(TestBridge::default()));
+    sb.ok("kept = 1").await;
+    for command in [
+        "python -c 'while True: pass'",
+        "python -c 'import time; time.sleep(100)'",
+        "echo x | python -c 'while True:\n    pass'",
+    ] {
+        let out = tokio::time::timeout(Duration::from_secs(5), sb.sandbox.run_bash(command))
+            .await
+            .unwrap_or_else(|_| panic!("{command} outlived its deadline"))
+            .unwrap();
+        assert_eq!(out.status, CellStatus::Timeout, "{command}: {out:#?}");
+        assert_eq!(out.exit_code, None);
+        sb.assert_alive().await;
+    }
+    assert_eq!(sb.ok("kept").await.as_deref(), Some("1"));
+}
