@@ -180,6 +180,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     evictor.abort();
     pruner.abort();
+    // Tool-execution logs still queued are written before exiting.
+    let store = state.store.clone();
+    let _ = tokio::task::spawn_blocking(move || store.flush_logs()).await;
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {

@@ -16,6 +16,96 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
     secrets: Arc<Secrets>,
+    logs: Arc<LogWriter>,
+}
+
+/// Tool-execution logs are written by a thread of their own, in batches
+/// (one transaction for whatever arrived while the previous one committed),
+/// so a bulk job's thousands of calls do not each wait on the database lock
+/// on an async worker. Reading a log flushes first.
+struct LogWriter {
+    tx: Mutex<std::sync::mpsc::Sender<LogMessage>>,
+}
+
+enum LogMessage {
+    Write(LogRecord),
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// Most logs written in one transaction.
+const MAX_LOG_BATCH: usize = 1000;
+
+impl LogWriter {
+    fn start(conn: Arc<Mutex<Connection>>) -> LogWriter {
+        let (tx, rx) = std::sync::mpsc::channel::<LogMessage>();
+        let spawned = std::thread::Builder::new()
+            .name("toolshed-log-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_LOG_BATCH {
+                        match rx.try_recv() {
+                            Ok(message) => batch.push(message),
+                            Err(_) => break,
+                        }
+                    }
+                    let logs: Vec<&LogRecord> = batch
+                        .iter()
+                        .filter_map(|m| match m {
+                            LogMessage::Write(log) => Some(log),
+                            LogMessage::Flush(_) => None,
+                        })
+                        .collect();
+                    if !logs.is_empty() {
+                        let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Err(err) = insert_logs(&mut conn, &logs) {
+                            tracing::error!(error = %err, count = logs.len(), "could not write tool-execution logs");
+                        }
+                    }
+                    for message in batch {
+                        if let LogMessage::Flush(done) = message {
+                            let _ = done.send(());
+                        }
+                    }
+                }
+            });
+        if let Err(err) = spawned {
+            tracing::error!(error = %err, "could not start the log writer");
+        }
+        LogWriter { tx: Mutex::new(tx) }
+    }
+
+    fn send(&self, message: LogMessage) -> bool {
+        self.tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(message)
+            .is_ok()
+    }
+}
+
+fn insert_logs(conn: &mut Connection, logs: &[&LogRecord]) -> Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO tool_logs (id, project_id, session_id, tool_slug, successful, error, duration_ms, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for log in logs {
+            stmt.execute(params![
+                log.id,
+                log.project_id,
+                log.session_id,
+                log.tool_slug,
+                log.successful,
+                log.error,
+                log.duration_ms,
+                log.created_at
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// What seals credentials and keys API-key hashes (see [`crate::secrets`]).
@@ -78,8 +168,10 @@ impl Store {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
+        let conn = Arc::new(Mutex::new(conn));
         let store = Store {
-            conn: Arc::new(Mutex::new(conn)),
+            logs: Arc::new(LogWriter::start(conn.clone())),
+            conn,
             secrets: Arc::new(secrets),
         };
         store.seal_plaintext_credentials()?;
@@ -442,23 +534,22 @@ impl Store {
 
     // --- logs -----------------------------------------------------------------
 
-    /// Records one tool execution.
+    /// Records one tool execution (queued for the log writer; written
+    /// within one batch).
     pub fn add_log(&self, log: &LogRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO tool_logs (id, project_id, session_id, tool_slug, successful, error, duration_ms, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                log.id,
-                log.project_id,
-                log.session_id,
-                log.tool_slug,
-                log.successful,
-                log.error,
-                log.duration_ms,
-                log.created_at
-            ],
-        )?;
-        Ok(())
+        if self.logs.send(LogMessage::Write(log.clone())) {
+            return Ok(());
+        }
+        // The writer is gone: write it here.
+        insert_logs(&mut self.conn(), &[log])
+    }
+
+    /// Waits until every log queued so far is written.
+    pub fn flush_logs(&self) {
+        let (done, wait) = std::sync::mpsc::channel();
+        if self.logs.send(LogMessage::Flush(done)) {
+            let _ = wait.recv();
+        }
     }
 
     /// Deletes tool-execution logs older than `max_age_secs` and all but the
@@ -477,8 +568,9 @@ impl Store {
         Ok(old + excess)
     }
 
-    /// One log of a project.
+    /// One log of a project (after the logs queued so far are written).
     pub fn log(&self, project_id: &str, id: &str) -> Result<Option<LogRecord>> {
+        self.flush_logs();
         Ok(self
             .conn()
             .query_row(
@@ -745,6 +837,33 @@ mod tests {
             Some("proj_1")
         );
         assert_eq!(store.project_for_api_key("ts_other").unwrap(), None);
+    }
+
+    #[test]
+    fn queued_logs_are_written_in_batches_and_readable_at_once() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        for i in 0..2500 {
+            store
+                .add_log(&LogRecord {
+                    id: format!("log_{i}"),
+                    project_id: "proj_1".into(),
+                    session_id: None,
+                    tool_slug: "T".into(),
+                    successful: true,
+                    error: None,
+                    duration_ms: 1,
+                    created_at: now(),
+                })
+                .unwrap();
+        }
+        // Reading flushes: the last one queued is there.
+        assert!(store.log("proj_1", "log_2499").unwrap().is_some());
+        let count: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM tool_logs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 2500);
     }
 
     #[test]
