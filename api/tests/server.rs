@@ -2001,3 +2001,99 @@ async fn export_issues(server: &Server, session: &str, limit: u64) -> Value {
         )
         .await
 }
+
+#[tokio::test]
+async fn one_projects_bulk_job_does_not_queue_another_projects_call() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", "b", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let b_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let a = server
+        .session(json!({"user_id": "bulk", "toolkits": {"enable": ["github"]}}))
+        .await;
+    server
+        .connect("bulk", "github", "BEARER_TOKEN", json!({"token": "a"}))
+        .await;
+    // Every call of A's bulk job hangs for a while upstream.
+    let slow = "/github/repos/acme/widgets/issues/11";
+    reqwest::Client::new()
+        .post(format!("http://{}/_control/faults", up.addr))
+        .json(&json!({"path_prefix": slow, "status": "timeout", "sleep_ms": 4000, "times": 200}))
+        .send()
+        .await
+        .unwrap();
+    let url = format!("{}/api/v3.1/tool_router/session/{a}/execute", server.base);
+    let bulk = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .header("x-api-key", KEY)
+            .json(&json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "len(run_composio_tools([('GITHUB_GET_ISSUE', {'owner': 'acme', 'repo': 'widgets', 'issue_number': 11})] * 150, max_concurrency=150))"}}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    // Wait until A holds every permit of its toolkit (64 calls upstream).
+    let addr = up.addr.to_string();
+    let log = |limit: usize| {
+        let addr = addr.clone();
+        async move {
+            reqwest::get(format!("http://{addr}/_control/requests?limit={limit}"))
+                .await
+                .unwrap()
+                .json::<Vec<Value>>()
+                .await
+                .unwrap()
+        }
+    };
+    let mut waiting = false;
+    for _ in 0..500 {
+        let seen = log(500).await;
+        if seen.iter().filter(|r| r["path"] == slow).count() >= 64 {
+            waiting = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(waiting, "A's bulk job did not reach the upstream");
+
+    // B's single call to the same toolkit is served while all of A's calls
+    // still hang: no A request has finished when B's answer arrives.
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "single", "toolkits": {"enable": ["github"]}})),
+            Some(&b_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let b = body["session_id"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .call("POST", "/api/v3.1/connected_accounts", Some(json!({"user_id": "single", "toolkit": "github", "auth_scheme": "BEARER_TOKEN", "credentials": {"token": "b"}})), Some(&b_key))
+        .await;
+    assert_eq!(status, 200);
+    let (status, run) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{b}/execute"),
+            Some(json!({"tool_slug": "GITHUB_GET_ISSUE", "arguments": {"owner": "acme", "repo": "widgets", "issue_number": 12}})),
+            Some(&b_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["data"]["number"], 12, "{run}");
+    let finished = log(500)
+        .await
+        .iter()
+        .filter(|r| r["path"] == slow && !r["status"].is_null())
+        .count();
+    assert_eq!(finished, 0, "B waited for A's calls");
+    assert!(!bulk.is_finished());
+    assert_eq!(bulk.await.unwrap(), 200);
+}

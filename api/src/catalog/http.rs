@@ -134,10 +134,13 @@ impl Executor {
         }
     }
 
-    fn semaphore(&self, toolkit: &str) -> Arc<Semaphore> {
+    /// The permits of one project's calls to one toolkit. Per project, not
+    /// per server: upstream limits are per credential, and one tenant's bulk
+    /// job must not queue another tenant's single call behind it.
+    fn semaphore(&self, project_id: &str, toolkit: &str) -> Arc<Semaphore> {
         let mut limits = self.limits.lock().unwrap_or_else(|p| p.into_inner());
         limits
-            .entry(toolkit.to_owned())
+            .entry(format!("{project_id}/{toolkit}"))
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_toolkit)))
             .clone()
     }
@@ -147,13 +150,14 @@ impl Executor {
     /// `{"username","password"}`), or `None` for no-auth toolkits.
     pub async fn execute(
         &self,
+        project_id: &str,
         toolkit: &Toolkit,
         tool: &CatalogTool,
         arguments: &Value,
         credentials: Option<&Value>,
         spool: Option<&Spool>,
     ) -> Execution {
-        let semaphore = self.semaphore(&toolkit.slug);
+        let semaphore = self.semaphore(project_id, &toolkit.slug);
         let request = match build(toolkit, tool, arguments, credentials) {
             Ok(request) => request,
             Err(message) => return Execution::failed(message, None, Value::Null),

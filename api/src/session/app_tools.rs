@@ -165,7 +165,14 @@ async fn run(
     };
     state
         .executor
-        .execute(toolkit, tool, arguments, credentials.as_ref(), spool)
+        .execute(
+            caller.project_id,
+            toolkit,
+            tool,
+            arguments,
+            credentials.as_ref(),
+            spool,
+        )
         .await
 }
 
