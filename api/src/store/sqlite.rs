@@ -17,6 +17,45 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
     secrets: Arc<Secrets>,
     logs: Arc<LogWriter>,
+    keys: Arc<KeyCache>,
+}
+
+/// Recent API-key lookups (by peppered hash), so a request does not take
+/// the database lock to authenticate. Entries live [`KEY_CACHE_TTL`]: a key
+/// revoked by another process (`toolshed keys revoke`) stops working within
+/// that; one revoked by this process at once.
+#[derive(Default)]
+struct KeyCache {
+    entries: Mutex<std::collections::HashMap<String, (Option<String>, std::time::Instant)>>,
+}
+
+/// How long an API-key lookup is reused.
+const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+/// Most cached lookups (unknown keys are cached too, so a flood of bad keys
+/// does not reach the database; the cache is cleared when full).
+const KEY_CACHE_ENTRIES: usize = 10_000;
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<Option<String>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (project, at) = entries.get(hash)?;
+        (at.elapsed() < KEY_CACHE_TTL).then(|| project.clone())
+    }
+
+    fn put(&self, hash: String, project: Option<String>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= KEY_CACHE_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(hash, (project, std::time::Instant::now()));
+    }
+
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
 }
 
 /// Tool-execution logs are written by a thread of their own, in batches
@@ -173,6 +212,7 @@ impl Store {
             logs: Arc::new(LogWriter::start(conn.clone())),
             conn,
             secrets: Arc::new(secrets),
+            keys: Arc::default(),
         };
         store.seal_plaintext_credentials()?;
         Ok(store)
@@ -272,6 +312,7 @@ impl Store {
         prefix: &str,
     ) -> Result<ApiKeyRecord> {
         let key_hash = self.secrets.pepper.hash(key);
+        self.keys.clear();
         let created_at = now();
         self.conn().execute(
             "INSERT INTO api_keys (id, project_id, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -300,8 +341,18 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// The project of a live key.
+    /// The project of a live key (cached for a moment, see [`KeyCache`]).
     pub fn project_for_api_key(&self, key: &str) -> Result<Option<String>> {
+        let hash = self.secrets.pepper.hash(key);
+        if let Some(project) = self.keys.get(&hash) {
+            return Ok(project);
+        }
+        let project = self.lookup_api_key(key)?;
+        self.keys.put(hash, project.clone());
+        Ok(project)
+    }
+
+    fn lookup_api_key(&self, key: &str) -> Result<Option<String>> {
         let lookup = |hash: &str| -> Result<Option<String>> {
             Ok(self
                 .conn()
@@ -355,6 +406,7 @@ impl Store {
             "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now()],
         )?;
+        self.keys.clear();
         Ok(changed == 1)
     }
 
@@ -880,6 +932,15 @@ mod tests {
                 .as_deref(),
             Some("proj_1")
         );
+        // A second lookup comes from the cache; revoking clears it.
+        assert_eq!(
+            store
+                .project_for_api_key("ts_secret_key")
+                .unwrap()
+                .as_deref(),
+            Some("proj_1")
+        );
+        assert_eq!(store.project_for_api_key("ts_unknown").unwrap(), None);
         assert!(store.revoke_api_key(&key.id).unwrap());
         assert!(!store.revoke_api_key(&key.id).unwrap());
         assert_eq!(store.project_for_api_key("ts_secret_key").unwrap(), None);
