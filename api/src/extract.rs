@@ -46,6 +46,12 @@ impl FromRequestParts<AppState> for Project {
             .project_for_api_key(key.trim())
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
+        if state.rate.check_key(&project).is_err() {
+            return Err(ApiError::TooManyRequests(format!(
+                "this project is over its {} requests per second; retry after a moment",
+                state.config.requests_per_second_per_project
+            )));
+        }
         Ok(Project(project))
     }
 }

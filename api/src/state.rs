@@ -26,6 +26,9 @@ pub struct ServerConfig {
     /// limit): past it, idle sandboxes are evicted, least recently used
     /// first, and only then are new ones refused.
     pub sandbox_memory_budget_bytes: u64,
+    /// Requests per second one project may make (bursts of twice that);
+    /// past it, 429.
+    pub requests_per_second_per_project: u32,
 }
 
 /// Shared state; cheap to clone.
@@ -43,6 +46,8 @@ pub struct AppState {
     pub executor: Executor,
     /// Outstanding file upload/download URLs.
     pub tokens: Arc<crate::routes::files::Tokens>,
+    /// Requests per second, per project.
+    pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.
     pub config: Arc<ServerConfig>,
 }
@@ -55,6 +60,14 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// A limiter of `per_second` requests per project, bursts of twice that.
+fn rate_limiter(per_second: u32) -> governor::DefaultKeyedRateLimiter<String> {
+    let rate = std::num::NonZeroU32::new(per_second.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst =
+        rate.saturating_mul(std::num::NonZeroU32::new(2).unwrap_or(std::num::NonZeroU32::MIN));
+    governor::RateLimiter::keyed(governor::Quota::per_second(rate).allow_burst(burst))
+}
+
 impl AppState {
     /// Builds the state.
     pub fn new(store: Store, engine: Engine, catalog: Catalog, config: ServerConfig) -> AppState {
@@ -65,6 +78,7 @@ impl AppState {
             catalog: Arc::new(catalog),
             executor: Executor::default(),
             tokens: Arc::default(),
+            rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             config: Arc::new(config),
         }
     }

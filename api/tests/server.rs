@@ -2097,3 +2097,48 @@ async fn one_projects_bulk_job_does_not_queue_another_projects_call() {
     assert!(!bulk.is_finished());
     assert_eq!(bulk.await.unwrap(), 200);
 }
+
+#[tokio::test]
+async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &["--requests-per-second-per-project", "5"],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", "calm", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let calm_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // 40 requests at once from one project: the burst (10) gets through,
+    // the rest is told to come back.
+    let statuses = futures::future::join_all((0..40).map(|_| {
+        server.call(
+            "GET",
+            "/api/v3.1/tool_router/session?user_id=u",
+            None,
+            Some(KEY),
+        )
+    }))
+    .await;
+    let limited = statuses.iter().filter(|(s, _)| *s == 429).count();
+    assert!(limited >= 20, "{limited} of 40 were limited");
+    let (_, body) = statuses.iter().find(|(s, _)| *s == 429).unwrap();
+    assert_eq!(body["error"]["slug"], "TooManyRequests");
+    // Another project is unaffected.
+    for _ in 0..5 {
+        let (status, body) = server
+            .call(
+                "GET",
+                "/api/v3.1/tool_router/session?user_id=u",
+                None,
+                Some(&calm_key),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+}

@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Default: three quarters of the machine's memory.
     #[arg(long, value_name = "MIB")]
     pub max_sandbox_memory_mb: Option<u64>,
+    /// Requests per second one project may make (bursts of twice that);
+    /// past it, 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
+    pub requests_per_second_per_project: u32,
     /// Tool-execution logs older than this many days are deleted.
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub log_retention_days: u64,
@@ -132,6 +136,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             .max_sandbox_memory_mb
             .map(|mb| mb << 20)
             .unwrap_or_else(default_memory_budget),
+        requests_per_second_per_project: args.requests_per_second_per_project,
     };
     let state = AppState::new(store, engine, catalog, config);
     let listener = match tokio::net::TcpListener::bind(args.addr).await {

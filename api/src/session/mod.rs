@@ -365,6 +365,7 @@ mod tests {
                 idle_timeout: Duration::from_secs(60),
                 max_sandboxes_per_project: 10,
                 sandbox_memory_budget_bytes: 16 << 30,
+                requests_per_second_per_project: 1000,
             },
         );
         let ctx = SessionContext::load(&state, "p", "trs_evict").unwrap();
