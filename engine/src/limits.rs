@@ -1,5 +1,7 @@
-//! Per-sandbox limits. Every one is enforced by the host; a cell that hits
-//! one ends with a structured status while the sandbox keeps working.
+//! Per-sandbox limits. Every one is enforced by the host (the recursion
+//! limit is the interpreter's setting, which a cell can raise; the host's
+//! backstop is the wasm stack); a cell that hits one ends with a
+//! structured status while the sandbox keeps working.
 
 use std::time::Duration;
 

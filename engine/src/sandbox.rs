@@ -239,21 +239,24 @@ fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receive
 }
 
 fn host_panicked(started: Instant) -> CellOutcome {
-    let mut outcome = restart_failed_outcome(started);
-    outcome.error = Some(CellError {
-        kind: "SandboxCrashed".into(),
-        message: "the host failed while running this cell (logged); the interpreter was restarted with an empty state".into(),
-        traceback: String::new(),
-    });
-    outcome
+    crashed(
+        started,
+        "SandboxCrashed",
+        "the host failed while running this cell (logged); the interpreter was restarted with an empty state",
+    )
 }
 
 fn restart_failed(err: &EngineError, started: Instant) -> CellOutcome {
     tracing::error!(error = %err, "could not start a fresh interpreter");
-    restart_failed_outcome(started)
+    crashed(
+        started,
+        "SandboxUnavailable",
+        "the sandbox could not start a fresh interpreter; try again later",
+    )
 }
 
-fn restart_failed_outcome(started: Instant) -> CellOutcome {
+/// The outcome of a cell whose interpreter is gone (`state_reset`).
+fn crashed(started: Instant, kind: &str, message: &str) -> CellOutcome {
     CellOutcome {
         status: CellStatus::Crashed,
         stdout: String::new(),
@@ -262,9 +265,9 @@ fn restart_failed_outcome(started: Instant) -> CellOutcome {
         result_truncated: false,
         result_file_path: None,
         error: Some(CellError {
-            kind: "SandboxUnavailable".into(),
-            message: "the sandbox could not start a fresh interpreter; try again later".into(),
-            traceback: String::new(),
+            kind: kind.into(),
+            message: message.into(),
+            traceback: format!("{kind}: {message}\n"),
         }),
         duration_ms: started.elapsed().as_millis() as u64,
         stdout_truncated: false,

@@ -500,8 +500,8 @@ def _shell_run(command):
 # --- snapshot ---------------------------------------------------------------
 
 # Everything loaded so far lives as long as the interpreter: move it out of
-# the cycle collector's generations, so collections during cells only
-# traverse the cells' own objects (a 10,000-call batch: 41 -> 30 ms).
+# the cycle collector's generations, so collections during cells do not
+# traverse it (measured: little effect on its own; see docs/BENCHMARKS.md).
 import gc as _gc
 
 _gc.collect()

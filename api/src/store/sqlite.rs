@@ -919,6 +919,33 @@ mod tests {
     }
 
     #[test]
+    fn log_retention_deletes_by_age_and_keeps_the_newest() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("proj_1", "p").unwrap();
+        for (i, age) in [(0, 100), (1, 50), (2, 10), (3, 5), (4, 1)] {
+            store
+                .add_log(&LogRecord {
+                    id: format!("log_{i}"),
+                    project_id: "proj_1".into(),
+                    session_id: None,
+                    tool_slug: "T".into(),
+                    successful: true,
+                    error: None,
+                    duration_ms: 1,
+                    created_at: now() - age,
+                })
+                .unwrap();
+        }
+        store.flush_logs();
+        // Older than 60 s: log_0 goes; then only the newest 2 stay.
+        assert_eq!(store.prune_logs(60, 2).unwrap(), 3);
+        assert!(store.log("proj_1", "log_4").unwrap().is_some());
+        assert!(store.log("proj_1", "log_3").unwrap().is_some());
+        assert!(store.log("proj_1", "log_2").unwrap().is_none());
+        assert!(store.log("proj_1", "log_0").unwrap().is_none());
+    }
+
+    #[test]
     fn keys_resolve_to_projects_until_revoked() {
         let store = Store::open_in_memory().unwrap();
         store.create_project("proj_1", "p").unwrap();
