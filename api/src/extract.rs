@@ -41,11 +41,16 @@ impl FromRequestParts<AppState> for Project {
             .ok_or_else(|| {
                 ApiError::Unauthorized("missing API key: send it in the x-api-key header".into())
             })?;
-        let project = state
-            .store
-            .project_for_api_key(key.trim())
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
+        let key = key.trim().to_owned();
+        let project = match state.store.cached_project_for_api_key(&key) {
+            Some(project) => project,
+            None => state
+                .store
+                .run(move |store| store.project_for_api_key(&key))
+                .await
+                .map_err(ApiError::internal)?,
+        }
+        .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
         if state.rate.check_key(&project).is_err() {
             return Err(ApiError::TooManyRequests(format!(
                 "this project is over its {} requests per second; retry after a moment",

@@ -1243,6 +1243,31 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
         ),
         (
             "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_MANAGE_CONNECTIONS", "arguments": {"toolkits": vec!["github"; 51]}}),
+            ),
+            "at most 50",
+        ),
+        (
+            "POST",
+            format!("{s}/execute"),
+            Some(
+                json!({"tool_slug": "COMPOSIO_MANAGE_CONNECTIONS", "arguments": {"toolkits": ["github", 1]}}),
+            ),
+            "toolkits[1]",
+        ),
+        (
+            "GET",
+            format!(
+                "/api/v3.1/connected_accounts?user_ids={}",
+                vec!["u"; 101].join(",")
+            ),
+            None,
+            "at most 100",
+        ),
+        (
+            "POST",
             format!("{s}/mounts/files/upload_url"),
             Some(json!({})),
             "mount_relative_path",

@@ -139,9 +139,10 @@ async fn create(
         created_at: timestamp,
         updated_at: timestamp,
     };
-    state
+    let account = state
         .store
-        .create_account(&account)
+        .run(move |store| store.create_account(&account).map(|()| account))
+        .await
         .map_err(ApiError::internal)?;
     Ok(axum::Json(account_json(&account)))
 }
@@ -151,11 +152,15 @@ async fn retrieve(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let account = state
-        .store
-        .account(&project, &id)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound(format!("connected account {id} not found")))?;
+    let account = {
+        let id = id.clone();
+        state
+            .store
+            .run(move |store| store.account(&project, &id))
+            .await
+            .map_err(ApiError::internal)?
+    }
+    .ok_or_else(|| ApiError::NotFound(format!("connected account {id} not found")))?;
     Ok(axum::Json(account_json(&account)))
 }
 
@@ -165,6 +170,9 @@ struct ListQuery {
     user_id: Option<String>,
     toolkit_slugs: Option<String>,
 }
+
+/// Most users one list request may name.
+const MAX_LISTED_USERS: usize = 100;
 
 async fn list(
     State(state): State<AppState>,
@@ -181,21 +189,34 @@ async fn list(
             .filter(|s| !s.is_empty())
             .collect()
     });
-    let mut items = Vec::new();
-    for user in user.split(',').map(str::trim).filter(|u| !u.is_empty()) {
-        for account in state
-            .store
-            .accounts_for_user(&project, user, None)
-            .map_err(ApiError::internal)?
-        {
-            if toolkits
-                .as_ref()
-                .is_none_or(|t| t.contains(&account.toolkit))
-            {
-                items.push(account_json(&account));
-            }
-        }
+    let users: Vec<String> = user
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if users.len() > MAX_LISTED_USERS {
+        return Err(ApiError::BadRequest(format!(
+            "user_ids: at most {MAX_LISTED_USERS} users per request (got {})",
+            users.len()
+        )));
     }
+    let accounts = state
+        .store
+        .run(move |store| {
+            let mut all = Vec::new();
+            for user in &users {
+                all.extend(store.accounts_for_user(&project, user, None)?);
+            }
+            Ok(all)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    let items: Vec<Value> = accounts
+        .iter()
+        .filter(|a| toolkits.as_ref().is_none_or(|t| t.contains(&a.toolkit)))
+        .map(account_json)
+        .collect();
     Ok(axum::Json(
         json!({"items": items, "next_cursor": null, "total_pages": 1}),
     ))

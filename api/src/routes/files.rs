@@ -167,7 +167,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
     mount(&mount_name)?;
-    SessionContext::load(&state, &project, &id)?;
+    SessionContext::load(&state, &project, &id).await?;
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::BadRequest("limit: must be from 1 to 500".into()));
@@ -292,7 +292,7 @@ async fn upload_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     let token = grant(&state, &id, rel.clone(), true);
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response("upload_url", url, &rel)))
@@ -305,7 +305,7 @@ async fn download_url(
     headers: HeaderMap,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     let meta = files_dir(&state, &id)?
         .metadata(&rel)
         .map_err(|e| fs_error(e, &rel))?;
@@ -326,7 +326,7 @@ async fn delete(
     Path((id, mount_name)): Path<(String, String)>,
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let rel = resolve(&state, &project, &id, &mount_name, &body)?;
+    let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     files_dir(&state, &id)?
         .remove_file(&rel)
         .map_err(|e| fs_error(e, &rel))?;
@@ -336,7 +336,7 @@ async fn delete(
 }
 
 /// The checked mount-relative path of a request body.
-fn resolve(
+async fn resolve(
     state: &AppState,
     project: &str,
     session_id: &str,
@@ -344,7 +344,7 @@ fn resolve(
     body: &PathBody,
 ) -> Result<PathBuf, ApiError> {
     mount(mount_name)?;
-    SessionContext::load(state, project, session_id)?;
+    SessionContext::load(state, project, session_id).await?;
     let raw = body
         .mount_relative_path
         .as_deref()

@@ -20,7 +20,11 @@ async fn log(
 ) -> Result<axum::Json<Value>, ApiError> {
     let log = state
         .store
-        .log(&project, &id)
+        .run({
+            let id = id.clone();
+            move |store| store.log(&project, &id)
+        })
+        .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::NotFound(format!("log {id} not found")))?;
     Ok(axum::Json(json!({

@@ -124,10 +124,14 @@ async fn create(
         config_version: 1,
         created_at: now(),
     };
-    state
-        .store
-        .create_session(&record)
-        .map_err(ApiError::internal)?;
+    {
+        let record = record.clone();
+        state
+            .store
+            .run(move |store| store.create_session(&record))
+            .await
+            .map_err(ApiError::internal)?;
+    }
     tracing::info!(session = %record.id, user = %record.user_id, "session created");
     Ok(axum::Json(session_response(
         &state, &headers, &record, &config,
@@ -140,7 +144,7 @@ async fn retrieve(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
     Ok(axum::Json(session_response(
         &state,
         &headers,
@@ -166,7 +170,8 @@ async fn list(
         .ok_or_else(|| ApiError::BadRequest("user_id: the query parameter is required".into()))?;
     let records = state
         .store
-        .sessions_for_user(&project, &user)
+        .run(move |store| store.sessions_for_user(&project, &user))
+        .await
         .map_err(ApiError::internal)?;
     let mut items = Vec::with_capacity(records.len());
     for record in &records {
@@ -186,7 +191,7 @@ async fn update(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
     let expected = match body.get("expected_config_version") {
         None | Some(Value::Null) => ctx.record.config_version,
         Some(v) => v.as_i64().ok_or_else(|| {
@@ -209,15 +214,19 @@ async fn update(
         .patched(&patch)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let value = serde_json::to_value(&config).map_err(ApiError::internal)?;
-    let version = state
-        .store
-        .update_session_config(&project, &id, expected, &value)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::Conflict(
-                "config_version changed concurrently; retry with the current version".into(),
-            )
-        })?;
+    let version = {
+        let (project, id, value) = (project.clone(), id.clone(), value.clone());
+        state
+            .store
+            .run(move |store| store.update_session_config(&project, &id, expected, &value))
+            .await
+            .map_err(ApiError::internal)?
+    }
+    .ok_or_else(|| {
+        ApiError::Conflict(
+            "config_version changed concurrently; retry with the current version".into(),
+        )
+    })?;
     let record = SessionRecord {
         config: value,
         config_version: version,
@@ -233,11 +242,15 @@ async fn delete(
     Project(project): Project,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    if !state
-        .store
-        .delete_session(&project, &id)
-        .map_err(ApiError::internal)?
-    {
+    let deleted = {
+        let id = id.clone();
+        state
+            .store
+            .run(move |store| store.delete_session(&project, &id))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    if !deleted {
         return Err(ApiError::NotFound(format!("session {id} not found")));
     }
     state.sandboxes.stop(&id).await;
@@ -264,7 +277,7 @@ async fn config_history(
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::BadRequest("limit: must be from 1 to 100".into()));
@@ -278,7 +291,8 @@ async fn config_history(
     };
     let versions = state
         .store
-        .config_history(&id, before, limit + 1)
+        .run(move |store| store.config_history(&id, before, limit + 1))
+        .await
         .map_err(ApiError::internal)?;
     let next_cursor = (versions.len() > limit).then(|| versions[limit - 1].version.to_string());
     let items: Vec<Value> = versions
@@ -310,7 +324,7 @@ async fn list_tools(
     Path(id): Path<String>,
     Query(query): Query<ToolsQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 500, 500)?;
     let mut all: Vec<Value> = MetaTool::ALL
         .into_iter()
@@ -411,7 +425,7 @@ async fn run_tool(
     arguments: Option<Value>,
     options: AppToolOptions,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(state, project, session_id)?;
+    let ctx = SessionContext::load(state, project, session_id).await?;
     let args = match arguments {
         None | Some(Value::Null) => json!({}),
         Some(v @ Value::Object(_)) => v,
@@ -432,10 +446,19 @@ async fn run_tool(
         )));
     }
     let (data, error) = match meta {
-        MetaTool::SearchTools => tools::search_tools::run(&ctx, &args)?,
-        MetaTool::GetToolSchemas => tools::get_tool_schemas::run(&ctx, &args)?,
+        MetaTool::SearchTools => {
+            ctx.blocking(move |ctx| tools::search_tools::run(ctx, &args))
+                .await?
+        }
+        MetaTool::GetToolSchemas => {
+            ctx.blocking(move |ctx| tools::get_tool_schemas::run(ctx, &args))
+                .await?
+        }
         MetaTool::MultiExecute => tools::multi_execute::run(&ctx, &args).await?,
-        MetaTool::ManageConnections => tools::manage_connections::run(&ctx, &args)?,
+        MetaTool::ManageConnections => {
+            ctx.blocking(move |ctx| tools::manage_connections::run(ctx, &args))
+                .await?
+        }
         MetaTool::WaitForConnections => tools::wait_for_connections::run(&ctx, &args).await?,
         MetaTool::RemoteWorkbench => tools::remote_workbench::run(&ctx, &args).await?,
         MetaTool::RemoteBash => tools::remote_bash::run(&ctx, &args).await?,
@@ -532,8 +555,10 @@ async fn search(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
-    let (data, _) = tools::search_tools::run(&ctx, &body)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
+    let (data, _) = ctx
+        .blocking(move |ctx| tools::search_tools::run(ctx, &body))
+        .await?;
     Ok(axum::Json(data))
 }
 
@@ -553,7 +578,7 @@ async fn list_toolkits(
     Path(id): Path<String>,
     Query(query): Query<ToolkitsQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id)?;
+    let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 20, 50)?;
     let wanted: Option<Vec<String>> = query.toolkits.map(|t| {
         t.split(',')
@@ -562,6 +587,12 @@ async fn list_toolkits(
             .collect()
     });
     let needle = query.search.map(|s| s.to_lowercase());
+    let user = ctx.record.user_id.clone();
+    let accounts = state
+        .store
+        .run(move |store| store.accounts_for_user(&project, &user, None))
+        .await
+        .map_err(ApiError::internal)?;
     let mut items = Vec::new();
     for toolkit in state.catalog.toolkits() {
         if ctx
@@ -581,12 +612,9 @@ async fn list_toolkits(
             continue;
         }
         let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
-        let account = state
-            .store
-            .accounts_for_user(&project, &ctx.record.user_id, Some(&toolkit.slug))
-            .map_err(ApiError::internal)?
-            .into_iter()
-            .find(|a| a.status == "ACTIVE");
+        let account = accounts
+            .iter()
+            .find(|a| a.toolkit == toolkit.slug && a.status == "ACTIVE");
         let connected = no_auth || account.is_some();
         if query.is_connected.is_some_and(|c| c != connected) {
             continue;

@@ -158,7 +158,7 @@ async fn run(
     let credentials = if no_auth {
         None
     } else {
-        match resolve_account(state, caller, &tool.toolkit, account) {
+        match resolve_account(state, caller, &tool.toolkit, account).await {
             Ok(account) => Some(account.credentials),
             Err(message) => return failed(message),
         }
@@ -178,15 +178,21 @@ async fn run(
 
 /// The account to use: the one named (id or alias), else the session's
 /// configured one, else the user's first active one for the toolkit.
-pub fn resolve_account(
+pub async fn resolve_account(
     state: &AppState,
     caller: &Caller<'_>,
     toolkit: &str,
     requested: Option<&str>,
 ) -> Result<AccountRecord, String> {
+    let (project, user, slug) = (
+        caller.project_id.to_owned(),
+        caller.user_id.to_owned(),
+        toolkit.to_owned(),
+    );
     let accounts = state
         .store
-        .accounts_for_user(caller.project_id, caller.user_id, Some(toolkit))
+        .run(move |store| store.accounts_for_user(&project, &user, Some(&slug)))
+        .await
         .map_err(|_| "could not read connected accounts".to_owned())?;
     let active = |a: &&AccountRecord| a.status == "ACTIVE";
     let pinned = caller.config.connected_accounts.get(toolkit);

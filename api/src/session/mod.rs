@@ -216,6 +216,7 @@ impl Drop for Busy {
 }
 
 /// Everything a meta tool needs about its session.
+#[derive(Clone)]
 pub struct SessionContext {
     /// Shared server state.
     pub state: AppState,
@@ -227,14 +228,16 @@ pub struct SessionContext {
 
 impl SessionContext {
     /// Loads a session of the caller's project, or 404.
-    pub fn load(
+    pub async fn load(
         state: &AppState,
         project_id: &str,
         session_id: &str,
     ) -> Result<SessionContext, ApiError> {
+        let (project, id) = (project_id.to_owned(), session_id.to_owned());
         let record = state
             .store
-            .session(project_id, session_id)
+            .run(move |store| store.session(&project, &id))
+            .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::NotFound(format!("session {session_id} not found")))?;
         let config: SessionConfig =
@@ -244,6 +247,20 @@ impl SessionContext {
             record,
             config,
         })
+    }
+
+    /// Runs `work` on tokio's blocking pool: for CPU-bound work (search
+    /// ranking, schema lookups) and the database reads it makes, so they
+    /// never occupy an async worker.
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&SessionContext) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = self.clone();
+        tokio::task::spawn_blocking(move || work(&ctx))
+            .await
+            .map_err(ApiError::internal)?
     }
 
     /// Runs a Python cell in the session's sandbox.
@@ -368,7 +385,9 @@ mod tests {
                 requests_per_second_per_project: 1000,
             },
         );
-        let ctx = SessionContext::load(&state, "p", "trs_evict").unwrap();
+        let ctx = SessionContext::load(&state, "p", "trs_evict")
+            .await
+            .unwrap();
         let first = ctx
             .run_cell("x = 1\nopen('/mnt/files/f', 'w').write('kept')")
             .await

@@ -28,6 +28,26 @@ pub enum StoreError {
     /// secret did not decrypt.
     #[error("secrets")]
     Secrets(#[from] crate::secrets::SecretsError),
+    /// A query panicked on its blocking thread.
+    #[error("a database task failed")]
+    Task,
+}
+
+impl Store {
+    /// Runs `query` on tokio's blocking pool. Async handlers go through
+    /// this, so waiting for the database lock (or on a disk write) never
+    /// occupies an async worker thread; the synchronous methods are for
+    /// the CLI and for code that already runs on a blocking thread.
+    pub async fn run<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || query(&store))
+            .await
+            .map_err(|_| StoreError::Task)?
+    }
 }
 
 /// A project: the unit that owns keys, sessions, accounts and logs.

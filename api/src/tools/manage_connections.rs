@@ -10,25 +10,11 @@ use serde_json::{Map, Value, json};
 
 /// Runs the tool.
 pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let toolkits = args
-        .get("toolkits")
-        .and_then(Value::as_array)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "arguments.toolkits: must be a non-empty list of toolkit slugs".into(),
-            )
-        })?;
+    let toolkits = super::toolkits_arg(args)?;
     let catalog = &ctx.state.catalog;
     let mut results = Map::new();
     let (mut active, mut failed) = (0, 0);
-    for (i, toolkit) in toolkits.iter().enumerate() {
-        let slug = toolkit
-            .as_str()
-            .map(str::to_ascii_lowercase)
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("arguments.toolkits[{i}]: must be a string"))
-            })?;
+    for slug in toolkits.iter().cloned() {
         let entry = match catalog.toolkit(&slug) {
             None => json!({"toolkit": slug, "status": "failed", "has_active_connection": false,
                            "error_message": format!("unknown toolkit {slug}")}),

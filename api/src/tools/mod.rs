@@ -189,7 +189,7 @@ fn manage_input() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "toolkits": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            "toolkits": {"type": "array", "minItems": 1, "maxItems": MAX_TOOLKITS_PER_CALL, "items": {"type": "string"}},
             "reinitiate_all": {"type": "boolean", "default": false},
             "session_id": session_id_property()
         },
@@ -201,13 +201,46 @@ fn wait_input() -> Value {
     json!({
         "type": "object",
         "properties": {
-            "toolkits": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            "toolkits": {"type": "array", "minItems": 1, "maxItems": MAX_TOOLKITS_PER_CALL, "items": {"type": "string"}},
             "mode": {"type": "string", "enum": ["any", "all"], "default": "any"},
             "timeout_seconds": {"type": "integer", "minimum": 0, "maximum": 120, "default": 30},
             "session_id": session_id_property()
         },
         "required": ["toolkits"]
     })
+}
+
+/// Most toolkits one MANAGE_CONNECTIONS or WAIT_FOR_CONNECTIONS call may
+/// name.
+pub const MAX_TOOLKITS_PER_CALL: usize = 50;
+
+/// The `toolkits` argument: 1 to [`MAX_TOOLKITS_PER_CALL`] slugs,
+/// lowercased.
+pub fn toolkits_arg(args: &Value) -> Result<Vec<String>, crate::error::ApiError> {
+    use crate::error::ApiError;
+    let list = args
+        .get("toolkits")
+        .and_then(Value::as_array)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "arguments.toolkits: must be a non-empty list of toolkit slugs".into(),
+            )
+        })?;
+    if list.len() > MAX_TOOLKITS_PER_CALL {
+        return Err(ApiError::BadRequest(format!(
+            "arguments.toolkits: at most {MAX_TOOLKITS_PER_CALL} toolkits per call (got {})",
+            list.len()
+        )));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.as_str().map(str::to_ascii_lowercase).ok_or_else(|| {
+                ApiError::BadRequest(format!("arguments.toolkits[{i}]: must be a string"))
+            })
+        })
+        .collect()
 }
 
 /// Reads a string argument, or a 400-style message naming it.

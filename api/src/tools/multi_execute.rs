@@ -123,22 +123,67 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     ))
     .await;
 
+    // Serialising, saving and previewing large responses is CPU and disk
+    // work: it runs on the blocking pool, not on an async worker.
+    let slugs: Vec<String> = calls.into_iter().map(|(slug, _, _)| slug).collect();
+    let shape = Shape {
+        workbench,
+        sync_all,
+        threshold,
+    };
+    let total = slugs.len();
+    let (results, files, failed) =
+        tokio::task::spawn_blocking(move || assemble(outcomes, &slugs, &spools, shape))
+            .await
+            .map_err(ApiError::internal)??;
+    let mut data = json!({
+        "results": results,
+        "total_count": total,
+        "success_count": total - failed,
+        "error_count": failed,
+        "session": ctx.workflow_session(args),
+    });
+    if !files.is_empty() {
+        data["remote_file_info"] = json!(files);
+        data["next_steps"] = json!([
+            "Full responses are saved as JSON files in the workbench (remote_file_info); previews show their structure.",
+            "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq)."
+        ]);
+    }
+    let error = (failed > 0).then(|| format!("{failed} of {total} tools failed"));
+    Ok((data, error))
+}
+
+/// How responses are returned: inline, or saved and previewed.
+#[derive(Clone, Copy)]
+struct Shape {
+    workbench: bool,
+    sync_all: bool,
+    threshold: usize,
+}
+
+/// The per-tool results in input order, the saved files, and how many
+/// failed.
+fn assemble(
+    outcomes: Vec<Result<app_tools::Outcome, ApiError>>,
+    slugs: &[String],
+    spools: &[Option<Spool>],
+    shape: Shape,
+) -> Result<(Vec<Value>, Vec<Value>, usize), ApiError> {
     let mut results = Vec::with_capacity(outcomes.len());
     let mut files = Vec::new();
-    let (mut ok, mut failed) = (0, 0);
-    for (index, (outcome, (slug, _, _))) in outcomes.into_iter().zip(&calls).enumerate() {
+    let mut failed = 0;
+    for (index, (outcome, slug)) in outcomes.into_iter().zip(slugs).enumerate() {
         let outcome = outcome?;
         let execution = outcome.execution;
-        if execution.successful {
-            ok += 1;
-        } else {
+        if !execution.successful {
             failed += 1;
         }
         let (size, offload) = match &execution.spooled {
             Some((_, len)) => (*len as usize, true),
             None => {
                 let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
-                let offload = workbench && (sync_all || text.len() > threshold);
+                let offload = shape.workbench && (shape.sync_all || text.len() > shape.threshold);
                 if let (true, Some(spool)) = (offload, &spools[index]) {
                     spool
                         .dir
@@ -159,7 +204,7 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
             files.push(info.clone());
             json!({
                 "successful": execution.successful,
-                "data_preview": preview(&execution.data, threshold.clamp(500, 20_000) / 2),
+                "data_preview": preview(&execution.data, shape.threshold.clamp(500, 20_000) / 2),
                 "preview_note": format!(
                     "The full response ({} bytes) is in {guest_path}; this preview keeps its structure and order and marks what it leaves out.",
                     fmt_count(size)
@@ -183,22 +228,7 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
             "response": response,
         }));
     }
-    let mut data = json!({
-        "results": results,
-        "total_count": calls.len(),
-        "success_count": ok,
-        "error_count": failed,
-        "session": ctx.workflow_session(args),
-    });
-    if !files.is_empty() {
-        data["remote_file_info"] = json!(files);
-        data["next_steps"] = json!([
-            "Full responses are saved as JSON files in the workbench (remote_file_info); previews show their structure.",
-            "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq)."
-        ]);
-    }
-    let error = (failed > 0).then(|| format!("{failed} of {} tools failed", calls.len()));
-    Ok((data, error))
+    Ok((results, files, failed))
 }
 
 /// A file-name stem from a tool slug: lower-case letters, digits and `_`

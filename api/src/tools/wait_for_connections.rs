@@ -13,19 +13,7 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// Runs the tool.
 pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let toolkits: Vec<String> = args
-        .get("toolkits")
-        .and_then(Value::as_array)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "arguments.toolkits: must be a non-empty list of toolkit slugs".into(),
-            )
-        })?
-        .iter()
-        .map(|t| t.as_str().map(str::to_ascii_lowercase))
-        .collect::<Option<_>>()
-        .ok_or_else(|| ApiError::BadRequest("arguments.toolkits: must hold strings".into()))?;
+    let toolkits = super::toolkits_arg(args)?;
     let all = match args.get("mode").and_then(Value::as_str) {
         None | Some("any") => false,
         Some("all") => true,
@@ -44,6 +32,13 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     };
     let deadline = Instant::now() + wait;
     loop {
+        let (project, user) = (ctx.record.project_id.clone(), ctx.record.user_id.clone());
+        let accounts = ctx
+            .state
+            .store
+            .run(move |store| store.accounts_for_user(&project, &user, None))
+            .await
+            .map_err(ApiError::internal)?;
         let mut results = Map::new();
         let mut active = 0;
         for slug in &toolkits {
@@ -52,13 +47,9 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
                 .catalog
                 .toolkit(slug)
                 .map(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
-            let account = ctx
-                .state
-                .store
-                .accounts_for_user(&ctx.record.project_id, &ctx.record.user_id, Some(slug))
-                .map_err(ApiError::internal)?
-                .into_iter()
-                .find(|a| a.status == "ACTIVE");
+            let account = accounts
+                .iter()
+                .find(|a| &a.toolkit == slug && a.status == "ACTIVE");
             let entry = match (no_auth, account) {
                 (None, _) => {
                     json!({"status": "NOT_FOUND", "has_active_connection": false, "error_message": format!("unknown toolkit {slug}")})
