@@ -26,6 +26,11 @@ pub struct ServerConfig {
     /// limit): past it, idle sandboxes are evicted, least recently used
     /// first, and only then are new ones refused.
     pub sandbox_memory_budget_bytes: u64,
+    /// Cells (Python or shell) one project may run at once; more wait
+    /// their turn in arrival order for up to `cell_queue_wait`, then get 429.
+    pub max_cells_per_project: usize,
+    /// How long a cell waits for one of its project's cell slots.
+    pub cell_queue_wait: std::time::Duration,
     /// Requests per second one project may make (bursts of twice that);
     /// past it, 429.
     pub requests_per_second_per_project: u32,

@@ -1958,6 +1958,107 @@ async fn a_project_at_its_sandbox_limit_gets_429_while_another_project_runs() {
 }
 
 #[tokio::test]
+async fn a_project_at_its_cell_limit_queues_then_gets_429_while_another_project_runs() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &[
+            "--max-cells-per-project",
+            "2",
+            "--cell-queue-wait-secs",
+            "1",
+            "--sandbox-memory-mb",
+            "256",
+        ],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", "other", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let other_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let a: Vec<String> = futures::future::join_all(
+        (0..3).map(|i| server.session(json!({"user_id": format!("a{i}")}))),
+    )
+    .await;
+    // A third session of project A warms its sandbox first: the limit is on
+    // running cells, not on sandboxes.
+    let warm = server
+        .execute(
+            &a[2],
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "x = 5"}),
+        )
+        .await;
+    assert_eq!(warm["data"]["status"], "ok", "{warm}");
+    let slow = start_slow_cells(&server, &a[..2], KEY).await;
+
+    // Both of A's cell slots are taken: the third cell (shell or Python)
+    // waits its second, then gets 429 with Retry-After.
+    for (slug, arguments) in [
+        ("COMPOSIO_REMOTE_WORKBENCH", json!({"code_to_execute": "x"})),
+        ("COMPOSIO_REMOTE_BASH_TOOL", json!({"command": "echo hi"})),
+    ] {
+        let resp = server
+            .client
+            .post(format!(
+                "{}/api/v3.1/tool_router/session/{}/execute",
+                server.base, a[2]
+            ))
+            .header("x-api-key", KEY)
+            .json(&json!({"tool_slug": slug, "arguments": arguments}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 429, "{slug}");
+        assert_eq!(resp.headers()["retry-after"], "1");
+        let body: Value = resp.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("2 cells"), "{body}");
+    }
+
+    // Project B's cells have slots of their own.
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "b"})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let b = body["session_id"].as_str().unwrap().to_owned();
+    let (status, run) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{b}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "6 * 7"}})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["data"]["results"], "42");
+
+    // When A's cells end, the slots are free again and the refused cell's
+    // session kept its state.
+    for handle in slow {
+        let (status, body) = handle.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    let run = server
+        .execute(
+            &a[2],
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "x * 2"}),
+        )
+        .await;
+    assert_eq!(run["data"]["results"], "10", "{run}");
+}
+
+#[tokio::test]
 async fn the_server_memory_budget_evicts_idle_sandboxes_then_refuses_with_503() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();

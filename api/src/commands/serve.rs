@@ -52,6 +52,14 @@ pub struct ServeArgs {
     /// room; past it, 429).
     #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub max_sandboxes_per_project: u64,
+    /// Cells one project may run at once; more wait their turn (first come,
+    /// first served) for up to --cell-queue-wait-secs, then get 429 with
+    /// Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub max_cells_per_project: u64,
+    /// How long a cell waits for one of its project's cell slots.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub cell_queue_wait_secs: u64,
     /// Memory all live sandboxes may reserve together, in MiB (each counts
     /// its full limit; idle ones are evicted to make room; past it, 503).
     /// Default: three quarters of the machine's memory.
@@ -132,6 +140,8 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
         max_sandboxes_per_project: usize::try_from(args.max_sandboxes_per_project)
             .unwrap_or(usize::MAX),
+        max_cells_per_project: usize::try_from(args.max_cells_per_project).unwrap_or(usize::MAX),
+        cell_queue_wait: Duration::from_secs(args.cell_queue_wait_secs),
         sandbox_memory_budget_bytes: args
             .max_sandbox_memory_mb
             .map(|mb| mb << 20)

@@ -25,6 +25,10 @@ const STARTED_MARKER: &str = "interpreter-started";
 #[derive(Default)]
 pub struct Sandboxes {
     live: Mutex<HashMap<String, Arc<LiveSandbox>>>,
+    /// Each project's cell slots. Tokio's semaphore is fair (first come,
+    /// first served), and each project has its own, so one project's queue
+    /// never delays another's cells.
+    cells: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     /// Per-session start locks (a session starts one sandbox at a time).
     starting: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
@@ -147,6 +151,33 @@ impl Sandboxes {
                     ));
                 }
             }
+        }
+    }
+
+    /// One of the project's cell slots, held while a cell runs: waits in
+    /// arrival order up to `wait`, then 429.
+    pub async fn cell_slot(
+        &self,
+        project_id: &str,
+        per_project: usize,
+        wait: Duration,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        let slots = self
+            .cells
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(project_id.to_owned())
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(per_project.max(1))))
+            .clone();
+        match tokio::time::timeout(wait, slots.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_closed)) => Err(ApiError::internal(std::io::Error::other(
+                "cell slots closed",
+            ))),
+            Err(_elapsed) => Err(ApiError::TooManyRequests(format!(
+                "this project is running {per_project} cells, its limit, and this one waited {} s for a turn; retry when some finish",
+                wait.as_secs()
+            ))),
         }
     }
 
@@ -274,6 +305,15 @@ impl SessionContext {
     }
 
     async fn run(&self, kind: CellKind, code: &str) -> Result<CellOutcome, ApiError> {
+        let _slot = self
+            .state
+            .sandboxes
+            .cell_slot(
+                &self.record.project_id,
+                self.state.config.max_cells_per_project,
+                self.state.config.cell_queue_wait,
+            )
+            .await?;
         let live = self
             .state
             .sandboxes
@@ -381,6 +421,8 @@ mod tests {
                 limits: Default::default(),
                 idle_timeout: Duration::from_secs(60),
                 max_sandboxes_per_project: 10,
+                max_cells_per_project: 32,
+                cell_queue_wait: Duration::from_secs(10),
                 sandbox_memory_budget_bytes: 16 << 30,
                 requests_per_second_per_project: 1000,
             },
