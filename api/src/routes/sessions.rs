@@ -417,7 +417,24 @@ async fn execute_meta(
     .await
 }
 
+/// Runs a tool for `execute`/`execute_meta`. The response waits until the
+/// tool-execution logs it names are committed (one group commit, awaited
+/// without holding a worker), so a `log_id` the client got survives a
+/// crash.
 async fn run_tool(
+    state: &AppState,
+    project: &str,
+    session_id: &str,
+    slug: &str,
+    arguments: Option<Value>,
+    options: AppToolOptions,
+) -> Result<axum::Json<Value>, ApiError> {
+    let response = dispatch_tool(state, project, session_id, slug, arguments, options).await;
+    state.store.logs_committed().await;
+    response
+}
+
+async fn dispatch_tool(
     state: &AppState,
     project: &str,
     session_id: &str,

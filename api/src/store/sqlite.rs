@@ -68,7 +68,8 @@ struct LogWriter {
 
 enum LogMessage {
     Write(LogRecord),
-    Flush(std::sync::mpsc::Sender<()>),
+    /// Answered once every log queued before it is committed.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Most logs written in one transaction.
@@ -602,11 +603,24 @@ impl Store {
         insert_logs(&mut self.conn(), &[log])
     }
 
-    /// Waits until every log queued so far is written.
+    /// Waits until every log queued so far is written. Blocks: for the
+    /// CLI and blocking threads; async code awaits [`Store::logs_committed`].
     pub fn flush_logs(&self) {
-        let (done, wait) = std::sync::mpsc::channel();
+        let (done, wait) = tokio::sync::oneshot::channel();
         if self.logs.send(LogMessage::Flush(done)) {
-            let _ = wait.recv();
+            let _ = wait.blocking_recv();
+        }
+    }
+
+    /// Resolves once every log queued so far is committed (the writer
+    /// commits whatever arrived while the previous batch was written, so
+    /// this costs one batch, not one transaction per log). Responses that
+    /// return a `log_id` await this, so an acknowledged log survives a
+    /// kill -9.
+    pub async fn logs_committed(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.logs.send(LogMessage::Flush(done)) {
+            let _ = wait.await;
         }
     }
 
