@@ -39,7 +39,7 @@ pub const MAX_BODY_BYTES: usize = 32 << 20;
 
 /// The whole HTTP API.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(routes::sessions::routes())
         .merge(routes::connected_accounts::routes())
         .merge(routes::files::routes().layer(DefaultBodyLimit::max(
@@ -48,11 +48,16 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tools::routes())
         .merge(routes::logs::routes())
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Inside the request-id layer, so a panic's 500 carries the id.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    guarded(routes).with_state(state)
+}
+
+/// The layers every route sits behind: panics become 500s in the error
+/// envelope, inside the request-id layer so the 500 carries the id.
+fn guarded<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(request_id::layer))
-        .with_state(state)
 }
 
 /// A handler panicked: log it (with the request id, from the span) and
@@ -72,4 +77,46 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::R
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_with_the_request_id_and_nothing_of_the_panic() {
+        let router = guarded(Router::new().route(
+            "/boom",
+            axum::routing::get(|| async {
+                if std::hint::black_box(true) {
+                    panic!("secret at /srv/host/path");
+                }
+                "unreachable"
+            }),
+        ));
+        let response = router
+            .oneshot(
+                axum::http::Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let header = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let text = body.to_string();
+        assert!(!text.contains("secret") && !text.contains("/srv"), "{text}");
+        assert_eq!(body["error"]["status"], 500, "{body}");
+        let id = body["error"]["request_id"].as_str().unwrap_or_default();
+        assert!(!id.is_empty(), "{body}");
+        assert_eq!(header.as_deref(), Some(id));
+    }
 }

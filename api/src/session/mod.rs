@@ -448,5 +448,29 @@ mod tests {
             next.state_reset,
             "the cell after an eviction says the state was lost"
         );
+
+        // A sandbox running a cell is never evicted, however idle the
+        // timeout says it is.
+        let running = tokio::spawn({
+            let ctx = ctx.clone();
+            async move {
+                ctx.run_cell("y = 2\nopen('/mnt/files/started', 'w').write('1')\nimport time\ntime.sleep(2)\n'done'")
+                    .await
+            }
+        });
+        let started = state.session_files("trs_evict").join("started");
+        for _ in 0..1000 {
+            if started.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(started.exists(), "the slow cell did not start");
+        assert_eq!(state.sandboxes.evict_idle(Duration::ZERO).await, 0);
+        let outcome = running.await.unwrap().unwrap();
+        assert_eq!(outcome.result.as_deref(), Some("'done'"));
+        let after = ctx.run_cell("y").await.unwrap();
+        assert_eq!(after.result.as_deref(), Some("2"));
+        assert!(!after.state_reset);
     }
 }
