@@ -32,6 +32,11 @@ fi
 step "Rust tests (engine, API, end-to-end against the binary)"
 cargo test --workspace --locked
 
+step "load smoke test: 20 sessions for 5 s, kill -9 under load, every acknowledged write checked"
+# The figures in docs/BENCHMARKS.md come from a release build and longer
+# runs; this checks the durability claim on every run.
+timeout 300 python3 scripts/load-test.py --debug --sessions 20 --duration 5
+
 step "Python SDK suite: the real composio SDK against the real server"
 # `cargo test --workspace` above built the binary (the integration tests
 # run it); a separate `-p toolshed-api` build would resolve other features
