@@ -24,6 +24,7 @@ fairness mode (--fairness):
 Usage:
   scripts/load-test.py [--sessions 50] [--duration 30] [--calls 20]
                        [--upstream fast|python] [--fairness] [--no-build] [--debug]
+                       [--binary PATH]
 Exits non-zero if an acknowledged write is missing after the restart.
 """
 
@@ -76,6 +77,7 @@ def start(cmd, env=None):
 class Client:
     def __init__(self, base, key):
         self.base, self.key = base, key
+        self.retries_429 = 0
 
     def call(self, method, path, body=None, timeout=120):
         """(status, json) with 429s retried after their Retry-After."""
@@ -89,6 +91,7 @@ class Client:
             except urllib.error.HTTPError as err:
                 if err.code == 429:
                     Stats.retries_429 += 1
+                    self.retries_429 += 1
                     time.sleep(float(err.headers.get("retry-after", "1")))
                     continue
                 return err.code, json.loads(err.read() or b"null")
@@ -114,6 +117,12 @@ def percentile(samples, q):
     return samples[min(len(samples) - 1, int(len(samples) * q))] if samples else float("nan")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -124,11 +133,13 @@ def peak_rss_mib(pid):
 def serve(binary, data_dir, up_addr, sessions):
     env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="warn",
                TOOLSHED_BASE_URL_ALL=f"http://{up_addr}/{{slug}}")
-    budget = (sessions + 10) * SANDBOX_MEMORY_MB
-    proc, addr = start([str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
-                        "--toolkits", str(ROOT / "fixtures/toolkits"),
-                        "--sandbox-memory-mb", str(SANDBOX_MEMORY_MB),
-                        "--max-sandbox-memory-mb", str(budget)], env=env)
+    cmd = [str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
+           "--toolkits", str(ROOT / "fixtures/toolkits"), "--sandbox-memory-mb", str(SANDBOX_MEMORY_MB)]
+    # Older builds (for a before/after figure) have no memory budget.
+    help_text = subprocess.run([str(binary), "serve", "--help"], capture_output=True, text=True).stdout
+    if "--max-sandbox-memory-mb" in help_text:
+        cmd += ["--max-sandbox-memory-mb", str((sessions + 10) * SANDBOX_MEMORY_MB)]
+    proc, addr = start(cmd, env=env)
     return proc, f"http://{addr}"
 
 
@@ -188,9 +199,12 @@ def load(args, binary, up_addr):
 
     threads = [threading.Thread(target=worker, args=(i, c, s)) for i, (c, s) in enumerate(sessions)]
     started = time.monotonic()
+    server_cpu, client_cpu = cpu_seconds(server.pid), sum(os.times()[:2])
     [t.start() for t in threads]
     time.sleep(max(0.0, deadline - time.monotonic()))
     rss = peak_rss_mib(server.pid)
+    server_cpu = cpu_seconds(server.pid) - server_cpu
+    client_cpu = sum(os.times()[:2]) - client_cpu
     killed.set()
     kill_time = time.monotonic()
     os.kill(server.pid, signal.SIGKILL)
@@ -207,6 +221,8 @@ def load(args, binary, up_addr):
           f"latency p50 {statistics.median(lat) * 1000:.0f} ms, p99 {percentile(lat, 0.99) * 1000:.0f} ms, "
           f"max {max(lat) * 1000:.0f} ms; errors {len(errors)}; 429 retries {Stats.retries_429}; "
           f"server peak RSS {rss:.0f} MiB")
+    print(f"  CPU: server {server_cpu / window:.2f} cores, this client {client_cpu / window:.2f} cores "
+          f"(of {os.cpu_count()})")
     for e in errors[:5]:
         print("  error:", e)
 
@@ -280,7 +296,8 @@ def fairness(args, binary, up_addr):
         stop.set()
         [t.join() for t in threads]
         print(f"fairness: project A runs {args.sessions} sessions of bulk cells ({args.calls} tool calls each; "
-              f"{a_cells.count(200)} cells done, {Stats.retries_429} 429 retries); project B makes single executes:")
+              f"{a_cells.count(200)} cells done, {a.retries_429} 429 retries); project B makes single executes "
+              f"({b.retries_429} 429 retries):")
         for name, s in (("B alone", alone), ("B beside A", loaded)):
             print(f"  {name}: {len(s)} calls, p50 {statistics.median(s) * 1000:.1f} ms, "
                   f"p99 {percentile(s, 0.99) * 1000:.1f} ms")
@@ -299,13 +316,15 @@ def main():
     parser.add_argument("--upstream", choices=["fast", "python"], default="fast")
     parser.add_argument("--fairness", action="store_true")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--binary", type=Path,
+                        help="the toolshed binary to measure (e.g. an older build, for a before/after figure)")
     parser.add_argument("--debug", action="store_true",
                         help="use the debug build (a quick check of the kill -9 durability, not figures)")
     args = parser.parse_args()
     profile = "debug" if args.debug else "release"
     if not args.no_build:
         build(profile)
-    binary = target_dir() / profile / "toolshed"
+    binary = args.binary or target_dir() / profile / "toolshed"
     if args.upstream == "fast":
         upstream, up_addr = start([str(target_dir() / profile / "toolshed-fast-upstream")])
     else:
