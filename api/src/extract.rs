@@ -51,14 +51,20 @@ impl FromRequestParts<AppState> for Project {
                 .map_err(ApiError::internal)?,
         }
         .ok_or_else(|| ApiError::Unauthorized("invalid API key".into()))?;
-        if state.rate.check_key(&project).is_err() {
-            return Err(ApiError::TooManyRequests(format!(
-                "this project is over its {} requests per second; retry after a moment",
-                state.config.requests_per_second_per_project
-            )));
-        }
+        check_rate(state, &project)?;
         Ok(Project(project))
     }
+}
+
+/// Counts a request against the project's rate
+/// (`--requests-per-second-per-project`); past it, 429.
+pub fn check_rate(state: &AppState, project: &str) -> Result<(), ApiError> {
+    state.rate.check_key(&project.to_owned()).map_err(|_| {
+        ApiError::TooManyRequests(format!(
+            "this project is over its {} requests per second; retry after a moment",
+            state.config.requests_per_second_per_project
+        ))
+    })
 }
 
 /// A JSON body; malformed JSON is a 400 in the API's envelope.

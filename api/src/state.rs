@@ -50,7 +50,7 @@ pub struct AppState {
     /// Runs app tools over HTTP.
     pub executor: Executor,
     /// Outstanding file upload/download URLs.
-    pub tokens: Arc<crate::routes::files::Tokens>,
+    pub tokens: Arc<crate::routes::file_urls::Tokens>,
     /// Requests per second, per project.
     pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.

@@ -2240,6 +2240,33 @@ async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
         .output()
         .unwrap();
     let calm_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // A download URL, made before the flood (file URLs carry no key: they
+    // count against the project that made them).
+    let id = server.session(json!({"user_id": "u"})).await;
+    let mount = format!("/api/v3.1/tool_router/session/{id}/mounts/files");
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{mount}/upload_url"),
+            Some(json!({"mount_relative_path": "f.txt"})),
+        )
+        .await;
+    let put = server
+        .client
+        .put(grant["upload_url"].as_str().unwrap())
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let grant = server
+        .ok(
+            "POST",
+            &format!("{mount}/download_url"),
+            Some(json!({"mount_relative_path": "f.txt"})),
+        )
+        .await;
+    let download = grant["download_url"].as_str().unwrap().to_owned();
     // 40 requests at once from one project: the burst (10) gets through,
     // the rest is told to come back.
     let statuses = futures::future::join_all((0..40).map(|_| {
@@ -2255,6 +2282,14 @@ async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
     assert!(limited >= 20, "{limited} of 40 were limited");
     let (_, body) = statuses.iter().find(|(s, _)| *s == 429).unwrap();
     assert_eq!(body["error"]["slug"], "TooManyRequests");
+    // The project's file URLs are limited with it.
+    let downloads =
+        futures::future::join_all((0..20).map(|_| server.client.get(&download).send())).await;
+    let limited = downloads
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 429))
+        .count();
+    assert!(limited >= 10, "{limited} of 20 downloads were limited");
     // Another project is unaffected.
     for _ in 0..5 {
         let (status, body) = server

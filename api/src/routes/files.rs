@@ -20,43 +20,16 @@ use axum::routing::{get, post};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::path::{Component, PathBuf};
-use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 
-/// How long an upload or download URL stays valid.
-const URL_TTL: Duration = Duration::from_secs(3600);
+use super::file_urls::{Grant, URL_TTL};
+
 /// Largest upload accepted.
 pub const MAX_UPLOAD_BYTES: u64 = 100 << 20;
 /// The mount inside the sandbox.
 const MOUNT: &str = "/mnt/files";
-
-/// Outstanding upload/download tokens (in memory: they expire within an
-/// hour). An upload URL works once; every URL of a session dies with it.
-#[derive(Default)]
-pub struct Tokens {
-    tokens: Mutex<HashMap<String, Grant>>,
-}
-
-impl Tokens {
-    /// Revokes every URL of a session (it was deleted).
-    pub fn revoke_session(&self, session_id: &str) {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, g| g.session_id != session_id);
-    }
-}
-
-#[derive(Clone)]
-struct Grant {
-    session_id: String,
-    rel: PathBuf,
-    upload: bool,
-    expires: Instant,
-}
 
 /// Longest mount-relative path accepted, in bytes.
 const MAX_PATH_BYTES: usize = 1024;
@@ -260,31 +233,6 @@ struct PathBody {
     mount_relative_path: Option<String>,
 }
 
-fn grant(state: &AppState, session_id: &str, rel: PathBuf, upload: bool) -> String {
-    let token = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let mut tokens = state
-        .tokens
-        .tokens
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let now = Instant::now();
-    tokens.retain(|_, g| g.expires > now);
-    tokens.insert(
-        token.clone(),
-        Grant {
-            session_id: session_id.to_owned(),
-            rel,
-            upload,
-            expires: now + URL_TTL,
-        },
-    );
-    token
-}
-
 async fn upload_url(
     State(state): State<AppState>,
     Project(project): Project,
@@ -293,7 +241,7 @@ async fn upload_url(
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
-    let token = grant(&state, &id, rel.clone(), true);
+    let token = state.tokens.issue(&project, &id, rel.clone(), true)?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response("upload_url", url, &rel)))
 }
@@ -315,7 +263,7 @@ async fn download_url(
             rel.display()
         )));
     }
-    let token = grant(&state, &id, rel.clone(), false);
+    let token = state.tokens.issue(&project, &id, rel.clone(), false)?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response("download_url", url, &rel)))
 }
@@ -362,26 +310,12 @@ fn url_response(kind: &str, url: String, rel: &std::path::Path) -> Value {
     })
 }
 
-/// The grant behind a file URL. Upload URLs are single-use: taking one
-/// consumes it (a failed upload needs a new URL).
+/// The grant behind a file URL, within its project's request rate (file
+/// URLs carry no API key, so the rate is checked by the grant's project).
 fn take_grant(state: &AppState, token: &str, upload: bool) -> Result<Grant, ApiError> {
-    let mut tokens = state
-        .tokens
-        .tokens
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let grant = match tokens.get(token) {
-        Some(g) if g.upload == upload && g.expires > Instant::now() => g.clone(),
-        _ => {
-            return Err(ApiError::NotFound(
-                "this file URL is unknown, expired or already used".into(),
-            ));
-        }
-    };
-    if upload {
-        tokens.remove(token);
-    }
-    Ok(grant)
+    state.tokens.take(token, upload, |project| {
+        crate::extract::check_rate(state, project)
+    })
 }
 
 async fn upload(
