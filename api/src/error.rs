@@ -132,9 +132,32 @@ impl IntoResponse for ApiError {
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorMarker;
 
+/// At most `max` bytes of `text` (on a char boundary), marked when cut:
+/// for caller input quoted in an error message or a log.
+pub fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clips_cut_on_a_char_boundary_and_say_so() {
+        assert_eq!(clip("short", 10), "short");
+        let cut = clip(&"é".repeat(100), 5);
+        assert!(
+            cut.starts_with("éé") && cut.ends_with("(200 bytes)"),
+            "{cut}"
+        );
+    }
 
     #[test]
     fn internal_errors_hide_their_source() {

@@ -1679,6 +1679,90 @@ async fn huge_bad_input_is_refused_before_it_is_stored() {
     assert!(status == 200 || status == 413, "{status}");
     assert!(body.to_string().len() < 8192, "{:.300}", body.to_string());
 
+    // Sessions, config changes and accounts whose stored form would be
+    // large are refused with a short message naming the field; nothing
+    // quotes the input back whole.
+    let big = "q".repeat(1_000_000);
+    let many: Vec<String> = (0..100_000).map(|i| format!("toolkit{i}")).collect();
+    let cases: Vec<(&str, String, Value, &str)> = vec![
+        (
+            "POST",
+            "/api/v3.1/tool_router/session".into(),
+            json!({"user_id": big}),
+            "user_id",
+        ),
+        (
+            "POST",
+            "/api/v3.1/tool_router/session".into(),
+            json!({"user_id": "u", "toolkits": {"enable": many}}),
+            "config",
+        ),
+        (
+            "POST",
+            "/api/v3.1/tool_router/session".into(),
+            json!({"user_id": "u", "multi_account": {"x": big}}),
+            "config",
+        ),
+        (
+            "PATCH",
+            format!("/api/v3.1/tool_router/session/{id}"),
+            json!({"tools": {"github": {"disable": many}}}),
+            "config",
+        ),
+        (
+            "POST",
+            "/api/v3.1/connected_accounts".into(),
+            json!({"user_id": "zed", "toolkit": "github", "auth_scheme": "BEARER_TOKEN", "credentials": {"token": big}}),
+            "credentials",
+        ),
+        (
+            "POST",
+            "/api/v3.1/connected_accounts".into(),
+            json!({"user_id": "zed", "toolkit": "github", "auth_scheme": "BEARER_TOKEN", "credentials": {"token": "t"}, "alias": big}),
+            "alias",
+        ),
+        (
+            "POST",
+            "/api/v3.1/connected_accounts".into(),
+            json!({"user_id": big, "toolkit": "github", "auth_scheme": "BEARER_TOKEN", "credentials": {"token": "t"}}),
+            "user_id",
+        ),
+        (
+            "POST",
+            "/api/v3.1/connected_accounts".into(),
+            json!({"user_id": "zed", "toolkit": big, "credentials": {"token": "t"}}),
+            "toolkit",
+        ),
+        (
+            "POST",
+            format!("/api/v3.1/tool_router/session/{id}/execute"),
+            json!({"tool_slug": big, "arguments": {}}),
+            "not found",
+        ),
+        (
+            "POST",
+            format!("/api/v3.1/tool_router/session/{id}/execute_meta"),
+            json!({"slug": big, "arguments": {}}),
+            "slug",
+        ),
+        (
+            "POST",
+            format!("/api/v3.1/tool_router/session/{id}/execute"),
+            json!({"tool_slug": "COMPOSIO_MANAGE_CONNECTIONS", "arguments": {"toolkits": [big]}}),
+            "toolkits[0]",
+        ),
+    ];
+    for (method, path, body, field) in cases {
+        let (status, err) = server.call(method, &path, Some(body), Some(KEY)).await;
+        assert!(status == 400 || status == 404, "{method} {path}: {status}");
+        let text = err.to_string();
+        assert!(text.len() < 1024, "{method} {path}: {:.300}", text);
+        assert!(
+            text.contains(field),
+            "{method} {path}: {text} should name {field}"
+        );
+    }
+
     let after = database_bytes(dir.path());
     assert!(
         after.saturating_sub(before) < 512 << 10,

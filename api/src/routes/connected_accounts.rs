@@ -3,7 +3,7 @@
 //! back. Credentials are stored and injected upstream; responses never
 //! include them.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, clip};
 use crate::extract::{Json, Project};
 use crate::keys;
 use crate::state::AppState;
@@ -59,6 +59,11 @@ struct CreateBody {
     connection: Option<Value>,
 }
 
+/// Longest alias, in bytes.
+const MAX_ALIAS_BYTES: usize = 256;
+/// Largest credentials object, as JSON.
+const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
+
 async fn create(
     State(state): State<AppState>,
     Project(project): Project,
@@ -68,17 +73,35 @@ async fn create(
         .user_id
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| ApiError::BadRequest("user_id: is required".into()))?;
+    if user_id.len() > crate::session::config::MAX_USER_ID_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "user_id: must be at most {} bytes",
+            crate::session::config::MAX_USER_ID_BYTES
+        )));
+    }
+    if body
+        .alias
+        .as_ref()
+        .is_some_and(|a| a.len() > MAX_ALIAS_BYTES)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "alias: must be at most {MAX_ALIAS_BYTES} bytes"
+        )));
+    }
     let toolkit_slug = body
         .toolkit
         .or(body.toolkit_slug)
         .map(|t| t.to_ascii_lowercase())
         .ok_or_else(|| ApiError::BadRequest("toolkit: is required".into()))?;
     let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
-        ApiError::BadRequest(format!("toolkit: {toolkit_slug} is not a known toolkit"))
+        ApiError::BadRequest(format!(
+            "toolkit: {} is not a known toolkit",
+            clip(&toolkit_slug, 64)
+        ))
     })?;
     let scheme = body
         .auth_scheme
-        .map(|s| s.to_ascii_uppercase())
+        .map(|s| clip(&s, 32).to_ascii_uppercase())
         .unwrap_or_else(|| toolkit.auth.schemes.first().cloned().unwrap_or_default());
     if !matches!(
         scheme.as_str(),
@@ -104,6 +127,12 @@ async fn create(
                     .into(),
             )
         })?;
+    let size = serde_json::to_vec(&credentials).map_or(usize::MAX, |v| v.len());
+    if size > MAX_CREDENTIALS_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "credentials: must be at most {MAX_CREDENTIALS_BYTES} bytes as JSON (got {size})"
+        )));
+    }
     let has = |k: &str| {
         credentials
             .get(k)
@@ -160,7 +189,7 @@ async fn retrieve(
             .await
             .map_err(ApiError::internal)?
     }
-    .ok_or_else(|| ApiError::NotFound(format!("connected account {id} not found")))?;
+    .ok_or_else(|| ApiError::NotFound(format!("connected account {} not found", clip(&id, 64))))?;
     Ok(axum::Json(account_json(&account)))
 }
 

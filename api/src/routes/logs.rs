@@ -26,7 +26,9 @@ async fn log(
         })
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::NotFound(format!("log {id} not found")))?;
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("log {} not found", crate::error::clip(&id, 64)))
+        })?;
     Ok(axum::Json(json!({
         "id": log.id,
         "session_id": log.session_id,

@@ -251,7 +251,10 @@ async fn delete(
             .map_err(ApiError::internal)?
     };
     if !deleted {
-        return Err(ApiError::NotFound(format!("session {id} not found")));
+        return Err(ApiError::NotFound(format!(
+            "session {} not found",
+            crate::error::clip(&id, 64)
+        )));
     }
     state.sandboxes.stop(&id).await;
     state.tokens.revoke_session(&id);
@@ -403,7 +406,8 @@ async fn execute_meta(
         .ok_or_else(|| ApiError::BadRequest("slug: is required".into()))?;
     if MetaTool::from_slug(&slug).is_none() {
         return Err(ApiError::BadRequest(format!(
-            "slug: {slug} is not a meta tool (COMPOSIO_*)"
+            "slug: {} is not a meta tool (COMPOSIO_*)",
+            crate::error::clip(&slug, 128)
         )));
     }
     run_tool(
@@ -511,7 +515,8 @@ async fn run_app_tool(
 ) -> Result<axum::Json<Value>, ApiError> {
     if ctx.state.catalog.tool(slug).is_none() {
         return Err(ApiError::NotFound(format!(
-            "tool {slug} not found; list this session's tools with GET .../tools or search with COMPOSIO_SEARCH_TOOLS"
+            "tool {} not found; list this session's tools with GET .../tools or search with COMPOSIO_SEARCH_TOOLS",
+            crate::error::clip(slug, 128)
         )));
     }
     if options.offload && ctx.config.flag("workbench") {

@@ -23,9 +23,8 @@ async fn tool(
     if let Some(meta) = MetaTool::from_slug(&slug) {
         return Ok(axum::Json(meta.schema()));
     }
-    let tool = state
-        .catalog
-        .tool(&slug)
-        .ok_or_else(|| ApiError::NotFound(format!("tool {slug} not found")))?;
+    let tool = state.catalog.tool(&slug).ok_or_else(|| {
+        ApiError::NotFound(format!("tool {} not found", crate::error::clip(&slug, 128)))
+    })?;
     Ok(axum::Json(tool.schema(&state.catalog)))
 }

@@ -2,6 +2,7 @@
 //! validation, the connected account, the HTTP call and its log.
 
 use crate::catalog::http::{Execution, Spool};
+use crate::error::clip;
 use crate::keys;
 use crate::session::config::SessionConfig;
 use crate::state::AppState;
@@ -59,7 +60,7 @@ pub async fn execute_spooled(
     } else {
         failed(format!(
             "invalid tool slug {}: a slug is 1-{MAX_SLUG_CHARS} characters of A-Z, 0-9 and _",
-            preview(slug, 64)
+            clip(slug, 64)
         ))
     };
     // Guest- and client-chosen text is stored bounded.
@@ -76,7 +77,7 @@ pub async fn execute_spooled(
         error: execution
             .error
             .as_deref()
-            .map(|e| preview(e, MAX_LOGGED_ERROR_BYTES)),
+            .map(|e| clip(e, MAX_LOGGED_ERROR_BYTES)),
         duration_ms: started.elapsed().as_millis() as i64,
         created_at: now(),
     };
@@ -101,18 +102,6 @@ const MAX_VALIDATION_MESSAGE_BYTES: usize = 512;
 pub fn is_valid_slug(slug: &str) -> bool {
     (1..=MAX_SLUG_CHARS).contains(&slug.len())
         && slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// At most `max` bytes of `text` (on a char boundary), marked when cut.
-fn preview(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
 fn failed(message: impl Into<String>) -> Execution {
@@ -148,7 +137,7 @@ async fn run(
         return failed(format!(
             "invalid arguments for {}: {}",
             tool.tool.slug,
-            preview(&message, MAX_VALIDATION_MESSAGE_BYTES)
+            clip(&message, MAX_VALIDATION_MESSAGE_BYTES)
         ));
     }
     let Some(toolkit) = state.catalog.toolkit(&tool.toolkit) else {
@@ -239,15 +228,5 @@ mod slug_tests {
         assert!(!is_valid_slug("A B"));
         assert!(!is_valid_slug("A'; DROP TABLE"));
         assert!(!is_valid_slug("É"));
-    }
-
-    #[test]
-    fn previews_cut_on_a_char_boundary_and_say_so() {
-        assert_eq!(preview("short", 10), "short");
-        let cut = preview(&"é".repeat(100), 5);
-        assert!(
-            cut.starts_with("éé") && cut.ends_with("(200 bytes)"),
-            "{cut}"
-        );
     }
 }

@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// Longest `user_id`, in bytes.
+pub const MAX_USER_ID_BYTES: usize = 256;
+/// Largest session config, serialised as stored. Every list and value the
+/// config keeps (toolkit and tool filters, tags, pinned accounts, the blocks
+/// kept as given) counts against it, so one request cannot store an
+/// unbounded document.
+pub const MAX_CONFIG_BYTES: usize = 64 << 10;
+
 /// Default `workbench.auto_offload_threshold`, in characters.
 pub const DEFAULT_OFFLOAD_THRESHOLD: u64 = 20_000;
 
@@ -113,6 +121,12 @@ impl SessionConfig {
             .as_object()
             .ok_or_else(|| bad("body", "must be a JSON object"))?;
         let user_id = match obj.get("user_id") {
+            Some(Value::String(s)) if s.len() > MAX_USER_ID_BYTES => {
+                return Err(bad(
+                    "user_id",
+                    format!("must be at most {MAX_USER_ID_BYTES} bytes"),
+                ));
+            }
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(bad("user_id", "is required and must be a non-empty string"));
@@ -142,7 +156,22 @@ impl SessionConfig {
             instant: Value::Bool(false),
         };
         config.apply(obj)?;
+        config.check_size()?;
         Ok(config)
+    }
+
+    /// The config as stored must fit [`MAX_CONFIG_BYTES`].
+    fn check_size(&self) -> Result<(), ConfigError> {
+        let stored = serde_json::to_vec(self).map_or(usize::MAX, |v| v.len());
+        if stored > MAX_CONFIG_BYTES {
+            return Err(bad(
+                "config",
+                format!(
+                    "is {stored} bytes as stored; a session config may be at most {MAX_CONFIG_BYTES} (shorten its lists)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Applies a PATCH: present keys replace their block, `null` resets it.
@@ -191,6 +220,7 @@ impl SessionConfig {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         base.apply(&rest)?;
+        base.check_size()?;
         Ok(base)
     }
 

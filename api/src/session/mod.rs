@@ -270,7 +270,12 @@ impl SessionContext {
             .run(move |store| store.session(&project, &id))
             .await
             .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::NotFound(format!("session {session_id} not found")))?;
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "session {} not found",
+                    crate::error::clip(session_id, 64)
+                ))
+            })?;
         let config: SessionConfig =
             serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
         Ok(SessionContext {

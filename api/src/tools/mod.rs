@@ -214,6 +214,9 @@ fn wait_input() -> Value {
 /// name.
 pub const MAX_TOOLKITS_PER_CALL: usize = 50;
 
+/// Longest toolkit slug accepted in a meta tool's arguments.
+pub const MAX_TOOLKIT_SLUG_BYTES: usize = 64;
+
 /// The `toolkits` argument: 1 to [`MAX_TOOLKITS_PER_CALL`] slugs,
 /// lowercased.
 pub fn toolkits_arg(args: &Value) -> Result<Vec<String>, crate::error::ApiError> {
@@ -235,10 +238,14 @@ pub fn toolkits_arg(args: &Value) -> Result<Vec<String>, crate::error::ApiError>
     }
     list.iter()
         .enumerate()
-        .map(|(i, t)| {
-            t.as_str().map(str::to_ascii_lowercase).ok_or_else(|| {
-                ApiError::BadRequest(format!("arguments.toolkits[{i}]: must be a string"))
-            })
+        .map(|(i, t)| match t.as_str() {
+            Some(slug) if slug.len() <= MAX_TOOLKIT_SLUG_BYTES => Ok(slug.to_ascii_lowercase()),
+            Some(_) => Err(ApiError::BadRequest(format!(
+                "arguments.toolkits[{i}]: a toolkit slug is at most {MAX_TOOLKIT_SLUG_BYTES} bytes"
+            ))),
+            None => Err(ApiError::BadRequest(format!(
+                "arguments.toolkits[{i}]: must be a string"
+            ))),
         })
         .collect()
 }
