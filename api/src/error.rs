@@ -29,6 +29,9 @@ pub enum ApiError {
     /// 413: the request body is too large.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 431: the request's headers are too large.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// 422: the request is well-formed but cannot be processed.
     #[error("{0}")]
     Unprocessable(String),
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +76,7 @@ impl ApiError {
             ApiError::NotFound(_) => "NotFound",
             ApiError::Conflict(_) => "Conflict",
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::HeadersTooLarge(_) => "HeadersTooLarge",
             ApiError::Unprocessable(_) => "Unprocessable",
             ApiError::TooManyRequests(_) => "TooManyRequests",
             ApiError::Unavailable(_) => "ServiceUnavailable",

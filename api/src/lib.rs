@@ -36,6 +36,9 @@ use axum::extract::DefaultBodyLimit;
 
 /// Largest request body accepted (file uploads have their own route).
 pub const MAX_BODY_BYTES: usize = 32 << 20;
+/// Largest request head: the URI and every header name and value together
+/// (hyper itself refuses more than 100 headers).
+pub const MAX_HEAD_BYTES: usize = 64 << 10;
 
 /// The whole HTTP API.
 pub fn app(state: AppState) -> Router {
@@ -56,8 +59,29 @@ pub fn app(state: AppState) -> Router {
 /// envelope, inside the request-id layer so the 500 carries the id.
 fn guarded<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
+        .layer(axum::middleware::from_fn(bounded_head))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(request_id::layer))
+}
+
+/// Refuses a request whose head is over [`MAX_HEAD_BYTES`] with 431,
+/// before any handler (or the API-key lookup) sees it.
+async fn bounded_head(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let head = request.uri().to_string().len()
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum::<usize>();
+    if head > MAX_HEAD_BYTES {
+        return axum::response::IntoResponse::into_response(ApiError::HeadersTooLarge(format!(
+            "the request's URI and headers are {head} bytes; at most {MAX_HEAD_BYTES} are accepted"
+        )));
+    }
+    next.run(request).await
 }
 
 /// A handler panicked: log it (with the request id, from the span) and

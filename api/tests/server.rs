@@ -998,7 +998,7 @@ async fn wait_for_connections_sees_a_new_account() {
 }
 
 #[tokio::test]
-async fn oversized_bodies_get_413() {
+async fn oversized_bodies_get_413_and_oversized_heads_431() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), &up, &[]);
@@ -1014,6 +1014,47 @@ async fn oversized_bodies_get_413() {
         .await;
     assert_eq!(status, 413, "{body:.200}");
     assert_eq!(body["error"]["status"], 413);
+
+    // Oversized heads: one huge header, a huge query string, too many
+    // headers. Each is refused before the key is looked up.
+    let sessions = format!("{}/api/v3.1/tool_router/session", server.base);
+    // A fresh client: the 413 above left its pooled connection unusable.
+    let client = reqwest::Client::new();
+    let huge_header = client
+        .get(format!("{sessions}?user_id=kim"))
+        .header("x-api-key", KEY)
+        .header("x-padding", "p".repeat(100 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge_header.status(), 431);
+    let body: Value = huge_header.json().await.unwrap();
+    assert_eq!(body["error"]["slug"], "HeadersTooLarge", "{body}");
+    let huge_query = client
+        .get(format!("{sessions}?user_id={}", "k".repeat(60 << 10)))
+        .header("x-api-key", KEY)
+        .header("x-padding", "p".repeat(10 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge_query.status(), 431);
+    let mut many = client
+        .get(format!("{sessions}?user_id=kim"))
+        .header("x-api-key", KEY);
+    for i in 0..150 {
+        many = many.header(format!("x-h{i}"), "v");
+    }
+    let many = many.send().await.unwrap();
+    assert_eq!(many.status(), 431);
+    // Under the bound, the same request works.
+    let fine = client
+        .get(format!("{sessions}?user_id=kim"))
+        .header("x-api-key", KEY)
+        .header("x-padding", "p".repeat(10 << 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), 200);
 }
 
 #[tokio::test]
