@@ -1957,6 +1957,43 @@ async fn upload_urls_work_once_and_file_urls_die_with_their_session() {
     );
 }
 
+/// A key of a new project in the server's data directory (made with the
+/// CLI while the server runs).
+fn new_project_key(data: &Path, name: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", name, "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Creates a session with `key` and runs `6 * 7` in its workbench: the
+/// other project is served (200, "42").
+async fn other_project_runs_a_cell(server: &Server, key: &str) {
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "b"})),
+            Some(key),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let b = body["session_id"].as_str().unwrap().to_owned();
+    let (status, run) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{b}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "6 * 7"}})),
+            Some(key),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["data"]["results"], "42");
+}
+
 /// Runs a 4-second workbench cell in each session; resolves once every one
 /// of them has started (each writes a marker into its files mount, which
 /// this polls for through the API: no timing is asserted).
@@ -2018,12 +2055,7 @@ async fn a_project_at_its_sandbox_limit_gets_429_while_another_project_runs() {
             "256",
         ],
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
-        .args(["keys", "create", "--new-project", "other", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let other_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let other_key = new_project_key(dir.path(), "other");
     let a: Vec<String> = futures::future::join_all(
         (0..3).map(|i| server.session(json!({"user_id": format!("a{i}")}))),
     )
@@ -2045,26 +2077,7 @@ async fn a_project_at_its_sandbox_limit_gets_429_while_another_project_runs() {
     assert_eq!(body["error"]["slug"], "TooManyRequests", "{body}");
 
     // Project B is not held up.
-    let (status, body) = server
-        .call(
-            "POST",
-            "/api/v3.1/tool_router/session",
-            Some(json!({"user_id": "b"})),
-            Some(&other_key),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let b = body["session_id"].as_str().unwrap().to_owned();
-    let (status, run) = server
-        .call(
-            "POST",
-            &format!("/api/v3.1/tool_router/session/{b}/execute"),
-            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "6 * 7"}})),
-            Some(&other_key),
-        )
-        .await;
-    assert_eq!(status, 200, "{run}");
-    assert_eq!(run["data"]["results"], "42");
+    other_project_runs_a_cell(&server, &other_key).await;
 
     // Once A's cells end, its third session gets a sandbox (an idle one is
     // evicted to make room).
@@ -2099,12 +2112,7 @@ async fn a_project_at_its_cell_limit_queues_then_gets_429_while_another_project_
             "256",
         ],
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
-        .args(["keys", "create", "--new-project", "other", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let other_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let other_key = new_project_key(dir.path(), "other");
     let a: Vec<String> = futures::future::join_all(
         (0..3).map(|i| server.session(json!({"user_id": format!("a{i}")}))),
     )
@@ -2146,26 +2154,7 @@ async fn a_project_at_its_cell_limit_queues_then_gets_429_while_another_project_
     }
 
     // Project B's cells have slots of their own.
-    let (status, body) = server
-        .call(
-            "POST",
-            "/api/v3.1/tool_router/session",
-            Some(json!({"user_id": "b"})),
-            Some(&other_key),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let b = body["session_id"].as_str().unwrap().to_owned();
-    let (status, run) = server
-        .call(
-            "POST",
-            &format!("/api/v3.1/tool_router/session/{b}/execute"),
-            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "6 * 7"}})),
-            Some(&other_key),
-        )
-        .await;
-    assert_eq!(status, 200, "{run}");
-    assert_eq!(run["data"]["results"], "42");
+    other_project_runs_a_cell(&server, &other_key).await;
 
     // When A's cells end, the slots are free again and the refused cell's
     // session kept its state.
@@ -2258,12 +2247,7 @@ async fn one_projects_bulk_job_does_not_queue_another_projects_call() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), &up, &[]);
-    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
-        .args(["keys", "create", "--new-project", "b", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let b_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let b_key = new_project_key(dir.path(), "b");
     let a = server
         .session(json!({"user_id": "bulk", "toolkits": {"enable": ["github"]}}))
         .await;
@@ -2359,12 +2343,7 @@ async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
         &[],
         &["--requests-per-second-per-project", "5"],
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
-        .args(["keys", "create", "--new-project", "calm", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let calm_key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let calm_key = new_project_key(dir.path(), "calm");
     // A download URL, made before the flood (file URLs carry no key: they
     // count against the project that made them).
     let id = server.session(json!({"user_id": "u"})).await;
