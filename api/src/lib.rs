@@ -26,6 +26,7 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod timestamp;
+pub mod tool_error;
 pub mod tools;
 
 pub use error::ApiError;

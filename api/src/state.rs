@@ -106,6 +106,15 @@ impl AppState {
             .join("files")
     }
 
+    /// A session's files mount as a capability (created if missing): every
+    /// open, create, rename and delete through it resolves inside the
+    /// mount, and symlinks the sandbox plants can never lead outside.
+    pub fn session_files_dir(&self, session_id: &str) -> std::io::Result<cap_std::fs::Dir> {
+        let root = self.session_files(session_id);
+        std::fs::create_dir_all(&root)?;
+        cap_std::fs::Dir::open_ambient_dir(&root, cap_std::ambient_authority())
+    }
+
     /// Bytes a session may still store under its disk quota (workbench and
     /// files mount together, measured as the sandbox's quota measures them).
     /// What the server writes on a session's behalf (uploads, saved tool

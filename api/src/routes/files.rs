@@ -37,10 +37,9 @@ const MAX_PATH_BYTES: usize = 1024;
 /// The session's files mount as a capability: every open, create, rename
 /// and delete resolves inside it, and symlinks (which the sandbox may plant)
 /// can never lead outside.
-pub fn files_dir(state: &AppState, session_id: &str) -> Result<cap_std::fs::Dir, ApiError> {
-    let root = state.session_files(session_id);
-    std::fs::create_dir_all(&root).map_err(ApiError::internal)?;
-    cap_std::fs::Dir::open_ambient_dir(&root, cap_std::ambient_authority())
+fn files_dir(state: &AppState, session_id: &str) -> Result<cap_std::fs::Dir, ApiError> {
+    state
+        .session_files_dir(session_id)
         .map_err(ApiError::internal)
 }
 

@@ -460,30 +460,7 @@ async fn dispatch_tool(
     let Some(meta) = MetaTool::from_slug(slug) else {
         return run_app_tool(&ctx, slug, &args, options).await;
     };
-    if !meta.enabled_in(&ctx.config) {
-        return Err(ApiError::BadRequest(format!(
-            "tool_slug: {} is disabled in this session's config",
-            meta.slug()
-        )));
-    }
-    let (data, error) = match meta {
-        MetaTool::SearchTools => {
-            ctx.blocking(move |ctx| tools::search_tools::run(ctx, &args))
-                .await?
-        }
-        MetaTool::GetToolSchemas => {
-            ctx.blocking(move |ctx| tools::get_tool_schemas::run(ctx, &args))
-                .await?
-        }
-        MetaTool::MultiExecute => tools::multi_execute::run(&ctx, &args).await?,
-        MetaTool::ManageConnections => {
-            ctx.blocking(move |ctx| tools::manage_connections::run(ctx, &args))
-                .await?
-        }
-        MetaTool::WaitForConnections => tools::wait_for_connections::run(&ctx, &args).await?,
-        MetaTool::RemoteWorkbench => tools::remote_workbench::run(&ctx, &args).await?,
-        MetaTool::RemoteBash => tools::remote_bash::run(&ctx, &args).await?,
-    };
+    let tools::ToolOutput { data, error } = meta.run(&ctx, args).await?;
     let log = LogRecord {
         id: keys::new_id("log_"),
         project_id: project.to_owned(),
@@ -520,9 +497,17 @@ async fn run_app_tool(
         )));
     }
     if options.offload && ctx.config.flag("workbench") {
-        let call = json!({"tools": [{"tool_slug": slug, "arguments": args, "account": options.account}], "sync_response_to_workbench": false});
-        let (data, error) = tools::multi_execute::run(ctx, &call).await?;
-        let result = &data["results"][0]["response"];
+        let call = tools::multi_execute::Args {
+            tools: vec![tools::multi_execute::Call {
+                tool_slug: slug.to_owned(),
+                arguments: args.as_object().cloned(),
+                account: options.account,
+            }],
+            sync_response_to_workbench: Some(false),
+            workflow: tools::Workflow::default(),
+        };
+        let (output, error) = tools::multi_execute::run(ctx, &call).await?;
+        let result = &output.results[0]["response"];
         let inner = if result.get("data_preview").is_some() {
             json!({"data_preview": result["data_preview"], "remote_file_info": result["remote_file_info"], "preview_note": result["preview_note"]})
         } else {
@@ -578,10 +563,13 @@ async fn search(
     Json(body): Json<Value>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
-    let (data, _) = ctx
-        .blocking(move |ctx| tools::search_tools::run(ctx, &body))
+    let args: tools::search_tools::Args = crate::tool_error::parse_arguments(body)?;
+    let output = ctx
+        .blocking(move |ctx| tools::search_tools::run(ctx, &args))
         .await?;
-    Ok(axum::Json(data))
+    Ok(axum::Json(
+        serde_json::to_value(output).map_err(ApiError::internal)?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -8,8 +8,8 @@ pub mod config;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionRecord;
+use crate::tool_error::ToolError;
 use config::SessionConfig;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -288,15 +288,15 @@ impl SessionContext {
     /// Runs `work` on tokio's blocking pool: for CPU-bound work (search
     /// ranking, schema lookups) and the database reads it makes, so they
     /// never occupy an async worker.
-    pub async fn blocking<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, ToolError>
     where
-        F: FnOnce(&SessionContext) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&SessionContext) -> Result<T, ToolError> + Send + 'static,
         T: Send + 'static,
     {
         let ctx = self.clone();
         tokio::task::spawn_blocking(move || work(&ctx))
             .await
-            .map_err(ApiError::internal)?
+            .map_err(ToolError::internal)?
     }
 
     /// Runs a Python cell in the session's sandbox.
@@ -354,19 +354,14 @@ impl SessionContext {
     }
 
     /// The `session` object meta tools echo: the workflow id the caller
-    /// sent (or a new one) and instructions.
-    pub fn workflow_session(&self, args: &Value) -> Value {
-        let id = args
-            .get("session_id")
-            .and_then(Value::as_str)
-            .or_else(|| {
-                args.get("session")
-                    .and_then(|s| s.get("id"))
-                    .and_then(Value::as_str)
-            })
-            .map(str::to_owned)
-            .unwrap_or_else(|| workflow_id(&self.record.id));
-        json!({"id": id, "instructions": "Pass this session id as session_id in later meta tool calls."})
+    /// sent (or this session's) and instructions.
+    pub fn workflow_session(&self, echoed: Option<&str>) -> WorkflowSession {
+        WorkflowSession {
+            id: echoed
+                .map(|id| crate::error::clip(id, 128))
+                .unwrap_or_else(|| workflow_id(&self.record.id)),
+            instructions: "Pass this session id as session_id in later meta tool calls.",
+        }
     }
 
     /// The last characters of the session id, as the sandbox's suffix.
@@ -374,6 +369,15 @@ impl SessionContext {
         let id = &self.record.id;
         id[id.len().saturating_sub(6)..].to_owned()
     }
+}
+
+/// The `session` object of meta-tool results.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WorkflowSession {
+    /// The workflow id to echo back.
+    pub id: String,
+    /// What to do with it.
+    pub instructions: &'static str,
 }
 
 /// A short, stable workflow id for a session (a word, as Composio's are).
@@ -400,7 +404,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
         store.create_project("p", "p").unwrap();
-        let config = SessionConfig::from_request(&json!({"user_id": "u"})).unwrap();
+        let config = SessionConfig::from_request(&serde_json::json!({"user_id": "u"})).unwrap();
         store
             .create_session(&SessionRecord {
                 id: "trs_evict".into(),

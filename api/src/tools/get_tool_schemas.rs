@@ -1,62 +1,100 @@
 //! COMPOSIO_GET_TOOL_SCHEMAS: full schemas of tools by slug.
 
-use crate::error::ApiError;
-use crate::session::SessionContext;
-use serde_json::{Map, Value, json};
+use super::{SchemaEntry, Workflow};
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Most slugs one lookup takes.
 pub const MAX_SLUGS: usize = 50;
 
-/// Runs the tool.
-pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let slugs = args
-        .get("tool_slugs")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest("arguments.tool_slugs: must be a non-empty list of slugs".into())
-        })?;
-    if slugs.len() > MAX_SLUGS {
-        return Err(ApiError::BadRequest(format!(
-            "arguments.tool_slugs: at most {MAX_SLUGS} slugs per call ({} given)",
-            slugs.len()
-        )));
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// Tool slugs.
+    pub tool_slugs: Vec<String>,
+    /// Which schemas: input_schema (the default) and/or output_schema.
+    #[serde(default)]
+    pub include: Option<Vec<Include>>,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// A schema to include.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Include {
+    /// The input parameters.
+    InputSchema,
+    /// The output parameters.
+    OutputSchema,
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// Whether every slug was found.
+    pub success: bool,
+    /// By slug.
+    pub tool_schemas: BTreeMap<String, SchemaEntry>,
+    /// Slugs not available in this session.
+    pub not_found: Vec<String>,
+    /// Up to 3 similar slugs per missing one.
+    pub suggestions: BTreeMap<String, Vec<String>>,
+    /// In words, or empty.
+    pub not_found_message: String,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+}
+
+/// Runs the lookup (on a blocking thread: suggestions rank the catalog).
+pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
+    if args.tool_slugs.is_empty() {
+        return Err(ToolError::argument(
+            "tool_slugs",
+            "must be a non-empty list of slugs",
+        ));
     }
-    let include: Vec<&str> = args
-        .get("include")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_else(|| vec!["input_schema"]);
+    if args.tool_slugs.len() > MAX_SLUGS {
+        return Err(ToolError::argument(
+            "tool_slugs",
+            format!(
+                "at most {MAX_SLUGS} slugs per call ({} given)",
+                args.tool_slugs.len()
+            ),
+        ));
+    }
+    let include = args
+        .include
+        .clone()
+        .unwrap_or_else(|| vec![Include::InputSchema]);
     let catalog = &ctx.state.catalog;
-    let mut schemas = Map::new();
+    let mut schemas = BTreeMap::new();
     let mut not_found = Vec::new();
-    let mut suggestions = Map::new();
-    for slug in slugs {
-        let Some(slug) = slug.as_str() else {
-            return Err(ApiError::BadRequest(
-                "arguments.tool_slugs: must hold strings".into(),
-            ));
-        };
+    let mut suggestions = BTreeMap::new();
+    for slug in &args.tool_slugs {
         match catalog
             .tool(slug)
             .filter(|t| catalog.allowed(&ctx.config, t))
         {
             Some(tool) => {
-                let mut entry = json!({
-                    "toolkit": tool.toolkit,
-                    "tool_slug": tool.tool.slug,
-                    "description": tool.tool.description,
-                });
-                if include.contains(&"input_schema") {
-                    entry["input_schema"] = tool.tool.input_parameters.clone();
-                }
-                if include.contains(&"output_schema") {
-                    entry["output_schema"] = tool.tool.output_parameters.clone();
-                }
+                let entry = SchemaEntry {
+                    tool_slug: tool.tool.slug.clone(),
+                    toolkit: tool.toolkit.clone(),
+                    description: tool.tool.description.clone(),
+                    input_schema: include
+                        .contains(&Include::InputSchema)
+                        .then(|| tool.tool.input_parameters.clone()),
+                    output_schema: include
+                        .contains(&Include::OutputSchema)
+                        .then(|| tool.tool.output_parameters.clone()),
+                };
                 schemas.insert(tool.tool.slug.clone(), entry);
             }
             None => {
-                not_found.push(slug.to_owned());
+                let slug = crate::error::clip(slug, 128);
                 let similar: Vec<String> = catalog
                     .index()
                     .search(&slug.replace('_', " "), |s| {
@@ -68,11 +106,12 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
                     .take(3)
                     .map(|h| h.slug)
                     .collect();
-                suggestions.insert(slug.to_owned(), json!(similar));
+                suggestions.insert(slug.clone(), similar);
+                not_found.push(slug);
             }
         }
     }
-    let message = if not_found.is_empty() {
+    let not_found_message = if not_found.is_empty() {
         String::new()
     } else {
         format!(
@@ -81,15 +120,12 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
             not_found.join(", ")
         )
     };
-    Ok((
-        json!({
-            "success": not_found.is_empty(),
-            "tool_schemas": schemas,
-            "not_found": not_found,
-            "suggestions": suggestions,
-            "not_found_message": message,
-            "session": ctx.workflow_session(args),
-        }),
-        None,
-    ))
+    Ok(Output {
+        success: not_found.is_empty(),
+        tool_schemas: schemas,
+        not_found,
+        suggestions,
+        not_found_message,
+        session: ctx.workflow_session(args.workflow.id()),
+    })
 }

@@ -10,7 +10,10 @@ pub mod remote_workbench;
 pub mod search_tools;
 pub mod wait_for_connections;
 
+use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
+use crate::tool_error::{ToolError, parse_arguments};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// Version string every meta tool carries.
@@ -217,45 +220,175 @@ pub const MAX_TOOLKITS_PER_CALL: usize = 50;
 /// Longest toolkit slug accepted in a meta tool's arguments.
 pub const MAX_TOOLKIT_SLUG_BYTES: usize = 64;
 
-/// The `toolkits` argument: 1 to [`MAX_TOOLKITS_PER_CALL`] slugs,
-/// lowercased.
-pub fn toolkits_arg(args: &Value) -> Result<Vec<String>, crate::error::ApiError> {
-    use crate::error::ApiError;
-    let list = args
-        .get("toolkits")
-        .and_then(Value::as_array)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "arguments.toolkits: must be a non-empty list of toolkit slugs".into(),
-            )
-        })?;
-    if list.len() > MAX_TOOLKITS_PER_CALL {
-        return Err(ApiError::BadRequest(format!(
-            "arguments.toolkits: at most {MAX_TOOLKITS_PER_CALL} toolkits per call (got {})",
-            list.len()
-        )));
-    }
-    list.iter()
-        .enumerate()
-        .map(|(i, t)| match t.as_str() {
-            Some(slug) if slug.len() <= MAX_TOOLKIT_SLUG_BYTES => Ok(slug.to_ascii_lowercase()),
-            Some(_) => Err(ApiError::BadRequest(format!(
-                "arguments.toolkits[{i}]: a toolkit slug is at most {MAX_TOOLKIT_SLUG_BYTES} bytes"
-            ))),
-            None => Err(ApiError::BadRequest(format!(
-                "arguments.toolkits[{i}]: must be a string"
-            ))),
-        })
-        .collect()
+/// The workflow id an agent echoes back: `session_id`, or `session.id`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Workflow {
+    #[serde(default)]
+    session_id: Option<String>,
+    #[serde(default)]
+    session: Option<WorkflowRef>,
 }
 
-/// Reads a string argument, or a 400-style message naming it.
-pub fn string_arg<'a>(args: &'a Value, name: &str) -> Result<&'a str, String> {
-    match args.get(name) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(format!("arguments.{name} must be a string")),
-        None => Err(format!("arguments.{name} is required")),
+#[derive(Debug, Default, Deserialize)]
+struct WorkflowRef {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+impl Workflow {
+    /// The id the caller sent, if any.
+    pub fn id(&self) -> Option<&str> {
+        self.session_id
+            .as_deref()
+            .or_else(|| self.session.as_ref().and_then(|s| s.id.as_deref()))
+    }
+}
+
+/// A `toolkits` argument: 1 to [`MAX_TOOLKITS_PER_CALL`] slugs.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ToolkitList(Vec<String>);
+
+impl ToolkitList {
+    /// The slugs, lowercased, once the bounds are checked.
+    pub fn slugs(&self) -> Result<Vec<String>, ToolError> {
+        if self.0.is_empty() {
+            return Err(ToolError::argument(
+                "toolkits",
+                "must be a non-empty list of toolkit slugs",
+            ));
+        }
+        if self.0.len() > MAX_TOOLKITS_PER_CALL {
+            return Err(ToolError::argument(
+                "toolkits",
+                format!(
+                    "at most {MAX_TOOLKITS_PER_CALL} toolkits per call (got {})",
+                    self.0.len()
+                ),
+            ));
+        }
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, slug)| {
+                if slug.len() > MAX_TOOLKIT_SLUG_BYTES {
+                    Err(ToolError::argument(
+                        &format!("toolkits[{i}]"),
+                        format!("a toolkit slug is at most {MAX_TOOLKIT_SLUG_BYTES} bytes"),
+                    ))
+                } else {
+                    Ok(slug.to_ascii_lowercase())
+                }
+            })
+            .collect()
+    }
+}
+
+/// A tool's schema as search and schema lookups return it.
+#[derive(Debug, Serialize)]
+pub struct SchemaEntry {
+    /// The tool.
+    pub tool_slug: String,
+    /// Its toolkit.
+    pub toolkit: String,
+    /// What it does.
+    pub description: String,
+    /// Its input parameters (JSON Schema).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
+    /// Its output (JSON Schema), when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<Value>,
+}
+
+impl SchemaEntry {
+    /// The entry with the tool's input schema.
+    pub fn input_of(tool: &crate::catalog::CatalogTool) -> SchemaEntry {
+        SchemaEntry {
+            tool_slug: tool.tool.slug.clone(),
+            toolkit: tool.toolkit.clone(),
+            description: tool.tool.description.clone(),
+            input_schema: Some(tool.tool.input_parameters.clone()),
+            output_schema: None,
+        }
+    }
+}
+
+/// What a meta tool returns: `data` for the execute envelope, and the
+/// error line when it failed as a whole (a failed cell, some failed tools).
+#[derive(Debug)]
+pub struct ToolOutput {
+    /// The tool's typed output, as JSON.
+    pub data: Value,
+    /// Set when the call failed as a whole.
+    pub error: Option<String>,
+}
+
+impl ToolOutput {
+    fn new(output: impl Serialize, error: Option<String>) -> Result<ToolOutput, ToolError> {
+        Ok(ToolOutput {
+            data: serde_json::to_value(output).map_err(ToolError::internal)?,
+            error,
+        })
+    }
+}
+
+impl MetaTool {
+    /// Runs the tool in a session: the one dispatcher behind `execute`,
+    /// `execute_meta` and MCP. Arguments are parsed into the tool's typed
+    /// form first (a mismatch names its path); CPU-bound tools run on the
+    /// blocking pool.
+    pub async fn run(
+        self,
+        ctx: &SessionContext,
+        arguments: Value,
+    ) -> Result<ToolOutput, ToolError> {
+        if !self.enabled_in(&ctx.config) {
+            return Err(ToolError::Disabled(self.slug().to_owned()));
+        }
+        match self {
+            MetaTool::SearchTools => {
+                let args: search_tools::Args = parse_arguments(arguments)?;
+                let output = ctx
+                    .blocking(move |ctx| search_tools::run(ctx, &args))
+                    .await?;
+                ToolOutput::new(output, None)
+            }
+            MetaTool::GetToolSchemas => {
+                let args: get_tool_schemas::Args = parse_arguments(arguments)?;
+                let output = ctx
+                    .blocking(move |ctx| get_tool_schemas::run(ctx, &args))
+                    .await?;
+                ToolOutput::new(output, None)
+            }
+            MetaTool::MultiExecute => {
+                let args: multi_execute::Args = parse_arguments(arguments)?;
+                let (output, error) = multi_execute::run(ctx, &args).await?;
+                ToolOutput::new(output, error)
+            }
+            MetaTool::ManageConnections => {
+                let args: manage_connections::Args = parse_arguments(arguments)?;
+                let output = ctx
+                    .blocking(move |ctx| manage_connections::run(ctx, &args))
+                    .await?;
+                ToolOutput::new(output, None)
+            }
+            MetaTool::WaitForConnections => {
+                let args: wait_for_connections::Args = parse_arguments(arguments)?;
+                let (output, error) = wait_for_connections::run(ctx, &args).await?;
+                ToolOutput::new(output, error)
+            }
+            MetaTool::RemoteWorkbench => {
+                let args: remote_workbench::Args = parse_arguments(arguments)?;
+                let (output, error) = remote_workbench::run(ctx, &args).await?;
+                ToolOutput::new(output, error)
+            }
+            MetaTool::RemoteBash => {
+                let args: remote_bash::Args = parse_arguments(arguments)?;
+                let (output, error) = remote_bash::run(ctx, &args).await?;
+                ToolOutput::new(output, error)
+            }
+        }
     }
 }
 

@@ -2,67 +2,98 @@
 //! results in input order; large responses offloaded to the files mount
 //! with structure-preserving previews.
 
+use super::Workflow;
 use super::preview::{fmt_count, preview};
 use crate::catalog::http::Spool;
-use crate::error::ApiError;
-use crate::session::SessionContext;
 use crate::session::app_tools::{self, Caller};
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
 use futures::future::join_all;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 
 /// Most tools per call.
 pub const MAX_TOOLS: usize = 50;
 /// Where offloaded responses go, inside the sandbox.
 pub const OUTPUT_DIR: &str = "/mnt/files/.composio/output";
 
-/// Runs the tools.
-pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let tools = args.get("tools").and_then(Value::as_array).ok_or_else(|| {
-        ApiError::BadRequest("arguments.tools: must be a list of {tool_slug, arguments}".into())
-    })?;
-    if tools.is_empty() || tools.len() > MAX_TOOLS {
-        return Err(ApiError::BadRequest(format!(
-            "arguments.tools: must hold 1 to {MAX_TOOLS} tools, not {}",
-            tools.len()
-        )));
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// 1 to 50 app tool calls.
+    pub tools: Vec<Call>,
+    /// Save every response to a workbench file (and return previews).
+    #[serde(default)]
+    pub sync_response_to_workbench: Option<bool>,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// One app tool call.
+#[derive(Debug, Deserialize)]
+pub struct Call {
+    /// The app tool.
+    pub tool_slug: String,
+    /// Its arguments (none: `{}`).
+    #[serde(default)]
+    pub arguments: Option<Map<String, Value>>,
+    /// A connected account id or alias, when the user has several.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// One per call, in input order.
+    pub results: Vec<Value>,
+    /// Calls made.
+    pub total_count: usize,
+    /// Calls that succeeded.
+    pub success_count: usize,
+    /// Calls that failed.
+    pub error_count: usize,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+    /// The files full responses were saved to, when any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_file_info: Option<Vec<Value>>,
+    /// How to read saved responses, when any were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_steps: Option<[&'static str; 2]>,
+}
+
+/// Runs the tools; returns the output and, when some failed, the error
+/// line the execute envelope carries.
+pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<String>), ToolError> {
+    if args.tools.is_empty() || args.tools.len() > MAX_TOOLS {
+        return Err(ToolError::argument(
+            "tools",
+            format!("must hold 1 to {MAX_TOOLS} tools, not {}", args.tools.len()),
+        ));
     }
-    let sync_all = match args.get("sync_response_to_workbench") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "arguments.sync_response_to_workbench: must be true or false".into(),
+    let sync_all = args.sync_response_to_workbench.unwrap_or(false);
+    let mut calls = Vec::with_capacity(args.tools.len());
+    for (i, tool) in args.tools.iter().enumerate() {
+        let slug = &tool.tool_slug;
+        if slug.is_empty() {
+            return Err(ToolError::argument(
+                &format!("tools[{i}].tool_slug"),
+                "is required",
             ));
         }
-    };
-    let mut calls = Vec::with_capacity(tools.len());
-    for (i, tool) in tools.iter().enumerate() {
-        let slug = tool
-            .get("tool_slug")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("arguments.tools[{i}].tool_slug: is required"))
-            })?;
         if slug.to_ascii_uppercase().starts_with("COMPOSIO_") {
-            return Err(ApiError::BadRequest(format!(
-                "arguments.tools[{i}].tool_slug: {slug} is a meta tool; call it directly"
-            )));
+            return Err(ToolError::argument(
+                &format!("tools[{i}].tool_slug"),
+                format!(
+                    "{} is a meta tool; call it directly",
+                    crate::error::clip(slug, 128)
+                ),
+            ));
         }
-        let arguments = match tool.get("arguments") {
-            None | Some(Value::Null) => json!({}),
-            Some(v @ Value::Object(_)) => v.clone(),
-            Some(_) => {
-                return Err(ApiError::BadRequest(format!(
-                    "arguments.tools[{i}].arguments: must be an object"
-                )));
-            }
-        };
-        let account = tool
-            .get("account")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        calls.push((slug.to_ascii_uppercase(), arguments, account));
+        let arguments = Value::Object(tool.arguments.clone().unwrap_or_default());
+        calls.push((slug.to_ascii_uppercase(), arguments, tool.account.clone()));
     }
     let caller = Caller {
         project_id: &ctx.record.project_id,
@@ -75,14 +106,17 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     // The output folder, opened as a capability: the sandbox owns the files
     // mount and may plant symlinks there, which must not redirect our writes.
     let output = if workbench {
-        let files = crate::routes::files::files_dir(&ctx.state, &ctx.record.id)?;
+        let files = ctx
+            .state
+            .session_files_dir(&ctx.record.id)
+            .map_err(ToolError::internal)?;
         files
             .create_dir_all(".composio/output")
-            .map_err(ApiError::internal)?;
+            .map_err(ToolError::internal)?;
         Some(std::sync::Arc::new(
             files
                 .open_dir(".composio/output")
-                .map_err(ApiError::internal)?,
+                .map_err(ToolError::internal)?,
         ))
     } else {
         None
@@ -135,23 +169,22 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
     let (results, files, failed) =
         tokio::task::spawn_blocking(move || assemble(outcomes, &slugs, &spools, shape))
             .await
-            .map_err(ApiError::internal)??;
-    let mut data = json!({
-        "results": results,
-        "total_count": total,
-        "success_count": total - failed,
-        "error_count": failed,
-        "session": ctx.workflow_session(args),
-    });
-    if !files.is_empty() {
-        data["remote_file_info"] = json!(files);
-        data["next_steps"] = json!([
+            .map_err(ToolError::internal)??;
+    let saved = !files.is_empty();
+    let output = Output {
+        results,
+        total_count: total,
+        success_count: total - failed,
+        error_count: failed,
+        session: ctx.workflow_session(args.workflow.id()),
+        remote_file_info: saved.then_some(files),
+        next_steps: saved.then_some([
             "Full responses are saved as JSON files in the workbench (remote_file_info); previews show their structure.",
-            "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq)."
-        ]);
-    }
+            "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq).",
+        ]),
+    };
     let error = (failed > 0).then(|| format!("{failed} of {total} tools failed"));
-    Ok((data, error))
+    Ok((output, error))
 }
 
 /// How responses are returned: inline, or saved and previewed.
@@ -165,11 +198,11 @@ struct Shape {
 /// The per-tool results in input order, the saved files, and how many
 /// failed.
 fn assemble(
-    outcomes: Vec<Result<app_tools::Outcome, ApiError>>,
+    outcomes: Vec<Result<app_tools::Outcome, crate::ApiError>>,
     slugs: &[String],
     spools: &[Option<Spool>],
     shape: Shape,
-) -> Result<(Vec<Value>, Vec<Value>, usize), ApiError> {
+) -> Result<(Vec<Value>, Vec<Value>, usize), ToolError> {
     let mut results = Vec::with_capacity(outcomes.len());
     let mut files = Vec::new();
     let mut failed = 0;
@@ -182,13 +215,13 @@ fn assemble(
         let (size, offload) = match &execution.spooled {
             Some((_, len)) => (*len as usize, true),
             None => {
-                let text = serde_json::to_string(&execution.data).map_err(ApiError::internal)?;
+                let text = serde_json::to_string(&execution.data).map_err(ToolError::internal)?;
                 let offload = shape.workbench && (shape.sync_all || text.len() > shape.threshold);
                 if let (true, Some(spool)) = (offload, &spools[index]) {
                     spool
                         .dir
                         .write(&spool.name, text.as_bytes())
-                        .map_err(ApiError::internal)?;
+                        .map_err(ToolError::internal)?;
                 }
                 (text.len(), offload)
             }

@@ -1,8 +1,10 @@
 //! COMPOSIO_REMOTE_BASH_TOOL: a shell command in the session's workbench,
 //! run by a small shell inside the sandbox (no process ever starts).
 
-use crate::error::ApiError;
-use crate::session::SessionContext;
+use super::Workflow;
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The tool's description, as agents see it.
@@ -20,40 +22,73 @@ pub fn input_schema() -> Value {
     })
 }
 
-/// Runs the command; returns `(data, error)` for the execute envelope.
-pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let command = super::string_arg(args, "command").map_err(ApiError::BadRequest)?;
-    let outcome = ctx.run_bash(command).await?;
-    let mut data = match (outcome.exit_code, &outcome.error) {
-        (Some(exit_code), _) => json!({
-            "stdout": outcome.stdout,
-            "stderr": outcome.stderr,
-            "exit_code": exit_code,
-        }),
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// The command line.
+    pub command: String,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// What the command printed.
+    pub stdout: String,
+    /// Its errors (and, when it did not finish, why).
+    pub stderr: String,
+    /// Its exit status (1 when it did not finish).
+    pub exit_code: i64,
+    /// timeout, memory_limit, ... when the command did not finish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// Where the full stdout is, when it was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdout_file_path: Option<String>,
+    /// Where the full stderr is, when it was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_file_path: Option<String>,
+    /// Lines of stdout.
+    #[serde(rename = "stdoutLines")]
+    pub stdout_lines: usize,
+    /// Lines of stderr.
+    #[serde(rename = "stderrLines")]
+    pub stderr_lines: usize,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+    /// The end of the session id.
+    pub sandbox_id_suffix: String,
+}
+
+/// Runs the command; returns the output and, for a non-zero exit, the
+/// error line the execute envelope carries.
+pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<String>), ToolError> {
+    let outcome = ctx.run_bash(&args.command).await?;
+    let (stderr, exit_code, status) = match (outcome.exit_code, &outcome.error) {
+        (Some(exit_code), _) => (outcome.stderr.clone(), exit_code, None),
         // The command did not run to the end: a deadline, a limit, or the
         // interpreter was reset.
-        (None, Some(err)) => json!({
-            "stdout": outcome.stdout,
-            "stderr": format!("{}{}: {}", outcome.stderr, err.kind, err.message),
-            "exit_code": 1,
-            "status": outcome.status.as_str(),
-        }),
-        (None, None) => json!({"stdout": outcome.stdout, "stderr": outcome.stderr, "exit_code": 1}),
+        (None, Some(err)) => (
+            format!("{}{}: {}", outcome.stderr, err.kind, err.message),
+            1,
+            Some(outcome.status.as_str()),
+        ),
+        (None, None) => (outcome.stderr.clone(), 1, None),
     };
-    // Output past the inline cap is in files of the files mount.
-    if let Some(path) = &outcome.stdout_file_path {
-        data["stdout_file_path"] = json!(path);
-    }
-    if let Some(path) = &outcome.stderr_file_path {
-        data["stderr_file_path"] = json!(path);
-    }
-    let stdout = data["stdout"].as_str().unwrap_or_default().to_owned();
-    let stderr = data["stderr"].as_str().unwrap_or_default().to_owned();
-    data["stdoutLines"] = json!(stdout.lines().count());
-    data["stderrLines"] = json!(stderr.lines().count());
-    data["session"] = ctx.workflow_session(args);
-    data["sandbox_id_suffix"] = json!(ctx.sandbox_suffix());
-    let exit = data["exit_code"].as_i64().unwrap_or(1);
-    let error = (exit != 0).then(|| format!("command exited with status {exit}"));
-    Ok((data, error))
+    let output = Output {
+        stdout_lines: outcome.stdout.lines().count(),
+        stderr_lines: stderr.lines().count(),
+        stdout: outcome.stdout,
+        stderr,
+        exit_code,
+        status,
+        stdout_file_path: outcome.stdout_file_path,
+        stderr_file_path: outcome.stderr_file_path,
+        session: ctx.workflow_session(args.workflow.id()),
+        sandbox_id_suffix: ctx.sandbox_suffix(),
+    };
+    let error = (exit_code != 0).then(|| format!("command exited with status {exit_code}"));
+    Ok((output, error))
 }

@@ -1,7 +1,9 @@
 //! COMPOSIO_REMOTE_WORKBENCH: run a Python cell in the session's sandbox.
 
-use crate::error::ApiError;
-use crate::session::SessionContext;
+use super::Workflow;
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The tool's description, as agents see it.
@@ -22,34 +24,76 @@ pub fn input_schema() -> Value {
     })
 }
 
-/// Runs the cell; returns `(data, error)` for the execute envelope.
-pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let code = super::string_arg(args, "code_to_execute").map_err(ApiError::BadRequest)?;
-    let outcome = ctx.run_cell(code).await?;
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// The Python code of the cell.
+    pub code_to_execute: String,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// The trailing expression's repr, or empty.
+    pub results: String,
+    /// What the cell printed.
+    pub stdout: String,
+    /// What it wrote to stderr.
+    pub stderr: String,
+    /// The traceback, or empty.
+    pub error: String,
+    /// ok, error, timeout, memory_limit, crashed, ...
+    pub status: &'static str,
+    /// Whether the interpreter was new (variables lost).
+    pub state_reset: bool,
+    /// Wall-clock time.
+    pub duration_ms: u64,
+    /// Tool calls the cell made.
+    pub tool_calls: u64,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+    /// The end of the session id.
+    pub sandbox_id_suffix: String,
+    /// Where the full stdout is, when it was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stdout_file_path: Option<String>,
+    /// Where the full stderr is, when it was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stderr_file_path: Option<String>,
+    /// Where the full repr is, when it was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results_file_path: Option<String>,
+}
+
+/// Runs the cell; returns the output and, when the cell failed, the error
+/// line the execute envelope carries.
+pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<String>), ToolError> {
+    let outcome = ctx.run_cell(&args.code_to_execute).await?;
     let error = outcome
         .error
         .as_ref()
         .map(|e| format!("{}: {}", e.kind, e.message));
-    let mut data = json!({
-        "results": outcome.result.clone().unwrap_or_default(),
-        "stdout": outcome.stdout,
-        "stderr": outcome.stderr,
-        "error": outcome.error.as_ref().map(|e| e.traceback.clone()).unwrap_or_default(),
-        "status": outcome.status.as_str(),
-        "state_reset": outcome.state_reset,
-        "duration_ms": outcome.duration_ms,
-        "tool_calls": outcome.tool_calls,
-        "session": ctx.workflow_session(args),
-        "sandbox_id_suffix": ctx.sandbox_suffix(),
-    });
-    if let Some(path) = outcome.stdout_file_path {
-        data["stdout_file_path"] = json!(path);
-    }
-    if let Some(path) = outcome.stderr_file_path {
-        data["stderr_file_path"] = json!(path);
-    }
-    if let Some(path) = outcome.result_file_path {
-        data["results_file_path"] = json!(path);
-    }
-    Ok((data, error))
+    let output = Output {
+        results: outcome.result.clone().unwrap_or_default(),
+        error: outcome
+            .error
+            .as_ref()
+            .map(|e| e.traceback.clone())
+            .unwrap_or_default(),
+        status: outcome.status.as_str(),
+        state_reset: outcome.state_reset,
+        duration_ms: outcome.duration_ms,
+        tool_calls: outcome.tool_calls,
+        session: ctx.workflow_session(args.workflow.id()),
+        sandbox_id_suffix: ctx.sandbox_suffix(),
+        stdout_file_path: outcome.stdout_file_path,
+        stderr_file_path: outcome.stderr_file_path,
+        results_file_path: outcome.result_file_path,
+        stdout: outcome.stdout,
+        stderr: outcome.stderr,
+    };
+    Ok((output, error))
 }

@@ -2,10 +2,11 @@
 //! search over the session's allowed tools, with schemas and the
 //! connection status of every toolkit involved.
 
-use crate::error::ApiError;
-use crate::session::SessionContext;
-use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
+use super::{SchemaEntry, Workflow};
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Primary tools per query.
 const PRIMARY: usize = 3;
@@ -16,51 +17,179 @@ const RELATED: usize = 3;
 pub const MAX_QUERIES: usize = 7;
 /// Longest `known_fields` text, in bytes.
 const MAX_KNOWN_FIELDS_BYTES: usize = 1024;
+/// Longest `use_case`, in bytes.
+const MAX_USE_CASE_BYTES: usize = 1024;
 
-/// Runs the search. Every bound is checked before any ranking runs.
-pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let queries = args
-        .get("queries")
-        .and_then(Value::as_array)
-        .filter(|q| !q.is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest("arguments.queries: must be a non-empty list of {use_case}".into())
-        })?;
-    if queries.len() > MAX_QUERIES {
-        return Err(ApiError::BadRequest(format!(
-            "arguments.queries: at most {MAX_QUERIES} queries per search ({} given)",
-            queries.len()
-        )));
-    }
-    for (i, query) in queries.iter().enumerate() {
-        let known = query
-            .get("known_fields")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if known.len() > MAX_KNOWN_FIELDS_BYTES {
-            return Err(ApiError::BadRequest(format!(
-                "arguments.queries[{i}].known_fields: at most {MAX_KNOWN_FIELDS_BYTES} characters"
-            )));
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// One query per sub-task.
+    pub queries: Vec<Query>,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// One sub-task to find tools for.
+#[derive(Debug, Deserialize)]
+pub struct Query {
+    /// What the agent wants to do.
+    pub use_case: String,
+    /// Known values as "key:value,key:value".
+    #[serde(default)]
+    pub known_fields: Option<String>,
+}
+
+impl Args {
+    /// Every bound, checked before any ranking runs.
+    fn check(&self) -> Result<(), ToolError> {
+        if self.queries.is_empty() {
+            return Err(ToolError::argument(
+                "queries",
+                "must be a non-empty list of {use_case}",
+            ));
         }
+        if self.queries.len() > MAX_QUERIES {
+            return Err(ToolError::argument(
+                "queries",
+                format!(
+                    "at most {MAX_QUERIES} queries per search ({} given)",
+                    self.queries.len()
+                ),
+            ));
+        }
+        for (i, query) in self.queries.iter().enumerate() {
+            if query.use_case.trim().is_empty() || query.use_case.len() > MAX_USE_CASE_BYTES {
+                return Err(ToolError::argument(
+                    &format!("queries[{i}].use_case"),
+                    format!(
+                        "must be a non-empty string of at most {MAX_USE_CASE_BYTES} characters"
+                    ),
+                ));
+            }
+            if query
+                .known_fields
+                .as_ref()
+                .is_some_and(|k| k.len() > MAX_KNOWN_FIELDS_BYTES)
+            {
+                return Err(ToolError::argument(
+                    &format!("queries[{i}].known_fields"),
+                    format!("at most {MAX_KNOWN_FIELDS_BYTES} characters"),
+                ));
+            }
+        }
+        Ok(())
     }
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// One per query, in order.
+    pub results: Vec<QueryResult>,
+    /// The schemas of every tool named in the results.
+    pub tool_schemas: BTreeMap<String, SchemaEntry>,
+    /// The connection status of every toolkit named in the results.
+    pub toolkit_connection_statuses: Vec<ConnectionStatus>,
+    /// The current time, for date arguments.
+    pub time_info: TimeInfo,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+    /// What to do next.
+    pub next_steps_guidance: [&'static str; 3],
+    /// "N out of M searches failed", when some found nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The tools found for one query.
+#[derive(Debug, Serialize)]
+pub struct QueryResult {
+    /// 1-based position of the query.
+    pub index: usize,
+    /// The query's use case.
+    pub use_case: String,
+    /// The best matches.
+    pub primary_tool_slugs: Vec<String>,
+    /// The next best.
+    pub related_tool_slugs: Vec<String>,
+    /// Their toolkits.
+    pub toolkits: Vec<String>,
+    /// How they were ranked.
+    pub reasoning: String,
+    /// easy (one tool) or medium.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_difficulty: Option<&'static str>,
+    /// Set when nothing matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
+/// The current time.
+#[derive(Debug, Serialize)]
+pub struct TimeInfo {
+    /// RFC 3339.
+    pub current_time_utc: String,
+    /// Unix seconds.
+    pub current_time_utc_epoch_seconds: u64,
+    /// A hint.
+    pub message: &'static str,
+}
+
+/// One toolkit's connection status for the session's user.
+#[derive(Debug, Serialize)]
+pub struct ConnectionStatus {
+    /// The toolkit slug.
+    pub toolkit: String,
+    /// Its description.
+    pub description: String,
+    /// Whether its tools can run now.
+    pub has_active_connection: bool,
+    /// `{no_auth: true}` or the active accounts.
+    pub connection_details: ConnectionDetails,
+    /// In words.
+    pub status_message: String,
+}
+
+/// How a toolkit is connected.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum ConnectionDetails {
+    /// The toolkit needs no account.
+    NoAuth {
+        /// Always true.
+        no_auth: bool,
+    },
+    /// The user's active accounts.
+    Accounts {
+        /// id, alias, auth scheme.
+        accounts: Vec<AccountRef>,
+    },
+}
+
+/// An account, without its credentials.
+#[derive(Debug, Serialize)]
+pub struct AccountRef {
+    /// `ca_...`.
+    pub id: String,
+    /// The user's label.
+    pub alias: Option<String>,
+    /// API_KEY, BEARER_TOKEN, ...
+    pub auth_scheme: String,
+}
+
+/// Runs the search (on a blocking thread: ranking is CPU work and the
+/// connection statuses read the store).
+pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
+    args.check()?;
     let catalog = &ctx.state.catalog;
     let mut results = Vec::new();
-    let mut schemas = Map::new();
+    let mut schemas = BTreeMap::new();
     let mut toolkits_involved = BTreeSet::new();
     let mut failed = 0;
-    for (i, query) in queries.iter().enumerate() {
-        let use_case = match query.get("use_case").and_then(Value::as_str) {
-            Some(u) if !u.trim().is_empty() && u.len() <= 1024 => u,
-            _ => {
-                return Err(ApiError::BadRequest(format!(
-                    "arguments.queries[{i}].use_case: must be a non-empty string of at most 1024 characters"
-                )));
-            }
-        };
-        let known = query
-            .get("known_fields")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    for (i, query) in args.queries.iter().enumerate() {
+        let use_case = &query.use_case;
+        let known = query.known_fields.as_deref().unwrap_or_default();
         let text = format!("{use_case} {}", known.replace([':', ','], " "));
         let hits = catalog.index().search(&text, |slug| {
             catalog
@@ -69,15 +198,16 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
         });
         if hits.is_empty() {
             failed += 1;
-            results.push(json!({
-                "index": i + 1,
-                "use_case": use_case,
-                "primary_tool_slugs": [],
-                "related_tool_slugs": [],
-                "toolkits": [],
-                "reasoning": "No tool of this session's toolkits matches this use case.",
-                "error": "no matching tools",
-            }));
+            results.push(QueryResult {
+                index: i + 1,
+                use_case: use_case.clone(),
+                primary_tool_slugs: Vec::new(),
+                related_tool_slugs: Vec::new(),
+                toolkits: Vec::new(),
+                reasoning: "No tool of this session's toolkits matches this use case.".into(),
+                task_difficulty: None,
+                error: Some("no matching tools"),
+            });
             continue;
         }
         let primary: Vec<String> = hits.iter().take(PRIMARY).map(|h| h.slug.clone()).collect();
@@ -91,14 +221,9 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
         for slug in primary.iter().chain(&related) {
             if let Some(tool) = catalog.tool(slug) {
                 toolkits.insert(tool.toolkit.clone());
-                schemas.entry(slug.clone()).or_insert_with(|| {
-                    json!({
-                        "tool_slug": tool.tool.slug,
-                        "toolkit": tool.toolkit,
-                        "description": tool.tool.description,
-                        "input_schema": tool.tool.input_parameters,
-                    })
-                });
+                schemas
+                    .entry(slug.clone())
+                    .or_insert_with(|| SchemaEntry::input_of(tool));
             }
         }
         let scores: Vec<String> = hits
@@ -106,50 +231,52 @@ pub fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>)
             .take(PRIMARY + RELATED)
             .map(|h| format!("{} {:.2}", h.slug, h.score))
             .collect();
-        results.push(json!({
-            "index": i + 1,
-            "use_case": use_case,
-            "primary_tool_slugs": primary,
-            "related_tool_slugs": related,
-            "toolkits": toolkits.iter().collect::<Vec<_>>(),
-            "reasoning": format!("BM25 over slug, name, description, tags and toolkit; scores: {}", scores.join(", ")),
-            "task_difficulty": if primary.len() > 1 { "medium" } else { "easy" },
-        }));
+        results.push(QueryResult {
+            index: i + 1,
+            use_case: use_case.clone(),
+            task_difficulty: Some(if primary.len() > 1 { "medium" } else { "easy" }),
+            primary_tool_slugs: primary,
+            related_tool_slugs: related,
+            toolkits: toolkits.iter().cloned().collect(),
+            reasoning: format!(
+                "BM25 over slug, name, description, tags and toolkit; scores: {}",
+                scores.join(", ")
+            ),
+            error: None,
+        });
         toolkits_involved.extend(toolkits);
     }
-    let statuses: Vec<Value> = toolkits_involved
+    let toolkit_connection_statuses = toolkits_involved
         .iter()
         .map(|t| connection_status(ctx, t))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
-    let mut data = json!({
-        "results": results,
-        "tool_schemas": schemas,
-        "toolkit_connection_statuses": statuses,
-        "time_info": {
-            "current_time_utc": crate::timestamp::rfc3339(now),
-            "current_time_utc_epoch_seconds": now,
-            "message": "Use this as the current time for date arguments."
+    Ok(Output {
+        results,
+        tool_schemas: schemas,
+        toolkit_connection_statuses,
+        time_info: TimeInfo {
+            current_time_utc: crate::timestamp::rfc3339(now),
+            current_time_utc_epoch_seconds: now,
+            message: "Use this as the current time for date arguments.",
         },
-        "session": ctx.workflow_session(args),
-        "next_steps_guidance": [
+        session: ctx.workflow_session(args.workflow.id()),
+        next_steps_guidance: [
             "Check toolkit_connection_statuses: toolkits without an active connection need one before their tools run.",
             "Run the primary tools with COMPOSIO_MULTI_EXECUTE_TOOL (up to 50 at once).",
-            "For bulk work or large results use COMPOSIO_REMOTE_WORKBENCH with run_composio_tools."
+            "For bulk work or large results use COMPOSIO_REMOTE_WORKBENCH with run_composio_tools.",
         ],
-    });
-    let error = (failed > 0).then(|| format!("{failed} out of {} searches failed", queries.len()));
-    if let Some(e) = &error {
-        data["error"] = json!(e);
-    }
-    Ok((data, None))
+        error: (failed > 0)
+            .then(|| format!("{failed} out of {} searches failed", args.queries.len())),
+    })
 }
 
-/// One toolkit's connection status for the session's user.
-pub fn connection_status(ctx: &SessionContext, toolkit: &str) -> Value {
+/// One toolkit's connection status for the session's user (reads the
+/// store: call it on a blocking thread).
+fn connection_status(ctx: &SessionContext, toolkit: &str) -> Result<ConnectionStatus, ToolError> {
     let catalog = &ctx.state.catalog;
     let description = catalog
         .toolkit(toolkit)
@@ -159,30 +286,36 @@ pub fn connection_status(ctx: &SessionContext, toolkit: &str) -> Value {
         .toolkit(toolkit)
         .is_some_and(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
     if no_auth {
-        return json!({
-            "toolkit": toolkit,
-            "description": description,
-            "has_active_connection": true,
-            "connection_details": {"no_auth": true},
-            "status_message": format!("{toolkit} needs no connection."),
+        return Ok(ConnectionStatus {
+            toolkit: toolkit.to_owned(),
+            description,
+            has_active_connection: true,
+            connection_details: ConnectionDetails::NoAuth { no_auth: true },
+            status_message: format!("{toolkit} needs no connection."),
         });
     }
-    let accounts = ctx
+    let accounts: Vec<AccountRef> = ctx
         .state
         .store
         .accounts_for_user(&ctx.record.project_id, &ctx.record.user_id, Some(toolkit))
-        .unwrap_or_default();
-    let active: Vec<&crate::store::AccountRecord> =
-        accounts.iter().filter(|a| a.status == "ACTIVE").collect();
-    json!({
-        "toolkit": toolkit,
-        "description": description,
-        "has_active_connection": !active.is_empty(),
-        "connection_details": {"accounts": active.iter().map(|a| json!({"id": a.id, "alias": a.alias, "auth_scheme": a.auth_scheme})).collect::<Vec<_>>()},
-        "status_message": if active.is_empty() {
+        .map_err(ToolError::internal)?
+        .into_iter()
+        .filter(|a| a.status == "ACTIVE")
+        .map(|a| AccountRef {
+            id: a.id,
+            alias: a.alias,
+            auth_scheme: a.auth_scheme,
+        })
+        .collect();
+    Ok(ConnectionStatus {
+        toolkit: toolkit.to_owned(),
+        description,
+        has_active_connection: !accounts.is_empty(),
+        status_message: if accounts.is_empty() {
             format!("No active {toolkit} connection for this user: connect one first.")
         } else {
             format!("{toolkit} is connected.")
         },
+        connection_details: ConnectionDetails::Accounts { accounts },
     })
 }

@@ -1,9 +1,11 @@
 //! COMPOSIO_WAIT_FOR_CONNECTIONS: wait until the user's connections for the
 //! given toolkits are active (`mode` any or all), up to `timeout_seconds`.
 
-use crate::error::ApiError;
-use crate::session::SessionContext;
-use serde_json::{Map, Value, json};
+use super::{ToolkitList, Workflow};
+use crate::session::{SessionContext, WorkflowSession};
+use crate::tool_error::ToolError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// Longest wait a call may ask for.
@@ -11,25 +13,69 @@ const MAX_WAIT: Duration = Duration::from_secs(120);
 /// How often the store is checked while waiting.
 const POLL: Duration = Duration::from_millis(500);
 
-/// Runs the tool.
-pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<String>), ApiError> {
-    let toolkits = super::toolkits_arg(args)?;
-    let all = match args.get("mode").and_then(Value::as_str) {
-        None | Some("any") => false,
-        Some("all") => true,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "arguments.mode: must be any or all".into(),
-            ));
-        }
-    };
-    let wait = match args.get("timeout_seconds") {
-        None | Some(Value::Null) => Duration::from_secs(30),
-        Some(v) => Duration::from_secs(v.as_u64().ok_or_else(|| {
-            ApiError::BadRequest("arguments.timeout_seconds: must be a non-negative integer".into())
-        })?)
-        .min(MAX_WAIT),
-    };
+/// The arguments.
+#[derive(Debug, Deserialize)]
+pub struct Args {
+    /// Toolkit slugs (1-50).
+    pub toolkits: ToolkitList,
+    /// Done when any (the default) or all are connected.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// How long to wait (default 30, at most 120).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+    /// The workflow id echoed back.
+    #[serde(flatten)]
+    pub workflow: Workflow,
+}
+
+/// When the wait is over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One connection is active.
+    Any,
+    /// Every connection is active.
+    All,
+}
+
+/// The result.
+#[derive(Debug, Serialize)]
+pub struct Output {
+    /// Done, or how far it got.
+    pub message: String,
+    /// By toolkit slug.
+    pub results: BTreeMap<String, Status>,
+    /// The workflow id to echo.
+    pub session: WorkflowSession,
+}
+
+/// One toolkit's status.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// ACTIVE, INITIATED or NOT_FOUND.
+    pub status: &'static str,
+    /// Whether its tools can run now.
+    pub has_active_connection: bool,
+    /// The active account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_account_id: Option<String>,
+    /// `ac_<toolkit>`, with an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_config_id: Option<String>,
+    /// When the account was connected (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Why it cannot become active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+/// Runs the tool: polls the store until done or the timeout.
+pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<String>), ToolError> {
+    let toolkits = args.toolkits.slugs()?;
+    let all = args.mode == Some(Mode::All);
+    let wait = Duration::from_secs(args.timeout_seconds.unwrap_or(30)).min(MAX_WAIT);
     let deadline = Instant::now() + wait;
     loop {
         let (project, user) = (ctx.record.project_id.clone(), ctx.record.user_id.clone());
@@ -38,8 +84,8 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
             .store
             .run(move |store| store.accounts_for_user(&project, &user, None))
             .await
-            .map_err(ApiError::internal)?;
-        let mut results = Map::new();
+            .map_err(ToolError::internal)?;
+        let mut results = BTreeMap::new();
         let mut active = 0;
         for slug in &toolkits {
             let no_auth = ctx
@@ -50,21 +96,29 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
             let account = accounts
                 .iter()
                 .find(|a| &a.toolkit == slug && a.status == "ACTIVE");
-            let entry = match (no_auth, account) {
-                (None, _) => {
-                    json!({"status": "NOT_FOUND", "has_active_connection": false, "error_message": format!("unknown toolkit {slug}")})
-                }
-                (Some(true), _) => json!({"status": "ACTIVE", "has_active_connection": true}),
-                (Some(false), Some(a)) => {
-                    json!({"status": "ACTIVE", "has_active_connection": true, "connected_account_id": a.id,
-                                                 "auth_config_id": format!("ac_{slug}"),
-                                                 "created_at": crate::timestamp::rfc3339(a.created_at as u64)})
-                }
-                (Some(false), None) => {
-                    json!({"status": "INITIATED", "has_active_connection": false})
-                }
+            let status = |status, has_active_connection| Status {
+                status,
+                has_active_connection,
+                connected_account_id: None,
+                auth_config_id: None,
+                created_at: None,
+                error_message: None,
             };
-            if entry["has_active_connection"] == json!(true) {
+            let entry = match (no_auth, account) {
+                (None, _) => Status {
+                    error_message: Some(format!("unknown toolkit {slug}")),
+                    ..status("NOT_FOUND", false)
+                },
+                (Some(true), _) => status("ACTIVE", true),
+                (Some(false), Some(a)) => Status {
+                    connected_account_id: Some(a.id.clone()),
+                    auth_config_id: Some(format!("ac_{slug}")),
+                    created_at: Some(crate::timestamp::rfc3339(a.created_at as u64)),
+                    ..status("ACTIVE", true)
+                },
+                (Some(false), None) => status("INITIATED", false),
+            };
+            if entry.has_active_connection {
                 active += 1;
             }
             results.insert(slug.clone(), entry);
@@ -75,13 +129,21 @@ pub async fn run(ctx: &SessionContext, args: &Value) -> Result<(Value, Option<St
             active > 0
         };
         if done || Instant::now() >= deadline {
-            let data = json!({
-                "message": if done { "connections are active".to_owned() } else { format!("timed out after {} s: {active} of {} toolkits connected", wait.as_secs(), toolkits.len()) },
-                "results": results,
-                "session": ctx.workflow_session(args),
-            });
+            let output = Output {
+                message: if done {
+                    "connections are active".to_owned()
+                } else {
+                    format!(
+                        "timed out after {} s: {active} of {} toolkits connected",
+                        wait.as_secs(),
+                        toolkits.len()
+                    )
+                },
+                results,
+                session: ctx.workflow_session(args.workflow.id()),
+            };
             let error = (!done).then(|| "timed out waiting for connections".to_owned());
-            return Ok((data, error));
+            return Ok((output, error));
         }
         tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
