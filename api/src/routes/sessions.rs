@@ -8,7 +8,8 @@ use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
 use crate::state::AppState;
-use crate::store::{LogRecord, SessionRecord, now};
+use crate::store::{SessionRecord, now};
+use crate::tools::execute::AppToolOptions;
 use crate::tools::{self, MetaTool};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -16,7 +17,6 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::time::Instant;
 
 /// The session routes.
 pub fn routes() -> Router<AppState> {
@@ -386,13 +386,6 @@ async fn execute(
     run_tool(&state, &project, &id, &slug, body.arguments, options).await
 }
 
-/// Options that only apply to app tools.
-#[derive(Default)]
-struct AppToolOptions {
-    account: Option<String>,
-    offload: bool,
-}
-
 async fn execute_meta(
     State(state): State<AppState>,
     Project(project): Project,
@@ -421,10 +414,7 @@ async fn execute_meta(
     .await
 }
 
-/// Runs a tool for `execute`/`execute_meta`. The response waits until the
-/// tool-execution logs it names are committed (one group commit, awaited
-/// without holding a worker), so a `log_id` the client got survives a
-/// crash.
+/// Runs a tool for `execute`/`execute_meta`, in the execute envelope.
 async fn run_tool(
     state: &AppState,
     project: &str,
@@ -433,123 +423,22 @@ async fn run_tool(
     arguments: Option<Value>,
     options: AppToolOptions,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let response = dispatch_tool(state, project, session_id, slug, arguments, options).await;
-    state.store.logs_committed().await;
-    response
-}
-
-async fn dispatch_tool(
-    state: &AppState,
-    project: &str,
-    session_id: &str,
-    slug: &str,
-    arguments: Option<Value>,
-    options: AppToolOptions,
-) -> Result<axum::Json<Value>, ApiError> {
     let ctx = SessionContext::load(state, project, session_id).await?;
-    let args = match arguments {
-        None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v,
+    let arguments = match arguments {
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(map)) => map,
         Some(_) => {
             return Err(ApiError::BadRequest(
                 "arguments: must be a JSON object".into(),
             ));
         }
     };
-    let started = Instant::now();
-    let Some(meta) = MetaTool::from_slug(slug) else {
-        return run_app_tool(&ctx, slug, &args, options).await;
-    };
-    let tools::ToolOutput { data, error } = meta.run(&ctx, args).await?;
-    let log = LogRecord {
-        id: keys::new_id("log_"),
-        project_id: project.to_owned(),
-        session_id: Some(session_id.to_owned()),
-        tool_slug: meta.slug().to_owned(),
-        successful: error.is_none(),
-        error: error.clone(),
-        duration_ms: started.elapsed().as_millis() as i64,
-        created_at: now(),
-    };
-    state.store.add_log(&log).map_err(ApiError::internal)?;
+    let executed = tools::execute::execute(&ctx, slug, arguments, options).await?;
     Ok(axum::Json(json!({
-        "data": data,
-        "error": error,
-        "log_id": log.id,
-        "result_type": if error.is_none() { "completed" } else { "failed" },
-        "instant_charge": null,
-        "hook_results": [],
-    })))
-}
-
-/// `execute` of an app tool: inline unless the caller asked for offload
-/// (the SDK's agentic wrappers do) and the response is over the threshold.
-async fn run_app_tool(
-    ctx: &SessionContext,
-    slug: &str,
-    args: &Value,
-    options: AppToolOptions,
-) -> Result<axum::Json<Value>, ApiError> {
-    if ctx.state.catalog.tool(slug).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "tool {} not found; list this session's tools with GET .../tools or search with COMPOSIO_SEARCH_TOOLS",
-            crate::error::clip(slug, 128)
-        )));
-    }
-    if options.offload && ctx.config.flag("workbench") {
-        let call = tools::multi_execute::Args {
-            tools: vec![tools::multi_execute::Call {
-                tool_slug: slug.to_owned(),
-                arguments: args.as_object().cloned(),
-                account: options.account,
-            }],
-            sync_response_to_workbench: Some(false),
-            workflow: tools::Workflow::default(),
-        };
-        let (output, error) = tools::multi_execute::run(ctx, &call).await?;
-        let result = &output.results[0]["response"];
-        let inner = if result.get("data_preview").is_some() {
-            json!({"data_preview": result["data_preview"], "remote_file_info": result["remote_file_info"], "preview_note": result["preview_note"]})
-        } else {
-            result["data"].clone()
-        };
-        return Ok(axum::Json(json!({
-            "data": if inner.is_object() { inner } else { json!({"value": inner}) },
-            "error": error.and(result["error"].as_str().map(str::to_owned)),
-            "log_id": result["log_id"],
-            "result_type": if result["successful"] == json!(true) { "completed" } else { "failed" },
-            "instant_charge": null,
-            "hook_results": [],
-        })));
-    }
-    let caller = crate::session::app_tools::Caller {
-        project_id: &ctx.record.project_id,
-        session_id: Some(&ctx.record.id),
-        user_id: &ctx.record.user_id,
-        config: &ctx.config,
-    };
-    let outcome = crate::session::app_tools::execute(
-        &ctx.state,
-        &caller,
-        slug,
-        args,
-        options.account.as_deref(),
-    )
-    .await?;
-    let execution = outcome.execution;
-    // The TS SDK requires `data` to be an object: wrap arrays and scalars.
-    let data = if execution.data.is_object() {
-        execution.data
-    } else if execution.data.is_null() {
-        json!({})
-    } else {
-        json!({"value": execution.data})
-    };
-    Ok(axum::Json(json!({
-        "data": data,
-        "error": execution.error,
-        "log_id": outcome.log_id,
-        "result_type": if execution.successful { "completed" } else { "failed" },
+        "data": executed.data,
+        "result_type": if executed.error.is_none() { "completed" } else { "failed" },
+        "error": executed.error,
+        "log_id": executed.log_id,
         "instant_charge": null,
         "hook_results": [],
     })))

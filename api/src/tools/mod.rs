@@ -1,6 +1,7 @@
 //! The meta tools (toolkit `composio`): one module per tool, and
 //! [`MetaTool`], the dispatcher the execute routes and MCP share.
 
+pub mod execute;
 pub mod get_tool_schemas;
 pub mod manage_connections;
 pub mod multi_execute;
