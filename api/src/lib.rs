@@ -19,6 +19,7 @@ pub mod commands;
 pub mod error;
 pub mod extract;
 pub mod keys;
+pub mod mcp;
 pub mod request_id;
 pub mod routes;
 pub mod secrets;
@@ -51,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         )))
         .merge(routes::tools::routes())
         .merge(routes::logs::routes())
+        .merge(mcp::routes(&state, state.config.mcp_allowed_hosts.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     guarded(routes).with_state(state)

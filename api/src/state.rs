@@ -31,6 +31,10 @@ pub struct ServerConfig {
     pub max_cells_per_project: usize,
     /// How long a cell waits for one of its project's cell slots.
     pub cell_queue_wait: std::time::Duration,
+    /// `Host` values the MCP endpoint accepts (a name without a port
+    /// matches any port): loopback names, the `--public-url` host and
+    /// `--mcp-allowed-host`s.
+    pub mcp_allowed_hosts: Vec<String>,
     /// Requests per second one project may make (bursts of twice that);
     /// past it, 429.
     pub requests_per_second_per_project: u32,

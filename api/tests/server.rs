@@ -2412,3 +2412,140 @@ async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
         assert_eq!(status, 200, "{body}");
     }
 }
+
+#[tokio::test]
+async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "mia"})).await;
+    let url = format!("{}/tool_router/{id}/mcp", server.base);
+    let both = "application/json, text/event-stream";
+    let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string();
+    let post = |body: String, accept: &'static str, content_type: &'static str| {
+        server
+            .client
+            .post(&url)
+            .header("x-api-key", KEY)
+            .header("accept", accept)
+            .header("content-type", content_type)
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(body)
+    };
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16)> = vec![
+        (
+            "malformed JSON",
+            post("{not json".into(), both, "application/json"),
+            415,
+        ),
+        (
+            "no SSE in Accept",
+            post(list.clone(), "application/json", "application/json"),
+            406,
+        ),
+        (
+            "wrong content type",
+            post(list.clone(), both, "text/plain"),
+            415,
+        ),
+        (
+            "batch",
+            post(format!("[{list},{list}]"), both, "application/json"),
+            415,
+        ),
+        (
+            "a notification",
+            post(
+                json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string(),
+                both,
+                "application/json",
+            ),
+            202,
+        ),
+        (
+            "a foreign Host",
+            post(list.clone(), both, "application/json").header("host", "evil.example"),
+            403,
+        ),
+        (
+            "GET (no MCP sessions)",
+            server
+                .client
+                .get(&url)
+                .header("x-api-key", KEY)
+                .header("accept", both),
+            405,
+        ),
+    ];
+    for (what, request, status) in cases {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+    }
+
+    // Over 4 MiB: 413, answered while the client may still be writing (so
+    // the client may see the connection close instead); the server goes on.
+    let oversize = reqwest::Client::new()
+        .post(&url)
+        .header("x-api-key", KEY)
+        .header("accept", both)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "x".repeat(5 << 20)}}}).to_string())
+        .send()
+        .await;
+    match oversize {
+        Ok(response) => assert_eq!(response.status(), 413),
+        Err(err) => assert!(err.is_request(), "{err}"),
+    }
+
+    // An unknown method is a JSON-RPC error, not an HTTP failure.
+    let response = post(
+        json!({"jsonrpc": "2.0", "id": 7, "method": "nope/nope"}).to_string(),
+        both,
+        "application/json",
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["id"], 7);
+    assert_eq!(body["error"]["code"], -32601, "{body}");
+
+    // The key may come as a bearer token; a listing works without any
+    // handshake (no MCP session state).
+    let response = server
+        .client
+        .post(&url)
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("accept", both)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(list.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let names: Vec<&str> = body["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.contains(&"COMPOSIO_REMOTE_WORKBENCH"), "{body}");
+
+    // No key: 401 in the API's envelope, before MCP sees the request.
+    let response = server
+        .client
+        .post(&url)
+        .header("accept", both)
+        .header("content-type", "application/json")
+        .body(list)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["slug"], "Unauthorized");
+}

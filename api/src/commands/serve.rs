@@ -69,6 +69,11 @@ pub struct ServeArgs {
     /// past it, 429 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..))]
     pub requests_per_second_per_project: u32,
+    /// A `Host` the MCP endpoint accepts besides localhost, 127.0.0.1, ::1
+    /// and the --public-url host (repeatable; `host` or `host:port`).
+    /// Others get 403, the DNS-rebinding guard the MCP spec asks for.
+    #[arg(long = "mcp-allowed-host", value_name = "HOST")]
+    pub mcp_allowed_hosts: Vec<String>,
     /// Tool-execution logs older than this many days are deleted.
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub log_retention_days: u64,
@@ -128,6 +133,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mcp_allowed_hosts = mcp_allowed_hosts(args.public_url.as_deref(), &args.mcp_allowed_hosts);
     let config = ServerConfig {
         data_dir,
         public_url: args.public_url,
@@ -147,6 +153,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             .map(|mb| mb << 20)
             .unwrap_or_else(default_memory_budget),
         requests_per_second_per_project: args.requests_per_second_per_project,
+        mcp_allowed_hosts,
     };
     let state = AppState::new(store, engine, catalog, config);
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
@@ -259,6 +266,23 @@ async fn evict_idle(state: AppState) {
             tracing::info!(evicted, "evicted idle sandboxes (files kept)");
         }
     }
+}
+
+/// The `Host` values the MCP endpoint accepts: loopback names, the public
+/// URL's host and the operator's additions.
+fn mcp_allowed_hosts(public_url: Option<&str>, extra: &[String]) -> Vec<String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if let Some(host) = public_url
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+    {
+        hosts.push(host);
+    }
+    hosts.extend(extra.iter().cloned());
+    hosts
 }
 
 /// Three quarters of the machine's memory (`MemTotal` in /proc/meminfo),

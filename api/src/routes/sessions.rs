@@ -329,30 +329,7 @@ async fn list_tools(
 ) -> Result<axum::Json<Value>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 500, 500)?;
-    let mut all: Vec<Value> = MetaTool::ALL
-        .into_iter()
-        .filter(|t| t.enabled_in(&ctx.config))
-        .map(MetaTool::schema)
-        .collect();
-    // Preloaded app tools (the direct-tools preset preloads "all").
-    let catalog = &state.catalog;
-    if ctx.config.preload_all() {
-        all.extend(
-            catalog
-                .allowed_tools(&ctx.config)
-                .take(1000)
-                .map(|t| t.schema(catalog)),
-        );
-    } else if let Some(slugs) = ctx.config.preload() {
-        for slug in slugs {
-            if let Some(tool) = catalog
-                .tool(&slug)
-                .filter(|t| catalog.allowed(&ctx.config, t))
-            {
-                all.push(tool.schema(catalog));
-            }
-        }
-    }
+    let all = tools::listed(&ctx);
     Ok(axum::Json(page.envelope(all)))
 }
 

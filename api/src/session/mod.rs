@@ -432,6 +432,7 @@ mod tests {
                 max_sandboxes_per_project: 10,
                 max_cells_per_project: 32,
                 cell_queue_wait: Duration::from_secs(10),
+                mcp_allowed_hosts: Vec::new(),
                 sandbox_memory_budget_bytes: 16 << 30,
                 requests_per_second_per_project: 1000,
             },

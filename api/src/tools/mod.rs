@@ -315,6 +315,36 @@ impl SchemaEntry {
     }
 }
 
+/// The session's tools in the shape of `GET .../tools` items: its enabled
+/// meta tools, then its preloaded app tools (all allowed ones, at most
+/// 1,000, for the direct-tools preset). REST and MCP list the same.
+pub fn listed(ctx: &SessionContext) -> Vec<Value> {
+    let mut all: Vec<Value> = MetaTool::ALL
+        .into_iter()
+        .filter(|t| t.enabled_in(&ctx.config))
+        .map(MetaTool::schema)
+        .collect();
+    let catalog = &ctx.state.catalog;
+    if ctx.config.preload_all() {
+        all.extend(
+            catalog
+                .allowed_tools(&ctx.config)
+                .take(1000)
+                .map(|t| t.schema(catalog)),
+        );
+    } else if let Some(slugs) = ctx.config.preload() {
+        for slug in slugs {
+            if let Some(tool) = catalog
+                .tool(&slug)
+                .filter(|t| catalog.allowed(&ctx.config, t))
+            {
+                all.push(tool.schema(catalog));
+            }
+        }
+    }
+    all
+}
+
 /// What a meta tool returns: `data` for the execute envelope, and the
 /// error line when it failed as a whole (a failed cell, some failed tools).
 #[derive(Debug)]

@@ -1,0 +1,212 @@
+//! Every session is an MCP server: streamable HTTP at
+//! `/tool_router/{session_id}/mcp` (the URL session create/retrieve return
+//! in `mcp.url`), served by rmcp inside the same axum app.
+//!
+//! - **Protocol eras.** rmcp answers the handshake era (`initialize`,
+//!   versions up to 2025-11-25) and the stateless 2026-07-28 revision
+//!   (`server/discover`, per-request `_meta`). It runs without MCP sessions
+//!   (`legacy_session_mode(false)`): the toolshed session comes from the
+//!   URL path, never from MCP state, so the interpreter and files persist
+//!   across MCP connections in every era.
+//! - **Auth.** [`authorize`] runs before rmcp sees a request: the
+//!   project's key (`x-api-key` or `Authorization: Bearer`) or 401, then the
+//!   session of that project or 404. The loaded session travels to the
+//!   handler in the request's extensions.
+//! - **Tools.** `tools/list` is [`crate::tools::listed`], the list the REST
+//!   `tools` endpoint gives; `tools/call` is [`crate::tools::execute`], what
+//!   REST `execute` runs. A tool that ran and failed is a result with
+//!   `isError: true`; an unknown tool or bad arguments a JSON-RPC error.
+//! - **Long calls.** A call runs to its own deadline (the cell timeout);
+//!   when the client sent a progress token it gets a progress notification
+//!   every few seconds meanwhile.
+
+use crate::error::ApiError;
+use crate::extract::Project;
+use crate::session::SessionContext;
+use crate::state::AppState;
+use crate::tool_error::ToolError;
+use crate::tools::execute::{AppToolOptions, execute};
+use axum::Router;
+use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
+    ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a running call reports progress (when asked to).
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// The MCP routes. `allowed_hosts` are the `Host` values accepted (the
+/// DNS-rebinding guard the MCP spec asks for; a name without a port
+/// matches any port).
+pub fn routes(state: &AppState, allowed_hosts: Vec<String>) -> Router<AppState> {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_allowed_hosts(allowed_hosts);
+    let service = StreamableHttpService::new(
+        || Ok(Handler),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+    Router::new()
+        .route_service("/tool_router/{session_id}/mcp", service)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize,
+        ))
+}
+
+/// The session an MCP request is for.
+#[derive(Clone)]
+struct Target(SessionContext);
+
+/// The project's key, then the project's session, before anything runs.
+async fn authorize(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(session_id): Path<String>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &session_id).await?;
+    request.extensions_mut().insert(Target(ctx));
+    Ok(next.run(request).await)
+}
+
+/// The rmcp handler: stateless, everything comes from the request.
+#[derive(Clone, Copy)]
+struct Handler;
+
+impl Handler {
+    fn target(context: &RequestContext<RoleServer>) -> Result<SessionContext, ErrorData> {
+        context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Target>())
+            .map(|target| target.0.clone())
+            .ok_or_else(|| ErrorData::internal_error("the request carries no session", None))
+    }
+}
+
+impl ServerHandler for Handler {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("toolshed", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "A toolshed session: COMPOSIO_SEARCH_TOOLS finds tools, COMPOSIO_MULTI_EXECUTE_TOOL runs up to 50 at once, COMPOSIO_REMOTE_WORKBENCH runs Python in a persistent sandbox.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let ctx = Self::target(&context)?;
+        let tools = crate::tools::listed(&ctx)
+            .iter()
+            .filter_map(mcp_tool)
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let ctx = Self::target(&context)?;
+        let arguments = request.arguments.unwrap_or_default();
+        let run = execute(&ctx, &request.name, arguments, AppToolOptions::default());
+        let executed = match context.meta.get_progress_token() {
+            None => run.await,
+            Some(token) => {
+                let mut run = std::pin::pin!(run);
+                let mut tick = tokio::time::interval(PROGRESS_EVERY);
+                tick.tick().await;
+                let mut seconds = 0u64;
+                loop {
+                    tokio::select! {
+                        executed = &mut run => break executed,
+                        _ = tick.tick() => {
+                            seconds += PROGRESS_EVERY.as_secs();
+                            let progress = ProgressNotificationParam::new(token.clone(), seconds as f64)
+                                .with_message(format!("{} running for {seconds} s", request.name));
+                            // A client that stopped listening does not stop the call.
+                            let _ = context.peer.notify_progress(progress).await;
+                        }
+                    }
+                }
+            }
+        };
+        let result = match executed {
+            Ok(executed) => {
+                let data = serde_json::to_string_pretty(&executed.data).unwrap_or_default();
+                let mut result = match executed.error {
+                    None => CallToolResult::success(vec![ContentBlock::text(data)]),
+                    Some(error) => CallToolResult::error(vec![ContentBlock::text(format!(
+                        "{error}\n\n{data}"
+                    ))]),
+                };
+                result.structured_content = Some(executed.data);
+                result
+            }
+            // Limits the agent can wait out: a failed result it can read.
+            Err(err @ (ToolError::Busy(_) | ToolError::Unavailable(_))) => {
+                CallToolResult::error(vec![ContentBlock::text(err.to_string())])
+            }
+            Err(ToolError::Internal(source)) => {
+                tracing::error!(error = %source, tool = %request.name, "an MCP tool call failed");
+                return Err(ErrorData::internal_error(
+                    "internal error; the server log has the details",
+                    None,
+                ));
+            }
+            Err(err) => return Err(ErrorData::invalid_params(err.to_string(), None)),
+        };
+        Ok(result.into())
+    }
+}
+
+/// A REST tool item as an MCP tool: slug as name, the display name as
+/// title, the input schema, and annotations from the MCP hint tags.
+fn mcp_tool(item: &Value) -> Option<Tool> {
+    let slug = item.get("slug")?.as_str()?.to_owned();
+    let description = item
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let schema: Map<String, Value> = item
+        .get("input_parameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let tags: Vec<&str> = item
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let hint = |name: &str| tags.contains(&name).then_some(true);
+    let mut annotations = ToolAnnotations::new();
+    annotations.read_only_hint = hint("readOnlyHint");
+    annotations.destructive_hint = hint("destructiveHint");
+    annotations.idempotent_hint = hint("idempotentHint");
+    annotations.open_world_hint = hint("openWorldHint");
+    let mut tool = Tool::new(slug, description, Arc::new(schema));
+    if let Some(title) = item.get("name").and_then(Value::as_str) {
+        tool = tool.with_title(title);
+    }
+    Some(tool.with_annotations(annotations))
+}

@@ -1,0 +1,179 @@
+"""Every session is an MCP server: the real `mcp` (2.3.0) and `fastmcp`
+(4.1.6) clients against `toolshed serve`, in each protocol era they speak.
+
+`mode="legacy"` is the handshake era (initialize, 2025-11-25); `"auto"`
+probes `server/discover` and lands on 2026-07-28; `"2026-07-28"` skips the
+probe. Each test asserts the negotiated version, so a silent fallback shows.
+"""
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import KEY
+
+LEGACY = "2025-11-25"
+MODERN = "2026-07-28"
+MODES = [("legacy", LEGACY), ("auto", MODERN), (MODERN, MODERN)]
+
+
+def new_session(server, **config):
+    return server.request("POST", "/api/v3.1/tool_router/session", {"user_id": "mcp-user", **config})
+
+
+def mcp_client(url, mode, key=KEY):
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    http = create_mcp_http_client(headers={"x-api-key": key})
+    return http, Client(streamable_http_client(url, http_client=http), mode=mode)
+
+
+async def call(url, mode, steps):
+    http, client = mcp_client(url, mode)
+    async with http, client as c:
+        return c.protocol_version, [await step(c) for step in steps]
+
+
+@pytest.mark.parametrize("mode,version", MODES)
+def test_state_persists_across_connections_and_failures_are_results(server, mode, version):
+    session = new_session(server)
+    url = session["mcp"]["url"]
+    assert url.startswith(server.base_url) and url.endswith(f"/tool_router/{session['session_id']}/mcp")
+
+    async def scenario():
+        async def list_names(c):
+            return sorted(t.name for t in (await c.list_tools()).tools)
+
+        async def define(c):
+            return await c.call_tool(
+                "COMPOSIO_REMOTE_WORKBENCH",
+                {"code_to_execute": "base = 40\ndef bump(n):\n    return base + n\nbump(1)"},
+            )
+
+        negotiated, (names, defined) = await call(url, mode, [list_names, define])
+        assert negotiated == version
+        assert "COMPOSIO_REMOTE_WORKBENCH" in names and "COMPOSIO_SEARCH_TOOLS" in names
+        assert not defined.is_error
+        assert defined.structured_content["results"] == "41"
+
+        # A second, new connection sees the variable and the function.
+        async def use(c):
+            return await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": "bump(2)"})
+
+        async def fail(c):
+            return await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": "1 / 0"})
+
+        _, (used, failed) = await call(url, mode, [use, fail])
+        assert not used.is_error and used.structured_content["results"] == "42"
+        assert failed.is_error
+        assert "ZeroDivisionError" in failed.content[0].text
+        assert failed.structured_content["status"] == "error"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("mode,version", MODES)
+def test_search_and_an_app_tool_against_the_upstream(server, mode, version):
+    url = new_session(server)["mcp"]["url"]
+
+    async def search(c):
+        return await c.call_tool(
+            "COMPOSIO_SEARCH_TOOLS", {"queries": [{"use_case": "get a hacker news item by id"}]}
+        )
+
+    async def app_tool(c):
+        return await c.call_tool(
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            {"tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
+             "sync_response_to_workbench": False},
+        )
+
+    negotiated, (found, ran) = asyncio.run(call(url, mode, [search, app_tool]))
+    assert negotiated == version
+    assert "HACKERNEWS_GET_ITEM" in found.structured_content["results"][0]["primary_tool_slugs"]
+    assert not ran.is_error, ran.content
+    item = ran.structured_content["results"][0]["response"]["data"]
+    assert item["id"] == 1 and item["type"] in ("story", "job", "poll")
+
+
+@pytest.mark.parametrize("mode,version", MODES)
+def test_unknown_tools_and_bad_arguments_are_protocol_errors(server, mode, version):
+    from mcp.shared.exceptions import MCPError
+
+    url = new_session(server)["mcp"]["url"]
+
+    async def scenario():
+        http, client = mcp_client(url, mode)
+        async with http, client as c:
+            assert c.protocol_version == version
+            with pytest.raises(MCPError, match="NOPE_TOOL not found"):
+                await c.call_tool("NOPE_TOOL", {})
+            with pytest.raises(MCPError, match="arguments.code_to_execute"):
+                await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": 7})
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+def test_a_wrong_key_or_another_session_is_refused(server, mode):
+    session = new_session(server)
+    url = session["mcp"]["url"]
+
+    async def attempt(target, key):
+        http, client = mcp_client(target, mode, key=key)
+        async with http, client as c:
+            await c.list_tools()
+
+    with pytest.raises(Exception):
+        asyncio.run(attempt(url, "ts_wrong_key"))
+    with pytest.raises(Exception):
+        asyncio.run(attempt(url.replace(session["session_id"], "trs_nope"), KEY))
+    # Over plain HTTP the statuses are 401 and 404, in the API's envelope.
+    for target, key, status in [(url, "ts_wrong_key", 401), (url.replace(session["session_id"], "trs_nope"), KEY, 404)]:
+        req = urllib.request.Request(
+            target, method="POST",
+            data=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).encode(),
+            headers={"x-api-key": key, "content-type": "application/json",
+                     "accept": "application/json, text/event-stream"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req)
+        assert err.value.code == status
+        assert json.loads(err.value.read())["error"]["status"] == status
+
+
+def test_a_preload_session_lists_its_app_tools(server):
+    url = new_session(server, preload={"tools": ["HACKERNEWS_GET_ITEM", "HACKERNEWS_GET_USER"]})["mcp"]["url"]
+
+    async def tools(c):
+        return (await c.list_tools()).tools
+
+    _, (listed,) = asyncio.run(call(url, "auto", [tools]))
+    by_name = {t.name: t for t in listed}
+    item = by_name["HACKERNEWS_GET_ITEM"]
+    assert item.input_schema["required"] == ["id"]
+    assert item.annotations.read_only_hint is True
+    assert "HACKERNEWS_GET_USER" in by_name
+
+
+@pytest.mark.parametrize("mode,version", [("legacy", LEGACY), ("auto", MODERN)])
+def test_fastmcp_client_with_headers(server, mode, version):
+    from fastmcp import Client
+    from fastmcp.client.transports import StreamableHttpTransport
+
+    url = new_session(server)["mcp"]["url"]
+
+    async def scenario():
+        transport = StreamableHttpTransport(url, headers={"x-api-key": KEY})
+        async with Client(transport, mode=mode) as c:
+            assert c.protocol_version == version
+            names = {t.name for t in await c.list_tools()}
+            assert "COMPOSIO_REMOTE_BASH_TOOL" in names
+            ran = await c.call_tool("COMPOSIO_REMOTE_BASH_TOOL", {"command": "echo hello | tr a-z A-Z"})
+            assert ran.structured_content["stdout"] == "HELLO\n"
+
+    asyncio.run(scenario())
