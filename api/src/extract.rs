@@ -25,23 +25,7 @@ impl FromRequestParts<AppState> for Project {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let key = KEY_HEADERS
-            .iter()
-            .find_map(|name| parts.headers.get(*name))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .or_else(|| {
-                parts
-                    .headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.strip_prefix("Bearer "))
-                    .map(str::to_owned)
-            })
-            .ok_or_else(|| {
-                ApiError::Unauthorized("missing API key: send it in the x-api-key header".into())
-            })?;
-        let key = key.trim().to_owned();
+        let key = presented_key(&parts.headers)?;
         let project = match state.store.cached_project_for_api_key(&key) {
             Some(project) => project,
             None => state
@@ -54,6 +38,27 @@ impl FromRequestParts<AppState> for Project {
         check_rate(state, &project)?;
         Ok(Project(project))
     }
+}
+
+/// The key a request presents: the first of [`KEY_HEADERS`], else an
+/// `Authorization: Bearer` token; 401 when there is none.
+pub fn presented_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
+    KEY_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        })
+        .map(|key| key.trim().to_owned())
+        .ok_or_else(|| {
+            ApiError::Unauthorized("missing API key: send it in the x-api-key header".into())
+        })
 }
 
 /// Counts a request against the project's rate

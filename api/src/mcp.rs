@@ -71,15 +71,44 @@ pub fn routes(state: &AppState, allowed_hosts: Vec<String>) -> Router<AppState> 
 #[derive(Clone)]
 struct Target(SessionContext);
 
-/// The project's key, then the project's session, before anything runs.
+/// Prefix of per-session MCP tokens (see [`crate::store::Store::mcp_token`]).
+pub const MCP_TOKEN_PREFIX: &str = "tsm_";
+
+/// The caller's credential, then the session, before anything runs: the
+/// session's own MCP token (valid on this endpoint only), or a key of the
+/// session's project. 401 for a wrong credential, 404 for a session the
+/// key's project does not have.
 async fn authorize(
     State(state): State<AppState>,
-    Project(project): Project,
     Path(session_id): Path<String>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &session_id).await?;
+    let key = crate::extract::presented_key(request.headers())?;
+    let ctx = if key.starts_with(MCP_TOKEN_PREFIX) {
+        let store = state.store.clone();
+        let id = session_id.clone();
+        let record = state
+            .store
+            .run(move |s| s.session_by_id(&id))
+            .await
+            .map_err(ApiError::internal)?
+            .filter(|record| store.is_mcp_token(record, &key))
+            .ok_or_else(|| {
+                ApiError::Unauthorized("this MCP token is not valid for this session".into())
+            })?;
+        crate::extract::check_rate(&state, &record.project_id)?;
+        SessionContext::from_record(&state, record)?
+    } else {
+        let (mut parts, body) = request.into_parts();
+        let Project(project) =
+            <Project as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+                &mut parts, &state,
+            )
+            .await?;
+        request = Request::from_parts(parts, body);
+        SessionContext::load(&state, &project, &session_id).await?
+    };
     request.extensions_mut().insert(Target(ctx));
     Ok(next.run(request).await)
 }

@@ -177,3 +177,42 @@ def test_fastmcp_client_with_headers(server, mode, version):
             assert ran.structured_content["stdout"] == "HELLO\n"
 
     asyncio.run(scenario())
+
+
+def test_the_session_mcp_token_works_there_only_and_rotates(server):
+    session = new_session(server)
+    mcp = session["mcp"]
+    assert KEY not in json.dumps(session), "the project key is never echoed"
+    token = mcp["headers"]["x-api-key"]
+    assert token.startswith("tsm_")
+    other = new_session(server)
+
+    async def tools(c):
+        return len((await c.list_tools()).tools)
+
+    async def connect(url, key, mode="auto"):
+        http, client = mcp_client(url, mode, key=key)
+        async with http, client as c:
+            return await tools(c)
+
+    # The token from mcp.headers is all a client needs, in both eras.
+    assert asyncio.run(connect(mcp["url"], token)) > 0
+    assert asyncio.run(connect(mcp["url"], token, "legacy")) > 0
+    # It opens nothing else: another session's endpoint, or the REST API.
+    with pytest.raises(Exception):
+        asyncio.run(connect(other["mcp"]["url"], token))
+    req = urllib.request.Request(server.base_url + "/api/v3.1/tool_router/session?user_id=mcp-user",
+                                 headers={"x-api-key": token})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    assert err.value.code == 401
+    # Rotating it: the old token stops working, the new one works, and the
+    # retrieve response carries the new one.
+    rotated = server.request("POST", f"/api/v3.1/tool_router/session/{session['session_id']}/mcp/rotate_token")
+    new_token = rotated["mcp"]["headers"]["x-api-key"]
+    assert new_token != token
+    with pytest.raises(Exception):
+        asyncio.run(connect(mcp["url"], token))
+    assert asyncio.run(connect(mcp["url"], new_token)) > 0
+    again = server.request("GET", f"/api/v3.1/tool_router/session/{session['session_id']}")
+    assert again["mcp"]["headers"]["x-api-key"] == new_token

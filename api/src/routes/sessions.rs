@@ -38,6 +38,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v3.1/tool_router/session/{id}/search", post(search))
         .route(
+            "/api/v3.1/tool_router/session/{id}/mcp/rotate_token",
+            post(rotate_mcp_token),
+        )
+        .route(
             "/api/v3.1/tool_router/session/{id}/toolkits",
             get(list_toolkits),
         )
@@ -83,7 +87,7 @@ fn session_response(
         "session_id": record.id,
         "config": serde_json::to_value(config).unwrap_or(Value::Null),
         "config_version": record.config_version,
-        "mcp": {"type": "http", "url": format!("{}/tool_router/{}/mcp", base_url(state, headers), record.id)},
+        "mcp": mcp_config(state, headers, record),
         "tool_router_tools": meta,
         "experimental": {
             "assistive_prompt": assistive_prompt(config),
@@ -92,6 +96,40 @@ fn session_response(
         },
         "warnings": warnings,
     })
+}
+
+/// What an MCP client needs to connect: the URL and the session's own MCP
+/// token (never the project key), valid on that URL only.
+fn mcp_config(state: &AppState, headers: &HeaderMap, record: &SessionRecord) -> Value {
+    json!({
+        "type": "http",
+        "url": format!("{}/tool_router/{}/mcp", base_url(state, headers), record.id),
+        "headers": {"x-api-key": state.store.mcp_token(record)},
+    })
+}
+
+/// `POST .../mcp/rotate_token`: the session's MCP token stops working and a
+/// new one is returned (the project key keeps working on the endpoint).
+async fn rotate_mcp_token(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<axum::Json<Value>, ApiError> {
+    let record = {
+        let id = id.clone();
+        state
+            .store
+            .run(move |store| store.rotate_mcp_token(&project, &id))
+            .await
+            .map_err(ApiError::internal)?
+    }
+    .ok_or_else(|| {
+        ApiError::NotFound(format!("session {} not found", crate::error::clip(&id, 64)))
+    })?;
+    Ok(axum::Json(
+        json!({"mcp": mcp_config(&state, &headers, &record)}),
+    ))
 }
 
 fn assistive_prompt(config: &SessionConfig) -> String {
@@ -123,6 +161,7 @@ async fn create(
         config: serde_json::to_value(&config).map_err(ApiError::internal)?,
         config_version: 1,
         created_at: now(),
+        mcp_token_generation: 0,
     };
     {
         let record = record.clone();

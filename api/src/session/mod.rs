@@ -276,6 +276,14 @@ impl SessionContext {
                     crate::error::clip(session_id, 64)
                 ))
             })?;
+        SessionContext::from_record(state, record)
+    }
+
+    /// The context of a session already read from the store.
+    pub fn from_record(
+        state: &AppState,
+        record: SessionRecord,
+    ) -> Result<SessionContext, ApiError> {
         let config: SessionConfig =
             serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
         Ok(SessionContext {
@@ -413,6 +421,7 @@ mod tests {
                 config: serde_json::to_value(&config).unwrap(),
                 config_version: 1,
                 created_at: now(),
+                mcp_token_generation: 0,
             })
             .unwrap();
         let engine =

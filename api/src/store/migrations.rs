@@ -59,4 +59,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     );
     "#,
+    // 2: per-session MCP tokens are derived from the pepper and this
+    // generation; rotating one increments it.
+    r#"
+    ALTER TABLE sessions ADD COLUMN mcp_token_generation INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

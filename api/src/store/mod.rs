@@ -89,6 +89,10 @@ pub struct SessionRecord {
     pub config_version: i64,
     /// Unix seconds.
     pub created_at: i64,
+    /// Which MCP token is valid (see [`Store::mcp_token`]); rotating the
+    /// token increments it.
+    #[serde(default)]
+    pub mcp_token_generation: i64,
 }
 
 /// One version of a session's config.

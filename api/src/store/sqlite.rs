@@ -440,18 +440,69 @@ impl Store {
     pub fn session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
+            "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
              WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
         )?;
         let mut rows = stmt.query_map(params![id, project_id], session_row)?;
         rows.next().transpose()?.map(finish_session).transpose()
     }
 
+    /// A live session of any project (for its MCP token, which names no
+    /// project).
+    pub fn session_by_id(&self, id: &str) -> Result<Option<SessionRecord>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
+             WHERE id = ?1 AND deleted_at IS NULL",
+        )?;
+        let mut rows = stmt.query_map(params![id], session_row)?;
+        rows.next().transpose()?.map(finish_session).transpose()
+    }
+
+    /// The session's MCP token: `tsm_` and 40 hex digits of an HMAC (under
+    /// the API-key pepper) of the session id and its token generation.
+    /// Nothing secret is stored: a copy of the database does not yield
+    /// tokens, and rotating one ([`Store::rotate_mcp_token`]) makes the old
+    /// one stop matching.
+    pub fn mcp_token(&self, session: &SessionRecord) -> String {
+        let mac = self.secrets.pepper.hash(&format!(
+            "mcp-session-token\0{}\0{}",
+            session.id, session.mcp_token_generation
+        ));
+        format!("tsm_{}", &mac[..40])
+    }
+
+    /// Whether `token` is the session's current MCP token (compared in
+    /// constant time).
+    pub fn is_mcp_token(&self, session: &SessionRecord, token: &str) -> bool {
+        let expected = self.mcp_token(session);
+        expected.len() == token.len()
+            && expected
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    /// Invalidates a session's MCP token; returns the session with its new
+    /// generation, or `None` if there is no such live session.
+    pub fn rotate_mcp_token(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
+        let changed = self.conn().execute(
+            "UPDATE sessions SET mcp_token_generation = mcp_token_generation + 1
+             WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
+            params![id, project_id],
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        self.session(project_id, id)
+    }
+
     /// Live sessions of one user, newest first.
     pub fn sessions_for_user(&self, project_id: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, project_id, user_id, config, config_version, created_at FROM sessions
+            "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
              WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY created_at DESC, id",
         )?;
         let rows = stmt.query_map(params![project_id, user_id], session_row)?;
@@ -666,7 +717,7 @@ impl Store {
     }
 }
 
-type SessionRow = (String, String, String, String, i64, i64);
+type SessionRow = (String, String, String, String, i64, i64, i64);
 
 fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok((
@@ -676,11 +727,12 @@ fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
         row.get(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
 fn finish_session(row: SessionRow) -> Result<SessionRecord> {
-    let (id, project_id, user_id, config, config_version, created_at) = row;
+    let (id, project_id, user_id, config, config_version, created_at, mcp_token_generation) = row;
     Ok(SessionRecord {
         id,
         project_id,
@@ -688,6 +740,7 @@ fn finish_session(row: SessionRow) -> Result<SessionRecord> {
         config: serde_json::from_str(&config)?,
         config_version,
         created_at,
+        mcp_token_generation,
     })
 }
 
@@ -767,6 +820,7 @@ mod tests {
             config: json!({"user_id": "alice"}),
             config_version: 1,
             created_at: now(),
+            mcp_token_generation: 0,
         }
     }
 
