@@ -44,7 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a running call reports progress (when asked to).
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// The MCP routes. `allowed_hosts` are the `Host` values accepted (the
 /// DNS-rebinding guard the MCP spec asks for; a name without a port

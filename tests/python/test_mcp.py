@@ -216,3 +216,28 @@ def test_the_session_mcp_token_works_there_only_and_rotates(server):
     assert asyncio.run(connect(mcp["url"], new_token)) > 0
     again = server.request("GET", f"/api/v3.1/tool_router/session/{session['session_id']}")
     assert again["mcp"]["headers"]["x-api-key"] == new_token
+
+
+@pytest.mark.parametrize("mode,version", [("legacy", LEGACY), ("auto", MODERN)])
+def test_a_long_cell_reports_progress_and_is_not_cut(server, mode, version):
+    url = new_session(server)["mcp"]["url"]
+    seen = []
+
+    async def progress(value, total, message):
+        seen.append((value, message))
+
+    async def scenario():
+        http, client = mcp_client(url, mode)
+        async with http, client as c:
+            assert c.protocol_version == version
+            return await c.call_tool(
+                "COMPOSIO_REMOTE_WORKBENCH",
+                {"code_to_execute": "import time\ntime.sleep(5)\n'slept'"},
+                progress_callback=progress,
+            )
+
+    result = asyncio.run(scenario())
+    assert not result.is_error and result.structured_content["results"] == "'slept'"
+    assert seen, "no progress notification arrived"
+    assert all("COMPOSIO_REMOTE_WORKBENCH running for" in m for _, m in seen)
+    assert [v for v, _ in seen] == sorted(v for v, _ in seen)
