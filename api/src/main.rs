@@ -20,6 +20,9 @@ enum Command {
     /// Run Python files as consecutive cells of one sandbox and print one
     /// JSON envelope per cell.
     Run(commands::run::RunArgs),
+    /// Serve one session as an MCP server over stdin/stdout (for desktop
+    /// clients that start servers as processes).
+    Mcp(commands::mcp::McpArgs),
     /// Manage API keys.
     Keys(commands::keys::KeysArgs),
     /// Manage the master key that seals stored credentials.
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
+            Command::Mcp(args) => commands::mcp::run(args).await,
             Command::Keys(args) => commands::keys::run(args),
             Command::Secrets(args) => commands::secrets::run(args),
         }

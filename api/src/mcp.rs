@@ -55,7 +55,7 @@ pub fn routes(state: &AppState, allowed_hosts: Vec<String>) -> Router<AppState> 
         .with_json_response(true)
         .with_allowed_hosts(allowed_hosts);
     let service = StreamableHttpService::new(
-        || Ok(Handler),
+        || Ok(Handler::per_request()),
         Arc::new(LocalSessionManager::default()),
         config,
     );
@@ -113,12 +113,30 @@ async fn authorize(
     Ok(next.run(request).await)
 }
 
-/// The rmcp handler: stateless, everything comes from the request.
-#[derive(Clone, Copy)]
-struct Handler;
+/// The rmcp handler. Over HTTP it is stateless and every request carries
+/// its session (set by [`authorize`]); over stdio it serves one session.
+#[derive(Clone)]
+pub struct Handler {
+    session: Option<SessionContext>,
+}
 
 impl Handler {
-    fn target(context: &RequestContext<RoleServer>) -> Result<SessionContext, ErrorData> {
+    /// A handler that takes each request's session from the request.
+    fn per_request() -> Handler {
+        Handler { session: None }
+    }
+
+    /// A handler for one session (the stdio transport).
+    pub fn for_session(session: SessionContext) -> Handler {
+        Handler {
+            session: Some(session),
+        }
+    }
+
+    fn target(&self, context: &RequestContext<RoleServer>) -> Result<SessionContext, ErrorData> {
+        if let Some(session) = &self.session {
+            return Ok(session.clone());
+        }
         context
             .extensions
             .get::<axum::http::request::Parts>()
@@ -142,7 +160,7 @@ impl ServerHandler for Handler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let ctx = Self::target(&context)?;
+        let ctx = self.target(&context)?;
         let tools = crate::tools::listed(&ctx)
             .iter()
             .filter_map(mcp_tool)
@@ -155,7 +173,7 @@ impl ServerHandler for Handler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let ctx = Self::target(&context)?;
+        let ctx = self.target(&context)?;
         let arguments = request.arguments.unwrap_or_default();
         let run = execute(&ctx, &request.name, arguments, AppToolOptions::default());
         let executed = match context.meta.get_progress_token() {

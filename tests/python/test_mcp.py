@@ -241,3 +241,65 @@ def test_a_long_cell_reports_progress_and_is_not_cut(server, mode, version):
     assert seen, "no progress notification arrived"
     assert all("COMPOSIO_REMOTE_WORKBENCH running for" in m for _, m in seen)
     assert [v for v, _ in seen] == sorted(v for v, _ in seen)
+
+
+def _binary():
+    import os
+    from conftest import ROOT
+
+    return os.environ.get("TOOLSHED_BIN") or str(ROOT / "target/debug/toolshed")
+
+
+def test_stdio_mode_serves_one_session_and_keeps_its_state(upstream, tmp_path):
+    """`toolshed mcp --user U` (then `--session ID`) over stdio, with the real
+    client spawning it the way desktop clients do."""
+    import os
+    from conftest import ROOT
+    from mcp.client import Client
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    env = dict(os.environ, TOOLSHED_BASE_URL_ALL=f"http://{upstream}/{{slug}}", RUST_LOG="warn")
+    common = ["--data-dir", str(tmp_path), "--toolkits", str(ROOT / "fixtures/toolkits")]
+
+    async def run(args, steps):
+        params = StdioServerParameters(command=_binary(), args=["mcp", *args, *common], env=env)
+        async with Client(stdio_client(params), mode="legacy") as c:
+            return [await step(c) for step in steps]
+
+    async def define(c):
+        return await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": "kept = 'yes'\nkept"})
+
+    async def app_tool(c):
+        return await c.call_tool(
+            "COMPOSIO_MULTI_EXECUTE_TOOL",
+            {"tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
+             "sync_response_to_workbench": False})
+
+    defined, ran = asyncio.run(run(["--user", "desk"], [define, app_tool]))
+    assert defined.structured_content["results"] == "'yes'"
+    assert not ran.is_error and ran.structured_content["success_count"] == 1
+    sessions = [p.name for p in (tmp_path / "sessions").iterdir()]
+    assert len(sessions) == 1
+
+    # The same session again, by id: a new process, so a new interpreter
+    # (state_reset), but the files persist.
+    async def files(c):
+        return await c.call_tool(
+            "COMPOSIO_REMOTE_WORKBENCH",
+            {"code_to_execute": "open('/mnt/files/note.txt', 'w').write('x')\n'kept' in globals()"})
+
+    (result,) = asyncio.run(run(["--session", sessions[0]], [files]))
+    assert result.structured_content["results"] == "False"
+    assert result.structured_content["state_reset"] is True
+    assert (tmp_path / "sessions" / sessions[0] / "files" / "note.txt").read_text() == "x"
+
+
+def test_stdio_mode_refuses_a_data_directory_a_server_is_using(server):
+    import subprocess
+
+    out = subprocess.run(
+        [_binary(), "mcp", "--user", "u", "--data-dir", str(server.data_dir)],
+        input="", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "in use by another toolshed process" in out.stderr
+    assert "`toolshed serve`" in out.stderr

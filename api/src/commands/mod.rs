@@ -1,6 +1,8 @@
 //! One module per `toolshed` subcommand.
 
+pub mod data_dir_lock;
 pub mod keys;
+pub mod mcp;
 pub mod run;
 pub mod secrets;
 pub mod serve;

@@ -1,5 +1,6 @@
 //! `toolshed serve`: the HTTP server.
 
+use super::data_dir_lock::DataDirLock;
 use super::{default_data_dir, error_chain, keys::ensure_project};
 use crate::state::{AppState, ServerConfig};
 use crate::store::Store;
@@ -82,61 +83,33 @@ pub struct ServeArgs {
     pub log_retention_rows: u64,
 }
 
-/// Runs the server until SIGINT or SIGTERM.
-pub async fn run(args: ServeArgs) -> ExitCode {
-    if !args.addr.ip().is_loopback() && args.public_url.is_none() {
-        eprintln!(
-            "toolshed serve: --public-url is required when listening on {} (a non-loopback address): \
-             file URLs must not be built from the Host header clients send",
-            args.addr
-        );
-        return ExitCode::from(2);
-    }
+/// What `serve` and `mcp` share: the locked data directory, the store
+/// (migrated), the catalog and the engine, as the server's state.
+pub struct Prepared {
+    /// The shared state.
+    pub state: AppState,
+    /// Held while the process runs.
+    pub lock: DataDirLock,
+}
+
+/// Opens everything `args` names. Errors are one line for the user.
+pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let store = match Store::open(&data_dir) {
-        Ok(store) => store,
-        Err(err) => {
-            eprintln!(
-                "toolshed serve: {}: {}",
-                data_dir.display(),
-                error_chain(&err)
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let overrides = match load_overrides(args.config.as_deref()) {
-        Ok(overrides) => overrides,
-        Err(message) => {
-            eprintln!("toolshed serve: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    let catalog = match crate::catalog::Catalog::load(&args.toolkits, &overrides) {
-        Ok(catalog) => catalog,
-        Err(err) => {
-            eprintln!("toolshed serve: cannot load toolkits: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(message) = bootstrap_keys(&store) {
-        eprintln!("toolshed serve: {message}");
-        return ExitCode::from(2);
-    }
+    let lock = DataDirLock::acquire(&data_dir)?;
+    let store = Store::open(&data_dir)
+        .map_err(|err| format!("{}: {}", data_dir.display(), error_chain(&err)))?;
+    let overrides = load_overrides(args.config.as_deref())?;
+    let catalog = crate::catalog::Catalog::load(&args.toolkits, &overrides)
+        .map_err(|err| format!("cannot load toolkits: {err}"))?;
     let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
         Ok(Ok(engine)) => engine,
-        Ok(Err(err)) => {
-            eprintln!("toolshed serve: {}", error_chain(&err));
-            return ExitCode::from(2);
-        }
-        Err(err) => {
-            eprintln!("toolshed serve: engine start-up failed: {err}");
-            return ExitCode::from(2);
-        }
+        Ok(Err(err)) => return Err(error_chain(&err)),
+        Err(err) => return Err(format!("engine start-up failed: {err}")),
     };
     let mcp_allowed_hosts = mcp_allowed_hosts(args.public_url.as_deref(), &args.mcp_allowed_hosts);
     let config = ServerConfig {
         data_dir,
-        public_url: args.public_url,
+        public_url: args.public_url.clone(),
         limits: Limits {
             timeout: Duration::from_millis(args.cell_timeout_ms),
             max_memory_bytes: args.sandbox_memory_mb << 20,
@@ -155,7 +128,33 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         requests_per_second_per_project: args.requests_per_second_per_project,
         mcp_allowed_hosts,
     };
-    let state = AppState::new(store, engine, catalog, config);
+    Ok(Prepared {
+        state: AppState::new(store, engine, catalog, config),
+        lock,
+    })
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(args: ServeArgs) -> ExitCode {
+    if !args.addr.ip().is_loopback() && args.public_url.is_none() {
+        eprintln!(
+            "toolshed serve: --public-url is required when listening on {} (a non-loopback address): \
+             file URLs must not be built from the Host header clients send",
+            args.addr
+        );
+        return ExitCode::from(2);
+    }
+    let Prepared { state, lock: _lock } = match prepare(&args).await {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("toolshed serve: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(message) = bootstrap_keys(&state.store) {
+        eprintln!("toolshed serve: {message}");
+        return ExitCode::from(2);
+    }
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(listener) => listener,
         Err(err) => {
