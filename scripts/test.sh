@@ -52,3 +52,9 @@ fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
   "$VENV/bin/python" -m pytest -q tests/python
+
+step "TypeScript MCP client (@modelcontextprotocol/sdk) against the real server"
+# npm's cache (~/.npm) makes reinstalls quick; node_modules stays out of git.
+(cd tests/ts && timeout 300 npm ci --no-audit --no-fund --prefer-offline)
+TOOLSHED_ABS_BIN="$(realpath "$TOOLSHED_DEBUG_BIN")"
+(cd tests/ts && TOOLSHED_BIN="$TOOLSHED_ABS_BIN" timeout 300 node --test)
