@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Project {
     }
 }
 
-/// The key a request presents: the first of [`KEY_HEADERS`], else an
+/// The key a request presents: the first of `x-api-key` (and its aliases), else an
 /// `Authorization: Bearer` token; 401 when there is none.
 pub fn presented_key(headers: &axum::http::HeaderMap) -> Result<String, ApiError> {
     KEY_HEADERS

@@ -3,21 +3,34 @@
 //!
 //! # Layout
 //!
+//! Dependencies run one way: routes and [`mcp`] -> [`tools`] -> [`session`]
+//! -> [`catalog`] / [`store`].
+//!
 //! - [`app`]: the router with every route and layer.
 //! - [`state`]: [`AppState`] shared by handlers; [`extract`]: the caller's
-//!   project and JSON bodies; [`error`]: [`ApiError`], the one error type.
-//! - [`routes`]: one module per resource; [`tools`]: one module per meta
-//!   tool; [`session`]: session config and sandboxes.
+//!   project and JSON bodies; [`error`]: [`ApiError`], the one error type of
+//!   the HTTP API; [`tool_error`]: [`tool_error::ToolError`], the one error
+//!   of running a tool (REST, MCP and cells map it).
+//! - [`routes`]: one module per resource; [`mcp`]: every session as an MCP
+//!   server (streamable HTTP; `toolshed mcp` for stdio).
+//! - [`tools`]: the meta tools, each with typed arguments and output, and
+//!   their one dispatcher ([`tools::MetaTool::run`]); [`tools::execute`]
+//!   runs any tool of a session with its log.
+//! - [`session`]: session config, sandboxes, app-tool execution and the
+//!   sandbox's tool bridge.
 //! - [`catalog`]: toolkits and app tools (files, validation, search, HTTP).
 //! - [`store`]: SQLite behind one type; [`keys`]: API keys and ids;
-//!   [`timestamp`]: RFC 3339 times.
-//! - [`commands`]: one module per subcommand (`serve`, `run`, `keys`).
+//!   [`secrets`]: sealing and peppers; [`file_urls`]: upload/download
+//!   grants; [`timestamp`]: RFC 3339 times.
+//! - [`commands`]: one module per subcommand (`serve`, `mcp`, `run`, `keys`,
+//!   `secrets`).
 #![forbid(unsafe_code)]
 
 pub mod catalog;
 pub mod commands;
 pub mod error;
 pub mod extract;
+pub mod file_urls;
 pub mod keys;
 pub mod mcp;
 pub mod request_id;

@@ -8,7 +8,7 @@
 //!   (`legacy_session_mode(false)`): the toolshed session comes from the
 //!   URL path, never from MCP state, so the interpreter and files persist
 //!   across MCP connections in every era.
-//! - **Auth.** [`authorize`] runs before rmcp sees a request: the
+//! - **Auth.** `authorize` runs before rmcp sees a request: the
 //!   project's key (`x-api-key` or `Authorization: Bearer`) or 401, then the
 //!   session of that project or 404. The loaded session travels to the
 //!   handler in the request's extensions.
@@ -114,7 +114,7 @@ async fn authorize(
 }
 
 /// The rmcp handler. Over HTTP it is stateless and every request carries
-/// its session (set by [`authorize`]); over stdio it serves one session.
+/// its session (set by `authorize`); over stdio it serves one session.
 #[derive(Clone)]
 pub struct Handler {
     session: Option<SessionContext>,

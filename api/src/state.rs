@@ -54,7 +54,7 @@ pub struct AppState {
     /// Runs app tools over HTTP.
     pub executor: Executor,
     /// Outstanding file upload/download URLs.
-    pub tokens: Arc<crate::routes::file_urls::Tokens>,
+    pub tokens: Arc<crate::file_urls::Tokens>,
     /// Requests per second, per project.
     pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.
@@ -108,6 +108,16 @@ impl AppState {
             .join("sessions")
             .join(session_id)
             .join("files")
+    }
+
+    /// What running app tools needs (a sandbox's bridge holds this, not
+    /// the whole state).
+    pub fn app_tools(&self) -> crate::session::app_tools::AppTools {
+        crate::session::app_tools::AppTools {
+            catalog: self.catalog.clone(),
+            executor: self.executor.clone(),
+            store: self.store.clone(),
+        }
     }
 
     /// A session's files mount as a capability (created if missing): every

@@ -52,7 +52,7 @@ impl ToolError {
 }
 
 /// Parses a tool's arguments into its typed form; a mismatch names the
-/// path of the offending value ("arguments.queries[0].use_case: ...") and
+/// path of the offending value (`arguments.queries[0].use_case: ...`) and
 /// never quotes the value at length.
 pub fn parse_arguments<T: serde::de::DeserializeOwned>(
     arguments: serde_json::Value,

@@ -10,7 +10,6 @@ pub mod http;
 pub mod search;
 pub mod toolkit;
 
-use crate::session::config::SessionConfig;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -134,61 +133,6 @@ impl Catalog {
     /// The search index.
     pub fn index(&self) -> &search::Index {
         &self.index
-    }
-
-    /// Whether a session's filters allow a tool.
-    pub fn allowed(&self, config: &SessionConfig, tool: &CatalogTool) -> bool {
-        if let Some(filter) = &config.toolkits
-            && !filter.allows(&tool.toolkit)
-        {
-            return false;
-        }
-        if let Some(filter) = config.tools.get(&tool.toolkit) {
-            let has_tags = filter
-                .enabled
-                .as_ref()
-                .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")))
-                || filter
-                    .disabled
-                    .as_ref()
-                    .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")));
-            let ok = if has_tags {
-                tag_filter_allows(filter, &tool.tool.tags)
-            } else {
-                filter.allows(&tool.tool.slug)
-            };
-            if !ok {
-                return false;
-            }
-        }
-        if let Some(tags) = &config.tags
-            && !tag_filter_allows(tags, &tool.tool.tags)
-        {
-            return false;
-        }
-        true
-    }
-
-    /// Tools a session may use, by slug.
-    pub fn allowed_tools<'a>(
-        &'a self,
-        config: &'a SessionConfig,
-    ) -> impl Iterator<Item = &'a Arc<CatalogTool>> + 'a {
-        self.tools.values().filter(move |t| self.allowed(config, t))
-    }
-}
-
-fn tag_filter_allows(filter: &crate::session::config::Filter, tags: &[String]) -> bool {
-    let has = |list: &Option<Vec<String>>| {
-        list.as_ref()
-            .is_some_and(|l| l.iter().any(|t| tags.contains(t)))
-    };
-    if has(&filter.disabled) {
-        return false;
-    }
-    match &filter.enabled {
-        Some(_) => has(&filter.enabled),
-        None => true,
     }
 }
 

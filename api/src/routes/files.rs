@@ -24,7 +24,7 @@ use std::path::{Component, PathBuf};
 use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 
-use super::file_urls::{Grant, URL_TTL};
+use crate::file_urls::{Grant, URL_TTL};
 
 /// Largest upload accepted.
 pub const MAX_UPLOAD_BYTES: u64 = 100 << 20;

@@ -1,7 +1,6 @@
 //! HTTP routes, one module per resource.
 
 pub mod connected_accounts;
-pub mod file_urls;
 pub mod files;
 pub mod logs;
 pub mod page;

@@ -1,14 +1,30 @@
 //! Executing an app tool for a session: lookup, session filters, argument
 //! validation, the connected account, the HTTP call and its log.
 
+use crate::catalog::Catalog;
+use crate::catalog::http::Executor;
 use crate::catalog::http::{Execution, Spool};
 use crate::error::clip;
 use crate::keys;
 use crate::session::config::SessionConfig;
-use crate::state::AppState;
+use crate::store::Store;
 use crate::store::{AccountRecord, LogRecord, now};
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// What running app tools needs: the catalog, the HTTP executor and the
+/// store (accounts, logs). Cheap to clone; a sandbox's tool bridge holds
+/// this, not the whole server state.
+#[derive(Clone)]
+pub struct AppTools {
+    /// The app tools.
+    pub catalog: Arc<Catalog>,
+    /// Runs them over HTTP.
+    pub executor: Executor,
+    /// Accounts and logs.
+    pub store: Store,
+}
 
 /// Who is calling: the session's project, user and config.
 pub struct Caller<'a> {
@@ -34,19 +50,19 @@ pub struct Outcome {
 /// no account, upstream error) is a failed [`Execution`] with a message for
 /// the agent; only store failures are errors.
 pub async fn execute(
-    state: &AppState,
+    tools: &AppTools,
     caller: &Caller<'_>,
     slug: &str,
     arguments: &Value,
     account: Option<&str>,
 ) -> Result<Outcome, crate::ApiError> {
-    execute_spooled(state, caller, slug, arguments, account, None).await
+    execute_spooled(tools, caller, slug, arguments, account, None).await
 }
 
 /// [`execute`], streaming a large response body to `spool` instead of
 /// holding it in memory.
 pub async fn execute_spooled(
-    state: &AppState,
+    tools: &AppTools,
     caller: &Caller<'_>,
     slug: &str,
     arguments: &Value,
@@ -56,7 +72,7 @@ pub async fn execute_spooled(
     let started = Instant::now();
     let valid_slug = is_valid_slug(slug);
     let execution = if valid_slug {
-        run(state, caller, slug, arguments, account, spool).await
+        run(tools, caller, slug, arguments, account, spool).await
     } else {
         failed(format!(
             "invalid tool slug {}: a slug is 1-{MAX_SLUG_CHARS} characters of A-Z, 0-9 and _",
@@ -81,7 +97,7 @@ pub async fn execute_spooled(
         duration_ms: started.elapsed().as_millis() as i64,
         created_at: now(),
     };
-    state
+    tools
         .store
         .add_log(&log)
         .map_err(crate::ApiError::internal)?;
@@ -115,19 +131,19 @@ fn failed(message: impl Into<String>) -> Execution {
 }
 
 async fn run(
-    state: &AppState,
+    tools: &AppTools,
     caller: &Caller<'_>,
     slug: &str,
     arguments: &Value,
     account: Option<&str>,
     spool: Option<&Spool>,
 ) -> Execution {
-    let Some(tool) = state.catalog.tool(slug) else {
+    let Some(tool) = tools.catalog.tool(slug) else {
         return failed(format!(
             "tool {slug} not found; use COMPOSIO_SEARCH_TOOLS to find tools"
         ));
     };
-    if !state.catalog.allowed(caller.config, tool) {
+    if !caller.config.allows_tool(tool) {
         return failed(format!(
             "tool {} is disabled in this session's config",
             tool.tool.slug
@@ -140,19 +156,19 @@ async fn run(
             clip(&message, MAX_VALIDATION_MESSAGE_BYTES)
         ));
     }
-    let Some(toolkit) = state.catalog.toolkit(&tool.toolkit) else {
+    let Some(toolkit) = tools.catalog.toolkit(&tool.toolkit) else {
         return failed(format!("toolkit {} is not loaded", tool.toolkit));
     };
     let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
     let credentials = if no_auth {
         None
     } else {
-        match resolve_account(state, caller, &tool.toolkit, account).await {
+        match resolve_account(tools, caller, &tool.toolkit, account).await {
             Ok(account) => Some(account.credentials),
             Err(message) => return failed(message),
         }
     };
-    state
+    tools
         .executor
         .execute(
             caller.project_id,
@@ -168,7 +184,7 @@ async fn run(
 /// The account to use: the one named (id or alias), else the session's
 /// configured one, else the user's first active one for the toolkit.
 pub async fn resolve_account(
-    state: &AppState,
+    tools: &AppTools,
     caller: &Caller<'_>,
     toolkit: &str,
     requested: Option<&str>,
@@ -178,7 +194,7 @@ pub async fn resolve_account(
         caller.user_id.to_owned(),
         toolkit.to_owned(),
     );
-    let accounts = state
+    let accounts = tools
         .store
         .run(move |store| store.accounts_for_user(&project, &user, Some(&slug)))
         .await

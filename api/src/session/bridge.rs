@@ -2,17 +2,16 @@
 //! cell runs the session's app tools with its connected accounts. Only
 //! slugs and arguments cross from the guest; credentials stay here.
 
-use crate::session::app_tools::{self, Caller};
+use crate::session::app_tools::{self, AppTools, Caller};
 use crate::session::config::SessionConfig;
-use crate::state::AppState;
 use std::sync::{Arc, RwLock};
 use toolshed_engine::bridge::ToolFuture;
 use toolshed_engine::{ToolBridge, ToolCall, ToolResult};
 
 /// The bridge of one session.
 pub struct SessionBridge {
-    /// Shared state.
-    pub state: AppState,
+    /// What running app tools needs.
+    pub tools: AppTools,
     /// The project.
     pub project_id: String,
     /// The session.
@@ -49,7 +48,7 @@ impl ToolBridge for SessionBridge {
                 config: &config,
             };
             match app_tools::execute(
-                &self.state,
+                &self.tools,
                 &caller,
                 &call.tool_slug,
                 &call.arguments,

@@ -3,6 +3,7 @@
 //! SDK reads back. Unknown keys are ignored (the SDK sends fields we do not
 //! use); wrong types are rejected with a message naming the field.
 
+use crate::catalog::{Catalog, CatalogTool};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -491,6 +492,64 @@ fn filter(v: &Value, field: &str) -> Result<Filter, ConfigError> {
 fn boolean(v: &Value, field: &str) -> Result<bool, ConfigError> {
     v.as_bool()
         .ok_or_else(|| bad(field, "must be true or false"))
+}
+
+impl SessionConfig {
+    /// Whether this session's filters (toolkits, per-toolkit tools or hint
+    /// tags, tags) allow a tool.
+    pub fn allows_tool(&self, tool: &CatalogTool) -> bool {
+        if let Some(filter) = &self.toolkits
+            && !filter.allows(&tool.toolkit)
+        {
+            return false;
+        }
+        if let Some(filter) = self.tools.get(&tool.toolkit) {
+            let has_tags = filter
+                .enabled
+                .as_ref()
+                .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")))
+                || filter
+                    .disabled
+                    .as_ref()
+                    .is_some_and(|l| l.iter().any(|t| t.ends_with("Hint")));
+            let ok = if has_tags {
+                tag_filter_allows(filter, &tool.tool.tags)
+            } else {
+                filter.allows(&tool.tool.slug)
+            };
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(tags) = &self.tags
+            && !tag_filter_allows(tags, &tool.tool.tags)
+        {
+            return false;
+        }
+        true
+    }
+
+    /// The catalog's tools this session may use, by slug.
+    pub fn allowed_tools<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+    ) -> impl Iterator<Item = &'a std::sync::Arc<CatalogTool>> + 'a {
+        catalog.tools().filter(move |t| self.allows_tool(t))
+    }
+}
+
+fn tag_filter_allows(filter: &Filter, tags: &[String]) -> bool {
+    let has = |list: &Option<Vec<String>>| {
+        list.as_ref()
+            .is_some_and(|l| l.iter().any(|t| tags.contains(t)))
+    };
+    if has(&filter.disabled) {
+        return false;
+    }
+    match &filter.enabled {
+        Some(_) => has(&filter.enabled),
+        None => true,
+    }
 }
 
 #[cfg(test)]

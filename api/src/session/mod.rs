@@ -337,7 +337,7 @@ impl SessionContext {
                 &self.config,
                 |config| {
                     Arc::new(bridge::SessionBridge {
-                        state: self.state.clone(),
+                        tools: self.state.app_tools(),
                         project_id: self.record.project_id.clone(),
                         session_id: self.record.id.clone(),
                         user_id: self.record.user_id.clone(),

@@ -343,12 +343,12 @@ impl Store {
     }
 
     /// The project of a key if a recent lookup is cached (see
-    /// [`KeyCache`]): no database access, so async code may call it.
+    /// `KeyCache`): no database access, so async code may call it.
     pub fn cached_project_for_api_key(&self, key: &str) -> Option<Option<String>> {
         self.keys.get(&self.secrets.pepper.hash(key))
     }
 
-    /// The project of a live key (cached for a moment, see [`KeyCache`]).
+    /// The project of a live key (cached for a moment, see `KeyCache`).
     pub fn project_for_api_key(&self, key: &str) -> Result<Option<String>> {
         let hash = self.secrets.pepper.hash(key);
         if let Some(project) = self.keys.get(&hash) {

@@ -115,7 +115,7 @@ async fn run_app(
         config: &ctx.config,
     };
     let outcome = app_tools::execute(
-        &ctx.state,
+        &ctx.state.app_tools(),
         &caller,
         slug,
         &Value::Object(arguments),

@@ -75,10 +75,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     let mut not_found = Vec::new();
     let mut suggestions = BTreeMap::new();
     for slug in &args.tool_slugs {
-        match catalog
-            .tool(slug)
-            .filter(|t| catalog.allowed(&ctx.config, t))
-        {
+        match catalog.tool(slug).filter(|t| ctx.config.allows_tool(t)) {
             Some(tool) => {
                 let entry = SchemaEntry {
                     tool_slug: tool.tool.slug.clone(),
@@ -98,9 +95,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
                 let similar: Vec<String> = catalog
                     .index()
                     .search(&slug.replace('_', " "), |s| {
-                        catalog
-                            .tool(s)
-                            .is_some_and(|t| catalog.allowed(&ctx.config, t))
+                        catalog.tool(s).is_some_and(|t| ctx.config.allows_tool(t))
                     })
                     .into_iter()
                     .take(3)

@@ -327,17 +327,14 @@ pub fn listed(ctx: &SessionContext) -> Vec<Value> {
     let catalog = &ctx.state.catalog;
     if ctx.config.preload_all() {
         all.extend(
-            catalog
-                .allowed_tools(&ctx.config)
+            ctx.config
+                .allowed_tools(catalog)
                 .take(1000)
                 .map(|t| t.schema(catalog)),
         );
     } else if let Some(slugs) = ctx.config.preload() {
         for slug in slugs {
-            if let Some(tool) = catalog
-                .tool(&slug)
-                .filter(|t| catalog.allowed(&ctx.config, t))
-            {
+            if let Some(tool) = catalog.tool(&slug).filter(|t| ctx.config.allows_tool(t)) {
                 all.push(tool.schema(catalog));
             }
         }

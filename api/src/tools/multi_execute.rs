@@ -143,10 +143,11 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
             })
         })
         .collect();
+    let runner = ctx.state.app_tools();
     let outcomes = join_all(calls.iter().zip(&spools).map(
         |((slug, arguments, account), spool)| {
             app_tools::execute_spooled(
-                &ctx.state,
+                &runner,
                 &caller,
                 slug,
                 arguments,

@@ -194,7 +194,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
         let hits = catalog.index().search(&text, |slug| {
             catalog
                 .tool(slug)
-                .is_some_and(|t| catalog.allowed(&ctx.config, t))
+                .is_some_and(|t| ctx.config.allows_tool(t))
         });
         if hits.is_empty() {
             failed += 1;
