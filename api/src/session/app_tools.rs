@@ -9,6 +9,7 @@ use crate::keys;
 use crate::session::config::SessionConfig;
 use crate::store::Store;
 use crate::store::{AccountRecord, LogRecord, now};
+use crate::tool_error::ToolError;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -74,10 +75,10 @@ pub async fn execute_spooled(
     let execution = if valid_slug {
         run(tools, caller, slug, arguments, account, spool).await
     } else {
-        failed(format!(
+        failed(ToolError::InvalidArguments(format!(
             "invalid tool slug {}: a slug is 1-{MAX_SLUG_CHARS} characters of A-Z, 0-9 and _",
             clip(slug, 64)
-        ))
+        )))
     };
     // Guest- and client-chosen text is stored bounded.
     let log = LogRecord {
@@ -120,11 +121,16 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-fn failed(message: impl Into<String>) -> Execution {
+/// A call that did not reach the upstream: the error's message is what
+/// the agent (or the cell) sees.
+fn failed(err: ToolError) -> Execution {
+    if let ToolError::Internal(source) = &err {
+        tracing::error!(error = %source, "an app tool call failed on our side");
+    }
     Execution {
         successful: false,
         data: Value::Null,
-        error: Some(message.into()),
+        error: Some(err.to_string()),
         status: None,
         spooled: None,
     }
@@ -139,25 +145,23 @@ async fn run(
     spool: Option<&Spool>,
 ) -> Execution {
     let Some(tool) = tools.catalog.tool(slug) else {
-        return failed(format!(
-            "tool {slug} not found; use COMPOSIO_SEARCH_TOOLS to find tools"
-        ));
+        return failed(ToolError::UnknownTool(slug.to_owned()));
     };
     if !caller.config.allows_tool(tool) {
-        return failed(format!(
-            "tool {} is disabled in this session's config",
-            tool.tool.slug
-        ));
+        return failed(ToolError::Disabled(tool.tool.slug.clone()));
     }
     if let Err(message) = tool.validate(arguments) {
-        return failed(format!(
+        return failed(ToolError::InvalidArguments(format!(
             "invalid arguments for {}: {}",
             tool.tool.slug,
             clip(&message, MAX_VALIDATION_MESSAGE_BYTES)
-        ));
+        )));
     }
     let Some(toolkit) = tools.catalog.toolkit(&tool.toolkit) else {
-        return failed(format!("toolkit {} is not loaded", tool.toolkit));
+        return failed(ToolError::internal(std::io::Error::other(format!(
+            "toolkit {} of tool {} is not loaded",
+            tool.toolkit, tool.tool.slug
+        ))));
     };
     let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
     let credentials = if no_auth {
@@ -165,7 +169,7 @@ async fn run(
     } else {
         match resolve_account(tools, caller, &tool.toolkit, account).await {
             Ok(account) => Some(account.credentials),
-            Err(message) => return failed(message),
+            Err(err) => return failed(err),
         }
     };
     tools
@@ -188,7 +192,7 @@ pub async fn resolve_account(
     caller: &Caller<'_>,
     toolkit: &str,
     requested: Option<&str>,
-) -> Result<AccountRecord, String> {
+) -> Result<AccountRecord, ToolError> {
     let (project, user, slug) = (
         caller.project_id.to_owned(),
         caller.user_id.to_owned(),
@@ -198,7 +202,7 @@ pub async fn resolve_account(
         .store
         .run(move |store| store.accounts_for_user(&project, &user, Some(&slug)))
         .await
-        .map_err(|_| "could not read connected accounts".to_owned())?;
+        .map_err(ToolError::internal)?;
     let active = |a: &&AccountRecord| a.status == "ACTIVE";
     let pinned = caller.config.connected_accounts.get(toolkit);
     if let Some(wanted) = requested.filter(|r| !r.is_empty()) {
@@ -210,7 +214,10 @@ pub async fn resolve_account(
             .find(|a| a.id == wanted || a.alias.as_deref() == Some(wanted))
             .cloned()
             .ok_or_else(|| {
-                format!("account {wanted} is not an active {toolkit} account this session may use")
+                ToolError::NoAccount(format!(
+                    "account {} is not an active {toolkit} account this session may use",
+                    clip(wanted, 64)
+                ))
             });
     }
     if let Some(ids) = caller.config.connected_accounts.get(toolkit) {
@@ -220,14 +227,17 @@ pub async fn resolve_account(
             .find(|a| ids.contains(&a.id))
             .cloned()
             .ok_or_else(|| {
-                format!(
+                ToolError::NoAccount(format!(
                     "none of the session's {toolkit} accounts ({}) is active",
                     ids.join(", ")
-                )
+                ))
             });
     }
     accounts.iter().find(active).cloned().ok_or_else(|| {
-        format!("no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS", caller.user_id)
+        ToolError::NoAccount(format!(
+            "no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS",
+            caller.user_id
+        ))
     })
 }
 
