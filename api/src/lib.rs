@@ -78,6 +78,33 @@ fn guarded<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
         .layer(axum::middleware::from_fn(bounded_head))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(axum::middleware::from_fn(close_after_refusing_a_body))
+}
+
+/// An error answer to a request that sent a body may come before the body
+/// was read (a wrong key, an unknown route, a body over the limit); the
+/// connection cannot be reused then, so the answer says `Connection:
+/// close` and keep-alive clients see the error, not a dropped connection.
+async fn close_after_refusing_a_body(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header;
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v != "0");
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// Refuses a request whose head is over [`MAX_HEAD_BYTES`] with 431,

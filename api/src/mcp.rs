@@ -14,8 +14,10 @@
 //!   handler in the request's extensions.
 //! - **Tools.** `tools/list` is [`crate::tools::listed`], the list the REST
 //!   `tools` endpoint gives; `tools/call` is [`crate::tools::execute`], what
-//!   REST `execute` runs. A tool that ran and failed is a result with
-//!   `isError: true`; an unknown tool or bad arguments a JSON-RPC error.
+//!   REST `execute` runs. A tool that ran and failed, and a call the agent
+//!   can correct (bad arguments, a disabled tool, no account, a limit), is
+//!   a result with `isError: true`; only an unknown tool is a JSON-RPC
+//!   error.
 //! - **Long calls.** A call runs to its own deadline (the cell timeout);
 //!   when the client sent a progress token it gets a progress notification
 //!   every few seconds meanwhile.
@@ -53,6 +55,8 @@ pub fn routes(state: &AppState, allowed_hosts: Vec<String>) -> Router<AppState> 
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
         .with_json_response(true)
+        // The same body bound as the REST API (a cell's code may be long).
+        .with_max_request_body_bytes(crate::MAX_BODY_BYTES)
         .with_allowed_hosts(allowed_hosts);
     let service = StreamableHttpService::new(
         || Ok(Handler::per_request()),
@@ -200,8 +204,10 @@ impl ServerHandler for Handler {
         let result = match executed {
             Ok(executed) => {
                 let data = serde_json::to_string_pretty(&executed.data).unwrap_or_default();
+                let empty = executed.data.as_object().is_some_and(|d| d.is_empty());
                 let mut result = match executed.error {
                     None => CallToolResult::success(vec![ContentBlock::text(data)]),
+                    Some(error) if empty => CallToolResult::error(vec![ContentBlock::text(error)]),
                     Some(error) => CallToolResult::error(vec![ContentBlock::text(format!(
                         "{error}\n\n{data}"
                     ))]),
@@ -209,10 +215,17 @@ impl ServerHandler for Handler {
                 result.structured_content = Some(executed.data);
                 result
             }
-            // Limits the agent can wait out: a failed result it can read.
-            Err(err @ (ToolError::Busy(_) | ToolError::Unavailable(_))) => {
-                CallToolResult::error(vec![ContentBlock::text(err.to_string())])
-            }
+            // What the agent can act on is a failed result it reads (the
+            // spec's SEP-1303: input errors are tool errors, so the model
+            // can correct its call); limits it can wait out, too.
+            Err(
+                err @ (ToolError::InvalidArguments(_)
+                | ToolError::Disabled(_)
+                | ToolError::NoAccount(_)
+                | ToolError::NotFound(_)
+                | ToolError::Busy(_)
+                | ToolError::Unavailable(_)),
+            ) => CallToolResult::error(vec![ContentBlock::text(err.to_string())]),
             Err(ToolError::Internal(source)) => {
                 tracing::error!(error = %source, tool = %request.name, "an MCP tool call failed");
                 return Err(ErrorData::internal_error(
@@ -220,7 +233,10 @@ impl ServerHandler for Handler {
                     None,
                 ));
             }
-            Err(err) => return Err(ErrorData::invalid_params(err.to_string(), None)),
+            // An unknown tool is the one protocol error.
+            Err(err @ ToolError::UnknownTool(_)) => {
+                return Err(ErrorData::invalid_params(err.to_string(), None));
+            }
         };
         Ok(result.into())
     }

@@ -2482,15 +2482,16 @@ async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
         assert_eq!(response.status().as_u16(), status, "{what}");
     }
 
-    // Over 4 MiB: 413, answered while the client may still be writing (so
-    // the client may see the connection close instead); the server goes on.
+    // Over 32 MiB (the REST bound too): 413, answered while the client may
+    // still be writing (so the client may see the connection close
+    // instead); the server goes on.
     let oversize = reqwest::Client::new()
         .post(&url)
         .header("x-api-key", KEY)
         .header("accept", both)
         .header("content-type", "application/json")
         .header("mcp-protocol-version", "2025-11-25")
-        .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "x".repeat(5 << 20)}}}).to_string())
+        .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "x".repeat(33 << 20)}}}).to_string())
         .send()
         .await;
     match oversize {
@@ -2548,4 +2549,172 @@ async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["slug"], "Unauthorized");
+}
+
+/// `time.time()` at the start of a trivial cell in `session`, as a string.
+async fn cell_start_time(server: &Server, session: &str, key: &str) -> (u16, Value) {
+    server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "import time\ntime.time()"}})),
+            Some(key),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn queued_cells_wait_their_sessions_turn_and_deleted_sessions_stay_deleted() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &["--max-cells-per-project", "1", "--sandbox-memory-mb", "256"],
+    );
+    let post_cell = |session: String, code: &'static str| {
+        let base = server.base.clone();
+        tokio::spawn(async move {
+            let resp = reqwest::Client::new()
+                .post(format!("{base}/api/v3.1/tool_router/session/{session}/execute"))
+                .header("x-api-key", KEY)
+                .json(&json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": code}}))
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        })
+    };
+    let time = |v: &Value| -> f64 { v["data"]["results"].as_str().unwrap().parse().unwrap() };
+
+    // A's second cell waits for A's turn, not for the project's only slot,
+    // so B (sent after it) gets the slot first.
+    let a = server.session(json!({"user_id": "a"})).await;
+    let b = server.session(json!({"user_id": "b"})).await;
+    let slow = start_slow_cells(&server, std::slice::from_ref(&a), KEY).await;
+    let a2 = post_cell(a.clone(), "import time\ntime.time()");
+    let (status, b_run) = cell_start_time(&server, &b, KEY).await;
+    assert_eq!(status, 200, "{b_run}");
+    for handle in slow {
+        assert_eq!(handle.await.unwrap().0, 200);
+    }
+    let (status, a2) = a2.await.unwrap();
+    assert_eq!(status, 200, "{a2}");
+    assert!(
+        time(&b_run) < time(&a2),
+        "B ran at {} and A's queued cell at {}: the queued cell held the slot",
+        time(&b_run),
+        time(&a2)
+    );
+
+    // C's cell waits for the slot (D holds it); C is deleted meanwhile: the
+    // waiting cell does not bring it back.
+    let c = server.session(json!({"user_id": "c"})).await;
+    let d = server.session(json!({"user_id": "d"})).await;
+    let slow = start_slow_cells(&server, std::slice::from_ref(&d), KEY).await;
+    let c_call = post_cell(c.clone(), "open('/mnt/files/zombie', 'w').write('x')");
+    let (status, _) = server
+        .call(
+            "DELETE",
+            &format!("/api/v3.1/tool_router/session/{c}"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for handle in slow {
+        assert_eq!(handle.await.unwrap().0, 200);
+    }
+    let (status, body) = c_call.await.unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        !dir.path().join("sessions").join(&c).exists(),
+        "the deleted session's directory came back"
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_key_rotates_its_projects_mcp_tokens() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let key = new_project_key(dir.path(), "leaky");
+    let (status, session) = server
+        .call(
+            "POST",
+            "/api/v3.1/tool_router/session",
+            Some(json!({"user_id": "l"})),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, 200, "{session}");
+    let url = session["mcp"]["url"].as_str().unwrap().to_owned();
+    let token = session["mcp"]["headers"]["x-api-key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = |token: String| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-api-key", token)
+                .header("accept", "application/json, text/event-stream")
+                .header("content-type", "application/json")
+                .header("mcp-protocol-version", "2025-11-25")
+                .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(list(token.clone()).await, 200);
+    let listed = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "list", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let prefix: String = key.chars().take(8).collect();
+    let key_id = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains(&prefix))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let revoked = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "revoke", &key_id, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert_eq!(list(token).await, 401, "the old MCP token still works");
+}
+
+#[tokio::test]
+async fn an_early_refusal_of_a_body_closes_the_connection_cleanly() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "z"})).await;
+    // One keep-alive client, many refused bodies: every answer arrives (no
+    // dropped connections), each saying it closes.
+    let client = reqwest::Client::new();
+    for i in 0..200 {
+        let resp = client
+            .post(format!(
+                "{}/api/v3.1/tool_router/session/{id}/execute",
+                server.base
+            ))
+            .header("x-api-key", "ts_wrong_key")
+            .json(&json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "x".repeat(50_000)}}))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.headers()["connection"], "close");
+    }
 }

@@ -102,7 +102,9 @@ def test_search_and_an_app_tool_against_the_upstream(server, mode, version):
 
 
 @pytest.mark.parametrize("mode,version", MODES)
-def test_unknown_tools_and_bad_arguments_are_protocol_errors(server, mode, version):
+def test_unknown_tools_are_protocol_errors_and_bad_arguments_are_results(server, mode, version):
+    """SEP-1303: input errors are tool errors the model can read and fix;
+    only an unknown tool is a JSON-RPC error."""
     from mcp.shared.exceptions import MCPError
 
     url = new_session(server)["mcp"]["url"]
@@ -113,8 +115,12 @@ def test_unknown_tools_and_bad_arguments_are_protocol_errors(server, mode, versi
             assert c.protocol_version == version
             with pytest.raises(MCPError, match="NOPE_TOOL not found"):
                 await c.call_tool("NOPE_TOOL", {})
-            with pytest.raises(MCPError, match="arguments.code_to_execute"):
-                await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": 7})
+            bad_meta = await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": 7})
+            assert bad_meta.is_error
+            assert "arguments.code_to_execute" in bad_meta.content[0].text
+            bad_app = await c.call_tool("HACKERNEWS_GET_ITEM", {"id": "not a number"})
+            assert bad_app.is_error
+            assert "invalid arguments for HACKERNEWS_GET_ITEM" in bad_app.content[0].text
 
     asyncio.run(scenario())
 
@@ -281,8 +287,16 @@ def test_stdio_mode_serves_one_session_and_keeps_its_state(upstream, tmp_path):
     sessions = [p.name for p in (tmp_path / "sessions").iterdir()]
     assert len(sessions) == 1
 
-    # The same session again, by id: a new process, so a new interpreter
-    # (state_reset), but the files persist.
+    # `--user` again serves the same (newest) session: a new process, so a
+    # new interpreter (state_reset), but the session and its files persist.
+    async def reset(c):
+        return await c.call_tool("COMPOSIO_REMOTE_WORKBENCH", {"code_to_execute": "'kept' in globals()"})
+
+    (again,) = asyncio.run(run(["--user", "desk"], [reset]))
+    assert again.structured_content["state_reset"] is True
+    assert [p.name for p in (tmp_path / "sessions").iterdir()] == sessions
+
+    # The same session again, by id.
     async def files(c):
         return await c.call_tool(
             "COMPOSIO_REMOTE_WORKBENCH",

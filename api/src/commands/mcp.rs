@@ -25,7 +25,9 @@ pub struct McpArgs {
         required_unless_present = "user"
     )]
     pub session: Option<String>,
-    /// Serve a new session for this user (its id is logged to stderr).
+    /// Serve this user's newest session, or a new one if there is none
+    /// (its id is logged to stderr), so restarting a desktop client keeps
+    /// the session.
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
     /// Data directory, toolkits and limits, as for `toolshed serve`
@@ -65,6 +67,19 @@ async fn serve(args: McpArgs) -> Result<(), String> {
                     .map_err(|e| e.to_string())?
                     .map_err(|e| error_chain(&e))?
             };
+            let newest = {
+                let (project, user) = (project.clone(), user.clone());
+                store
+                    .run(move |s| s.sessions_for_user(&project, &user))
+                    .await
+                    .map_err(|e| error_chain(&e))?
+                    .into_iter()
+                    .next()
+            };
+            if let Some(record) = newest {
+                tracing::warn!(session = %record.id, "serving the user's newest session");
+                return finish(state, record).await;
+            }
             let config = SessionConfig::from_request(&serde_json::json!({"user_id": user}))
                 .map_err(|e| e.to_string())?;
             let record = SessionRecord {
@@ -86,6 +101,12 @@ async fn serve(args: McpArgs) -> Result<(), String> {
         }
         (None, None) => return Err("--session or --user is required".into()),
     };
+    finish(state, record).await
+}
+
+/// Serves the session until the client closes stdin.
+async fn finish(state: crate::state::AppState, record: SessionRecord) -> Result<(), String> {
+    let store = state.store.clone();
     let session = SessionContext::from_record(&state, record).map_err(|e| e.to_string())?;
     let running = crate::mcp::Handler::for_session(session)
         .serve(rmcp::transport::stdio())

@@ -29,6 +29,9 @@ pub struct Sandboxes {
     /// first served), and each project has its own, so one project's queue
     /// never delays another's cells.
     cells: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    /// Each busy session's turn: its cells run one after another, and only
+    /// the one whose turn it is holds (or waits for) a project cell slot.
+    turns: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Per-session start locks (a session starts one sandbox at a time).
     starting: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
@@ -70,6 +73,21 @@ impl Sandboxes {
         let _guard = starting.lock().await;
         if let Some(existing) = self.existing(session_id, config).await {
             return Ok(Busy::new(existing));
+        }
+        // A call that waited (for a cell slot, for this lock) may outlive its
+        // session: a deleted session never gets a new interpreter.
+        let id = session_id.to_owned();
+        if state
+            .store
+            .run(move |store| store.session_by_id(&id))
+            .await
+            .map_err(ApiError::internal)?
+            .is_none()
+        {
+            return Err(ApiError::NotFound(format!(
+                "session {} not found",
+                crate::error::clip(session_id, 64)
+            )));
         }
         self.make_room(state, project_id).await?;
         let shared_config = Arc::new(std::sync::RwLock::new(Arc::new(config.clone())));
@@ -151,6 +169,25 @@ impl Sandboxes {
                     ));
                 }
             }
+        }
+    }
+
+    /// The session's turn lock (shared by its waiting cells).
+    fn turn(&self, session_id: &str) -> Arc<Mutex<()>> {
+        self.turns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(session_id.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    /// Forgets the session's turn lock once no cell holds or waits for it
+    /// (the map and `turn` are the only references left).
+    fn end_turn(&self, session_id: &str, turn: &Arc<Mutex<()>>) {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(turn) == 2 {
+            turns.remove(session_id);
         }
     }
 
@@ -318,6 +355,16 @@ impl SessionContext {
     }
 
     async fn run(&self, kind: CellKind, code: &str) -> Result<CellOutcome, ApiError> {
+        let turn = self.state.sandboxes.turn(&self.record.id);
+        let outcome = {
+            let _turn = turn.lock().await;
+            self.run_in_turn(kind, code).await
+        };
+        self.state.sandboxes.end_turn(&self.record.id, &turn);
+        outcome
+    }
+
+    async fn run_in_turn(&self, kind: CellKind, code: &str) -> Result<CellOutcome, ApiError> {
         let _slot = self
             .state
             .sandboxes

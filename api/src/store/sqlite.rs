@@ -408,11 +408,24 @@ impl Store {
     }
 
     /// Revokes a key by id; false if there is no such live key.
+    ///
+    /// The MCP tokens of the project's sessions are rotated with it: whoever
+    /// held the key could have read them from `mcp.headers`.
     pub fn revoke_api_key(&self, id: &str) -> Result<bool> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
             params![id, now()],
         )?;
+        if changed == 1 {
+            tx.execute(
+                "UPDATE sessions SET mcp_token_generation = mcp_token_generation + 1
+                 WHERE project_id = (SELECT project_id FROM api_keys WHERE id = ?1)",
+                params![id],
+            )?;
+        }
+        tx.commit()?;
         self.keys.clear();
         Ok(changed == 1)
     }

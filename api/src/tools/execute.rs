@@ -55,7 +55,12 @@ async fn run_meta(
     arguments: Map<String, Value>,
 ) -> Result<Executed, ToolError> {
     let started = Instant::now();
-    let super::ToolOutput { data, error } = meta.run(ctx, Value::Object(arguments)).await?;
+    let ran = meta.run(ctx, Value::Object(arguments)).await;
+    // Calls that failed before running are logged too.
+    let error = match &ran {
+        Ok(output) => output.error.clone(),
+        Err(err) => Some(crate::error::clip(&err.to_string(), 1024)),
+    };
     let log = LogRecord {
         id: keys::new_id("log_"),
         project_id: ctx.record.project_id.clone(),
@@ -67,6 +72,7 @@ async fn run_meta(
         created_at: now(),
     };
     ctx.state.store.add_log(&log).map_err(ToolError::internal)?;
+    let super::ToolOutput { data, error } = ran?;
     Ok(Executed {
         data: as_object(data),
         error,

@@ -217,7 +217,10 @@ fn assemble(
             Some((_, len)) => (*len as usize, true),
             None => {
                 let text = serde_json::to_string(&execution.data).map_err(ToolError::internal)?;
-                let offload = shape.workbench && (shape.sync_all || text.len() > shape.threshold);
+                // A call without data (it failed before the upstream) saves nothing.
+                let offload = shape.workbench
+                    && !execution.data.is_null()
+                    && (shape.sync_all || text.len() > shape.threshold);
                 if let (true, Some(spool)) = (offload, &spools[index]) {
                     spool
                         .dir
