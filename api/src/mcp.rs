@@ -31,7 +31,7 @@ use crate::tools::execute::{AppToolOptions, execute};
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities,
@@ -65,10 +65,65 @@ pub fn routes(state: &AppState, allowed_hosts: Vec<String>) -> Router<AppState> 
     );
     Router::new()
         .route_service("/tool_router/{session_id}/mcp", service)
+        .route_layer(axum::middleware::from_fn(as_json_rpc_errors))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authorize,
         ))
+}
+
+/// rmcp answers transport-level refusals (a body that is not a JSON-RPC
+/// message, a wrong `Accept` or `Content-Type`, a foreign `Host`, a body
+/// over the limit) in plain text. Clients read JSON-RPC errors out of
+/// non-2xx answers, so these become `{"jsonrpc", "id": null, "error"}`
+/// with the same message; a body that does not parse is a 400 parse error
+/// (-32700), not a 415.
+async fn as_json_rpc_errors(request: Request, next: Next) -> Response {
+    use axum::http::{StatusCode, header};
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let unparsable =
+        status == StatusCode::UNSUPPORTED_MEDIA_TYPE && text.starts_with("fail to deserialize");
+    let (status, code) = if unparsable {
+        (StatusCode::BAD_REQUEST, -32700)
+    } else if status == StatusCode::METHOD_NOT_ALLOWED {
+        (status, -32601)
+    } else {
+        (status, -32600)
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("refused").to_owned()
+    } else {
+        crate::error::clip(&text, 512)
+    };
+    let mut response = (
+        status,
+        axum::Json(serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": null,
+            "error": {"code": code, "message": message},
+        })),
+    )
+        .into_response();
+    for name in [header::ALLOW, header::CONNECTION] {
+        if let Some(value) = parts.headers.get(&name) {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
 }
 
 /// The session an MCP request is for.

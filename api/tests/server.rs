@@ -2414,7 +2414,7 @@ async fn a_project_over_its_request_rate_gets_429_and_others_do_not() {
 }
 
 #[tokio::test]
-async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
+async fn mcp_protocol_edges_are_clear_json_rpc_4xx_and_never_5xx() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), &up, &[]);
@@ -2436,7 +2436,7 @@ async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
         (
             "malformed JSON",
             post("{not json".into(), both, "application/json"),
-            415,
+            400,
         ),
         (
             "no SSE in Accept",
@@ -2451,7 +2451,7 @@ async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
         (
             "batch",
             post(format!("[{list},{list}]"), both, "application/json"),
-            415,
+            400,
         ),
         (
             "a notification",
@@ -2480,6 +2480,18 @@ async fn mcp_protocol_edges_are_clear_4xx_and_never_5xx() {
     for (what, request, status) in cases {
         let response = request.send().await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{what}");
+        if status >= 400 {
+            // Refusals are JSON-RPC errors a client can read.
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["jsonrpc"], "2.0", "{what}: {body}");
+            assert!(body["error"]["code"].as_i64().is_some(), "{what}: {body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{what}"
+            );
+        }
     }
 
     // Over 32 MiB (the REST bound too): 413, answered while the client may
