@@ -36,9 +36,15 @@ pub struct Filter {
 impl Filter {
     /// Whether `name` passes the filter (case-insensitive).
     pub fn allows(&self, name: &str) -> bool {
+        self.passes(|entry| entry.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether something passes: no disabled entry matches it and, when
+    /// there is an enabled list, an entry of it does.
+    fn passes(&self, matches: impl Fn(&str) -> bool) -> bool {
         let has = |list: &Option<Vec<String>>| {
             list.as_ref()
-                .is_some_and(|l| l.iter().any(|n| n.eq_ignore_ascii_case(name)))
+                .is_some_and(|l| l.iter().any(|entry| matches(entry)))
         };
         if has(&self.disabled) {
             return false;
@@ -539,17 +545,7 @@ impl SessionConfig {
 }
 
 fn tag_filter_allows(filter: &Filter, tags: &[String]) -> bool {
-    let has = |list: &Option<Vec<String>>| {
-        list.as_ref()
-            .is_some_and(|l| l.iter().any(|t| tags.contains(t)))
-    };
-    if has(&filter.disabled) {
-        return false;
-    }
-    match &filter.enabled {
-        Some(_) => has(&filter.enabled),
-        None => true,
-    }
+    filter.passes(|entry| tags.iter().any(|tag| tag == entry))
 }
 
 #[cfg(test)]

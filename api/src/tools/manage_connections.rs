@@ -4,7 +4,7 @@
 //! not offered by this server yet, so a missing connection is reported as
 //! `failed` with instructions rather than as a link that cannot complete.
 
-use super::{ToolkitList, Workflow};
+use super::{ActiveAccount, ToolkitList, Workflow};
 use crate::session::{SessionContext, WorkflowSession};
 use crate::tool_error::ToolError;
 use serde::{Deserialize, Serialize};
@@ -45,18 +45,9 @@ pub struct Connection {
     pub status: &'static str,
     /// Whether its tools can run now.
     pub has_active_connection: bool,
-    /// The account used, when active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_account_id: Option<String>,
-    /// `ac_<toolkit>`, when active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_config_id: Option<String>,
-    /// When the account was connected (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// PRIVATE, when active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_type: Option<&'static str>,
+    /// The account used, when there is one.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub account: Option<ActiveAccount>,
     /// Why it is not active.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
@@ -122,10 +113,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
                     toolkit: slug.clone(),
                     status: "active",
                     has_active_connection: true,
-                    connected_account_id: Some(account.id.clone()),
-                    auth_config_id: Some(format!("ac_{slug}")),
-                    created_at: Some(crate::timestamp::rfc3339(account.created_at as u64)),
-                    account_type: Some("PRIVATE"),
+                    account: Some(ActiveAccount::of(account)),
                     ..Connection::default()
                 },
                 None => Connection {

@@ -285,6 +285,32 @@ impl ToolkitList {
     }
 }
 
+/// The account behind an active connection, as the connection tools
+/// report it.
+#[derive(Debug, Serialize)]
+pub struct ActiveAccount {
+    /// The account.
+    pub connected_account_id: String,
+    /// `ac_<toolkit>`.
+    pub auth_config_id: String,
+    /// When it was connected (RFC 3339).
+    pub created_at: String,
+    /// Always PRIVATE here.
+    pub account_type: &'static str,
+}
+
+impl ActiveAccount {
+    /// The report of `account`.
+    pub fn of(account: &crate::store::AccountRecord) -> ActiveAccount {
+        ActiveAccount {
+            connected_account_id: account.id.clone(),
+            auth_config_id: format!("ac_{}", account.toolkit),
+            created_at: crate::timestamp::rfc3339(account.created_at as u64),
+            account_type: "PRIVATE",
+        }
+    }
+}
+
 /// A tool's schema as search and schema lookups return it.
 #[derive(Debug, Serialize)]
 pub struct SchemaEntry {

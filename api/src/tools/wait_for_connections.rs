@@ -1,7 +1,7 @@
 //! COMPOSIO_WAIT_FOR_CONNECTIONS: wait until the user's connections for the
 //! given toolkits are active (`mode` any or all), up to `timeout_seconds`.
 
-use super::{ToolkitList, Workflow};
+use super::{ActiveAccount, ToolkitList, Workflow};
 use crate::session::{SessionContext, WorkflowSession};
 use crate::tool_error::ToolError;
 use serde::{Deserialize, Serialize};
@@ -57,15 +57,9 @@ pub struct Status {
     pub status: &'static str,
     /// Whether its tools can run now.
     pub has_active_connection: bool,
-    /// The active account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connected_account_id: Option<String>,
-    /// `ac_<toolkit>`, with an account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub auth_config_id: Option<String>,
-    /// When the account was connected (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    /// The active account, when there is one.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub account: Option<ActiveAccount>,
     /// Why it cannot become active.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
@@ -99,9 +93,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
             let status = |status, has_active_connection| Status {
                 status,
                 has_active_connection,
-                connected_account_id: None,
-                auth_config_id: None,
-                created_at: None,
+                account: None,
                 error_message: None,
             };
             let entry = match (no_auth, account) {
@@ -111,9 +103,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
                 },
                 (Some(true), _) => status("ACTIVE", true),
                 (Some(false), Some(a)) => Status {
-                    connected_account_id: Some(a.id.clone()),
-                    auth_config_id: Some(format!("ac_{slug}")),
-                    created_at: Some(crate::timestamp::rfc3339(a.created_at as u64)),
+                    account: Some(ActiveAccount::of(a)),
                     ..status("ACTIVE", true)
                 },
                 (Some(false), None) => status("INITIATED", false),
