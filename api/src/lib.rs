@@ -42,6 +42,7 @@ pub mod store;
 pub mod timestamp;
 pub mod tool_error;
 pub mod tools;
+pub mod wire;
 
 pub use error::ApiError;
 pub use state::{AppState, ServerConfig};

@@ -11,6 +11,10 @@ use crate::state::AppState;
 use crate::store::{SessionRecord, now};
 use crate::tools::execute::AppToolOptions;
 use crate::tools::{self, MetaTool};
+use crate::wire::execute::{ExecuteResponse, ResultType};
+use crate::wire::session::{
+    Experimental, McpConfig, RotatedToken, SessionList, SessionResponse, Warning,
+};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -70,42 +74,41 @@ fn session_response(
     headers: &HeaderMap,
     record: &SessionRecord,
     config: &SessionConfig,
-) -> Value {
-    let meta: Vec<&str> = MetaTool::ALL
-        .into_iter()
-        .filter(|t| t.enabled_in(config))
-        .map(MetaTool::slug)
-        .collect();
+) -> SessionResponse {
     let mut warnings = Vec::new();
     if config.preload_all() {
-        warnings.push(json!({
-            "code": "PRELOAD_TOOLS_HIGH_CONTEXT_USAGE",
-            "message": "preload.tools = \"all\" puts every allowed tool's schema in the agent's context"
-        }));
+        warnings.push(Warning {
+            code: "PRELOAD_TOOLS_HIGH_CONTEXT_USAGE",
+            message: "preload.tools = \"all\" puts every allowed tool's schema in the agent's context",
+        });
     }
-    json!({
-        "session_id": record.id,
-        "config": serde_json::to_value(config).unwrap_or(Value::Null),
-        "config_version": record.config_version,
-        "mcp": mcp_config(state, headers, record),
-        "tool_router_tools": meta,
-        "experimental": {
-            "assistive_prompt": assistive_prompt(config),
-            "custom_tools": [],
-            "custom_toolkits": []
+    SessionResponse {
+        session_id: record.id.clone(),
+        config: config.clone(),
+        config_version: record.config_version,
+        mcp: mcp_config(state, headers, record),
+        tool_router_tools: MetaTool::ALL
+            .into_iter()
+            .filter(|t| t.enabled_in(config))
+            .map(MetaTool::slug)
+            .collect(),
+        experimental: Experimental {
+            assistive_prompt: assistive_prompt(config),
+            custom_tools: Vec::new(),
+            custom_toolkits: Vec::new(),
         },
-        "warnings": warnings,
-    })
+        warnings,
+    }
 }
 
 /// What an MCP client needs to connect: the URL and the session's own MCP
 /// token (never the project key), valid on that URL only.
-fn mcp_config(state: &AppState, headers: &HeaderMap, record: &SessionRecord) -> Value {
-    json!({
-        "type": "http",
-        "url": format!("{}/tool_router/{}/mcp", base_url(state, headers), record.id),
-        "headers": {"x-api-key": state.store.mcp_token(record)},
-    })
+fn mcp_config(state: &AppState, headers: &HeaderMap, record: &SessionRecord) -> McpConfig {
+    McpConfig {
+        kind: "http",
+        url: format!("{}/tool_router/{}/mcp", base_url(state, headers), record.id),
+        headers: [("x-api-key", state.store.mcp_token(record))].into(),
+    }
 }
 
 /// `POST .../mcp/rotate_token`: the session's MCP token stops working and a
@@ -115,7 +118,7 @@ async fn rotate_mcp_token(
     Project(project): Project,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<RotatedToken>, ApiError> {
     let record = {
         let id = id.clone();
         state
@@ -127,9 +130,9 @@ async fn rotate_mcp_token(
     .ok_or_else(|| {
         ApiError::NotFound(format!("session {} not found", crate::error::clip(&id, 64)))
     })?;
-    Ok(axum::Json(
-        json!({"mcp": mcp_config(&state, &headers, &record)}),
-    ))
+    Ok(axum::Json(RotatedToken {
+        mcp: mcp_config(&state, &headers, &record),
+    }))
 }
 
 fn assistive_prompt(config: &SessionConfig) -> String {
@@ -151,7 +154,7 @@ async fn create(
     Project(project): Project,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SessionResponse>, ApiError> {
     let config =
         SessionConfig::from_request(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let record = SessionRecord {
@@ -182,7 +185,7 @@ async fn retrieve(
     Project(project): Project,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SessionResponse>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     Ok(axum::Json(session_response(
         &state,
@@ -202,7 +205,7 @@ async fn list(
     Project(project): Project,
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SessionList>, ApiError> {
     let user = query
         .user_id
         .filter(|u| !u.is_empty())
@@ -218,9 +221,11 @@ async fn list(
             serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
         items.push(session_response(&state, &headers, record, &config));
     }
-    Ok(axum::Json(
-        json!({"items": items, "next_cursor": null, "total_items": items.len()}),
-    ))
+    Ok(axum::Json(SessionList {
+        total_items: items.len(),
+        items,
+        next_cursor: None,
+    }))
 }
 
 async fn update(
@@ -229,7 +234,7 @@ async fn update(
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SessionResponse>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let expected = match body.get("expected_config_version") {
         None | Some(Value::Null) => ctx.record.config_version,
@@ -389,7 +394,7 @@ async fn execute(
     Project(project): Project,
     Path(id): Path<String>,
     Json(body): Json<ExecuteBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ExecuteResponse>, ApiError> {
     let slug = body
         .tool_slug
         .or(body.slug)
@@ -407,7 +412,7 @@ async fn execute_meta(
     Project(project): Project,
     Path(id): Path<String>,
     Json(body): Json<ExecuteBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ExecuteResponse>, ApiError> {
     let slug = body
         .slug
         .or(body.tool_slug)
@@ -438,7 +443,7 @@ async fn run_tool(
     slug: &str,
     arguments: Option<Value>,
     options: AppToolOptions,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ExecuteResponse>, ApiError> {
     let ctx = SessionContext::load(state, project, session_id).await?;
     let arguments = match arguments {
         None | Some(Value::Null) => serde_json::Map::new(),
@@ -450,14 +455,18 @@ async fn run_tool(
         }
     };
     let executed = tools::execute::execute(&ctx, slug, arguments, options).await?;
-    Ok(axum::Json(json!({
-        "data": executed.data,
-        "result_type": if executed.error.is_none() { "completed" } else { "failed" },
-        "error": executed.error,
-        "log_id": executed.log_id,
-        "instant_charge": null,
-        "hook_results": [],
-    })))
+    Ok(axum::Json(ExecuteResponse {
+        data: executed.data,
+        result_type: if executed.error.is_none() {
+            ResultType::Completed
+        } else {
+            ResultType::Failed
+        },
+        error: executed.error,
+        log_id: executed.log_id,
+        instant_charge: None,
+        hook_results: Vec::new(),
+    }))
 }
 
 /// `POST .../search`: the SEARCH_TOOLS data, unwrapped.

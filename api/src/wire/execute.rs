@@ -1,0 +1,30 @@
+//! The `execute` / `execute_meta` envelope.
+
+use serde::Serialize;
+
+/// The answer of `execute` and `execute_meta`.
+#[derive(Debug, Serialize)]
+pub struct ExecuteResponse {
+    /// The tool's data, always an object.
+    pub data: serde_json::Value,
+    /// Whether the call completed.
+    pub result_type: ResultType,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// Its tool-execution log.
+    pub log_id: String,
+    /// Always `null` (no metered "instant" tools here).
+    pub instant_charge: Option<serde_json::Value>,
+    /// Always empty (no hooks yet).
+    pub hook_results: Vec<serde_json::Value>,
+}
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultType {
+    /// It succeeded.
+    Completed,
+    /// It ran and failed.
+    Failed,
+}

@@ -1,0 +1,7 @@
+//! The API's wire types: typed request and response bodies, one module per
+//! resource, so a handler returns a value whose shape the compiler checks
+//! (and an OpenAPI document can be generated from) instead of building JSON
+//! by hand.
+
+pub mod execute;
+pub mod session;

@@ -1,0 +1,74 @@
+//! Session responses (create, retrieve, list, update, rotate_token).
+
+use crate::session::config::SessionConfig;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A session as create/retrieve/update return it.
+#[derive(Debug, Serialize)]
+pub struct SessionResponse {
+    /// `trs_...`.
+    pub session_id: String,
+    /// The config in its response shape.
+    pub config: SessionConfig,
+    /// Incremented on every update.
+    pub config_version: i64,
+    /// How to reach the session over MCP.
+    pub mcp: McpConfig,
+    /// The meta tools the session exposes.
+    pub tool_router_tools: Vec<&'static str>,
+    /// Composio's experimental block.
+    pub experimental: Experimental,
+    /// Advice about the config.
+    pub warnings: Vec<Warning>,
+}
+
+/// What an MCP client needs to connect.
+#[derive(Debug, Serialize)]
+pub struct McpConfig {
+    /// Always `http` (streamable HTTP).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `<base>/tool_router/<session>/mcp`.
+    pub url: String,
+    /// `x-api-key`: the session's own MCP token (never the project key).
+    pub headers: BTreeMap<&'static str, String>,
+}
+
+/// Composio's experimental block.
+#[derive(Debug, Serialize)]
+pub struct Experimental {
+    /// A system-prompt paragraph describing the session's tools.
+    pub assistive_prompt: String,
+    /// Custom tools (none yet).
+    pub custom_tools: Vec<serde_json::Value>,
+    /// Custom toolkits (none yet).
+    pub custom_toolkits: Vec<serde_json::Value>,
+}
+
+/// Advice about a config.
+#[derive(Debug, Serialize)]
+pub struct Warning {
+    /// A stable code.
+    pub code: &'static str,
+    /// In words.
+    pub message: &'static str,
+}
+
+/// A user's sessions.
+#[derive(Debug, Serialize)]
+pub struct SessionList {
+    /// Newest first.
+    pub items: Vec<SessionResponse>,
+    /// Always `null` (one page).
+    pub next_cursor: Option<String>,
+    /// How many.
+    pub total_items: usize,
+}
+
+/// The answer of `.../mcp/rotate_token`.
+#[derive(Debug, Serialize)]
+pub struct RotatedToken {
+    /// The session's MCP config with the new token.
+    pub mcp: McpConfig,
+}
