@@ -8,42 +8,18 @@ use crate::extract::{Json, Project};
 use crate::keys;
 use crate::state::AppState;
 use crate::store::{AccountRecord, now};
+use crate::wire::account::{AccountList, AccountResponse};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The connected-account routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v3.1/connected_accounts", post(create).get(list))
         .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
-}
-
-/// The public view of an account (never its credentials).
-pub fn account_json(account: &AccountRecord) -> Value {
-    json!({
-        "id": account.id,
-        "alias": account.alias,
-        "status": account.status,
-        "status_reason": null,
-        "is_disabled": false,
-        "user_id": account.user_id,
-        "toolkit": {"slug": account.toolkit},
-        "auth_config": {
-            "id": format!("ac_{}", account.toolkit),
-            "auth_scheme": account.auth_scheme,
-            "is_composio_managed": false,
-            "is_disabled": false
-        },
-        "state": {"authScheme": account.auth_scheme, "val": {"status": account.status}},
-        "data": {},
-        "params": {},
-        "experimental": {"account_type": "PRIVATE"},
-        "created_at": crate::timestamp::rfc3339(account.created_at as u64),
-        "updated_at": crate::timestamp::rfc3339(account.updated_at as u64),
-    })
 }
 
 #[derive(Deserialize)]
@@ -68,7 +44,7 @@ async fn create(
     State(state): State<AppState>,
     Project(project): Project,
     Json(body): Json<CreateBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AccountResponse>, ApiError> {
     let user_id = body
         .user_id
         .filter(|u| !u.trim().is_empty())
@@ -173,14 +149,14 @@ async fn create(
         .run(move |store| store.create_account(&account).map(|()| account))
         .await
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(account_json(&account)))
+    Ok(axum::Json(AccountResponse::of(&account)))
 }
 
 async fn retrieve(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AccountResponse>, ApiError> {
     let account = {
         let id = id.clone();
         state
@@ -190,7 +166,7 @@ async fn retrieve(
             .map_err(ApiError::internal)?
     }
     .ok_or_else(|| ApiError::NotFound(format!("connected account {} not found", clip(&id, 64))))?;
-    Ok(axum::Json(account_json(&account)))
+    Ok(axum::Json(AccountResponse::of(&account)))
 }
 
 #[derive(Deserialize)]
@@ -207,7 +183,7 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AccountList>, ApiError> {
     let user = query
         .user_id
         .or(query.user_ids)
@@ -241,12 +217,14 @@ async fn list(
         })
         .await
         .map_err(ApiError::internal)?;
-    let items: Vec<Value> = accounts
+    let items = accounts
         .iter()
         .filter(|a| toolkits.as_ref().is_none_or(|t| t.contains(&a.toolkit)))
-        .map(account_json)
+        .map(AccountResponse::of)
         .collect();
-    Ok(axum::Json(
-        json!({"items": items, "next_cursor": null, "total_pages": 1}),
-    ))
+    Ok(axum::Json(AccountList {
+        items,
+        next_cursor: None,
+        total_pages: 1,
+    }))
 }

@@ -3,10 +3,10 @@
 use crate::error::ApiError;
 use crate::extract::Project;
 use crate::state::AppState;
+use crate::wire::log::LogResponse;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use serde_json::{Value, json};
 
 /// The log routes.
 pub fn routes() -> Router<AppState> {
@@ -17,7 +17,7 @@ async fn log(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<LogResponse>, ApiError> {
     let log = state
         .store
         .run({
@@ -29,13 +29,5 @@ async fn log(
         .ok_or_else(|| {
             ApiError::NotFound(format!("log {} not found", crate::error::clip(&id, 64)))
         })?;
-    Ok(axum::Json(json!({
-        "id": log.id,
-        "session_id": log.session_id,
-        "tool_slug": log.tool_slug,
-        "successful": log.successful,
-        "error": log.error,
-        "duration_ms": log.duration_ms,
-        "created_at": log.created_at,
-    })))
+    Ok(axum::Json(LogResponse::from(log)))
 }

@@ -3,5 +3,7 @@
 //! (and an OpenAPI document can be generated from) instead of building JSON
 //! by hand.
 
+pub mod account;
 pub mod execute;
+pub mod log;
 pub mod session;
