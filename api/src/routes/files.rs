@@ -19,12 +19,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::path::{Component, PathBuf};
 use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 
 use crate::file_urls::{Grant, URL_TTL};
+use crate::wire::files::{FileItem, FileList, FileUrl, MountPath, UrlKind};
 
 /// Largest upload accepted.
 pub const MAX_UPLOAD_BYTES: u64 = 100 << 20;
@@ -137,7 +137,7 @@ async fn list(
     Project(project): Project,
     Path((id, mount_name)): Path<(String, String)>,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<FileList>, ApiError> {
     mount(&mount_name)?;
     SessionContext::load(&state, &project, &id).await?;
     let limit = query.limit.unwrap_or(100);
@@ -165,13 +165,19 @@ async fn list(
     let next = (start + page.len() < files.len())
         .then(|| page.last().map(|f| f.0.clone()))
         .flatten();
-    let items: Vec<Value> = page
+    let items = page
         .iter()
-        .map(|(rel, size, modified)| {
-            json!({"mount_relative_path": rel, "sandbox_mount_prefix": MOUNT, "size": size, "last_modified": modified})
+        .map(|(rel, size, modified)| FileItem {
+            mount_relative_path: rel.clone(),
+            sandbox_mount_prefix: MOUNT,
+            size: *size,
+            last_modified: modified.clone(),
         })
         .collect();
-    Ok(axum::Json(json!({"items": items, "next_cursor": next})))
+    Ok(axum::Json(FileList {
+        items,
+        next_cursor: next,
+    }))
 }
 
 /// Most directory entries one listing visits (the files mount holds at most
@@ -238,11 +244,11 @@ async fn upload_url(
     Path((id, mount_name)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<PathBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<FileUrl>, ApiError> {
     let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     let token = state.tokens.issue(&project, &id, rel.clone(), true)?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
-    Ok(axum::Json(url_response("upload_url", url, &rel)))
+    Ok(axum::Json(url_response(UrlKind::Upload(url), &rel)))
 }
 
 async fn download_url(
@@ -251,7 +257,7 @@ async fn download_url(
     Path((id, mount_name)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<PathBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<FileUrl>, ApiError> {
     let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     let meta = files_dir(&state, &id)?
         .metadata(&rel)
@@ -264,7 +270,7 @@ async fn download_url(
     }
     let token = state.tokens.issue(&project, &id, rel.clone(), false)?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
-    Ok(axum::Json(url_response("download_url", url, &rel)))
+    Ok(axum::Json(url_response(UrlKind::Download(url), &rel)))
 }
 
 async fn delete(
@@ -272,14 +278,15 @@ async fn delete(
     Project(project): Project,
     Path((id, mount_name)): Path<(String, String)>,
     Json(body): Json<PathBody>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<MountPath>, ApiError> {
     let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
     files_dir(&state, &id)?
         .remove_file(&rel)
         .map_err(|e| fs_error(e, &rel))?;
-    Ok(axum::Json(
-        json!({"mount_relative_path": rel.to_string_lossy(), "sandbox_mount_prefix": MOUNT}),
-    ))
+    Ok(axum::Json(MountPath {
+        mount_relative_path: rel.to_string_lossy().into_owned(),
+        sandbox_mount_prefix: MOUNT,
+    }))
 }
 
 /// The checked mount-relative path of a request body.
@@ -300,13 +307,13 @@ async fn resolve(
 }
 
 /// The body of an upload/download URL response.
-fn url_response(kind: &str, url: String, rel: &std::path::Path) -> Value {
-    json!({
-        kind: url,
-        "expires_at": expires_at(),
-        "mount_relative_path": rel.to_string_lossy(),
-        "sandbox_mount_prefix": MOUNT,
-    })
+fn url_response(url: UrlKind, rel: &std::path::Path) -> FileUrl {
+    FileUrl {
+        url,
+        expires_at: expires_at(),
+        mount_relative_path: rel.to_string_lossy().into_owned(),
+        sandbox_mount_prefix: MOUNT,
+    }
 }
 
 /// The grant behind a file URL, within its project's request rate (file

@@ -3,7 +3,7 @@
 //! (`items`, `next_cursor`, `total_items`, `total_pages`, `current_page`).
 
 use crate::error::ApiError;
-use serde_json::{Value, json};
+use crate::wire::page::Page;
 
 /// A validated page request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,18 +38,17 @@ impl PageRequest {
     }
 
     /// The page of `all` this request asks for, in the list envelope.
-    pub fn envelope(self, all: Vec<Value>) -> Value {
+    pub fn envelope<T>(self, all: Vec<T>) -> Page<T> {
         let total = all.len();
-        let page: Vec<Value> = all.into_iter().skip(self.offset).take(self.limit).collect();
-        let end = self.offset.saturating_add(page.len());
-        let next = (end < total).then(|| end.to_string());
-        json!({
-            "items": page,
-            "next_cursor": next,
-            "total_items": total,
-            "total_pages": total.div_ceil(self.limit).max(1),
-            "current_page": (self.offset / self.limit).saturating_add(1),
-        })
+        let items: Vec<T> = all.into_iter().skip(self.offset).take(self.limit).collect();
+        let end = self.offset.saturating_add(items.len());
+        Page {
+            items,
+            next_cursor: (end < total).then(|| end.to_string()),
+            total_items: total,
+            total_pages: total.div_ceil(self.limit).max(1),
+            current_page: (self.offset / self.limit).saturating_add(1),
+        }
     }
 }
 
@@ -59,21 +58,21 @@ mod tests {
 
     #[test]
     fn pages_through_a_list() {
-        let all: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        let all: Vec<u32> = (0..5).collect();
         let first = PageRequest::new(Some(2), None, 10, 50)
             .unwrap()
             .envelope(all.clone());
-        assert_eq!(first["items"], json!([0, 1]));
-        assert_eq!(first["next_cursor"], "2");
-        assert_eq!(first["total_pages"], 3);
+        assert_eq!(first.items, [0, 1]);
+        assert_eq!(first.next_cursor.as_deref(), Some("2"));
+        assert_eq!(first.total_pages, 3);
         let last = PageRequest::new(Some(2), Some("4"), 10, 50)
             .unwrap()
             .envelope(all);
-        assert_eq!(last["items"], json!([4]));
-        assert_eq!(last["next_cursor"], Value::Null);
+        assert_eq!(last.items, [4]);
+        assert_eq!(last.next_cursor, None);
         assert!(PageRequest::new(Some(0), None, 10, 50).is_err());
         assert!(PageRequest::new(None, Some("x"), 10, 50).is_err());
         let huge = PageRequest::new(Some(1), Some(&usize::MAX.to_string()), 10, 50).unwrap();
-        assert_eq!(huge.envelope(vec![json!(1)])["items"], json!([]));
+        assert!(huge.envelope(vec![1]).items.is_empty());
     }
 }

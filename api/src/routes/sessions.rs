@@ -12,6 +12,7 @@ use crate::store::{SessionRecord, now};
 use crate::tools::execute::AppToolOptions;
 use crate::tools::{self, MetaTool};
 use crate::wire::execute::{ExecuteResponse, ResultType};
+use crate::wire::page::Page;
 use crate::wire::session::{
     Experimental, McpConfig, RotatedToken, SessionList, SessionResponse, Warning,
 };
@@ -370,7 +371,7 @@ async fn list_tools(
     Project(project): Project,
     Path(id): Path<String>,
     Query(query): Query<ToolsQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Page<Value>>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 500, 500)?;
     let all = tools::listed(&ctx);
@@ -501,7 +502,7 @@ async fn list_toolkits(
     Project(project): Project,
     Path(id): Path<String>,
     Query(query): Query<ToolkitsQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Page<Value>>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 20, 50)?;
     let wanted: Option<Vec<String>> = query.toolkits.map(|t| {

@@ -5,5 +5,7 @@
 
 pub mod account;
 pub mod execute;
+pub mod files;
 pub mod log;
+pub mod page;
 pub mod session;
