@@ -14,7 +14,8 @@ use crate::tools::{self, MetaTool};
 use crate::wire::execute::{ExecuteResponse, ResultType};
 use crate::wire::page::Page;
 use crate::wire::session::{
-    Experimental, McpConfig, RotatedToken, SessionList, SessionResponse, Warning,
+    ConfigHistory, ConfigVersionItem, Deleted, Experimental, McpConfig, RotatedToken, SessionList,
+    SessionResponse, Warning,
 };
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -286,7 +287,7 @@ async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Deleted>, ApiError> {
     let deleted = {
         let id = id.clone();
         state
@@ -310,7 +311,10 @@ async fn delete(
     {
         tracing::warn!(session = %id, error = %err, "could not remove the deleted session's files");
     }
-    Ok(axum::Json(json!({"session_id": id, "deleted": true})))
+    Ok(axum::Json(Deleted {
+        session_id: id,
+        deleted: true,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -324,7 +328,7 @@ async fn config_history(
     Project(project): Project,
     Path(id): Path<String>,
     Query(query): Query<HistoryQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ConfigHistory>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let limit = query.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
@@ -343,21 +347,17 @@ async fn config_history(
         .await
         .map_err(ApiError::internal)?;
     let next_cursor = (versions.len() > limit).then(|| versions[limit - 1].version.to_string());
-    let items: Vec<Value> = versions
+    let items = versions
         .into_iter()
         .take(limit)
-        .map(|v| {
-            json!({
-                "version": v.version,
-                "is_current": v.version == ctx.record.config_version,
-                "config": v.config,
-                "created_at": v.created_at,
-            })
+        .map(|v| ConfigVersionItem {
+            is_current: v.version == ctx.record.config_version,
+            version: v.version,
+            config: v.config,
+            created_at: v.created_at,
         })
         .collect();
-    Ok(axum::Json(
-        json!({"items": items, "next_cursor": next_cursor}),
-    ))
+    Ok(axum::Json(ConfigHistory { items, next_cursor }))
 }
 
 #[derive(Deserialize)]

@@ -72,3 +72,34 @@ pub struct RotatedToken {
     /// The session's MCP config with the new token.
     pub mcp: McpConfig,
 }
+
+/// The answer of a session delete.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    /// The session.
+    pub session_id: String,
+    /// Always true.
+    pub deleted: bool,
+}
+
+/// One version of a session's config.
+#[derive(Debug, Serialize)]
+pub struct ConfigVersionItem {
+    /// The version number.
+    pub version: i64,
+    /// Whether it is the session's current config.
+    pub is_current: bool,
+    /// The config at that version.
+    pub config: serde_json::Value,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A page of a session's config history, newest first.
+#[derive(Debug, Serialize)]
+pub struct ConfigHistory {
+    /// The versions.
+    pub items: Vec<ConfigVersionItem>,
+    /// The cursor of the next (older) page, if there is one.
+    pub next_cursor: Option<String>,
+}
