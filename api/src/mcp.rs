@@ -28,6 +28,7 @@ use crate::session::SessionContext;
 use crate::state::AppState;
 use crate::tool_error::ToolError;
 use crate::tools::execute::{AppToolOptions, execute};
+use crate::wire::tool::ToolItem;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
@@ -220,10 +221,7 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let ctx = self.target(&context)?;
-        let tools = crate::tools::listed(&ctx)
-            .iter()
-            .filter_map(mcp_tool)
-            .collect();
+        let tools = crate::tools::listed(&ctx).iter().map(mcp_tool).collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -297,34 +295,25 @@ impl ServerHandler for Handler {
     }
 }
 
-/// A REST tool item as an MCP tool: slug as name, the display name as
-/// title, the input schema, and annotations from the MCP hint tags.
-fn mcp_tool(item: &Value) -> Option<Tool> {
-    let slug = item.get("slug")?.as_str()?.to_owned();
-    let description = item
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+/// A tool item as an MCP tool: slug as name, the display name as title,
+/// the input schema, and annotations from the MCP hint tags.
+fn mcp_tool(item: &ToolItem) -> Tool {
     let schema: Map<String, Value> = item
-        .get("input_parameters")
-        .and_then(Value::as_object)
+        .input_parameters
+        .as_object()
         .cloned()
         .unwrap_or_default();
-    let tags: Vec<&str> = item
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| t.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let hint = |name: &str| tags.contains(&name).then_some(true);
+    let hint = |name: &str| item.tags.iter().any(|t| t == name).then_some(true);
     let mut annotations = ToolAnnotations::new();
     annotations.read_only_hint = hint("readOnlyHint");
     annotations.destructive_hint = hint("destructiveHint");
     annotations.idempotent_hint = hint("idempotentHint");
     annotations.open_world_hint = hint("openWorldHint");
-    let mut tool = Tool::new(slug, description, Arc::new(schema));
-    if let Some(title) = item.get("name").and_then(Value::as_str) {
-        tool = tool.with_title(title);
-    }
-    Some(tool.with_annotations(annotations))
+    Tool::new(
+        item.slug.clone(),
+        item.description.clone(),
+        Arc::new(schema),
+    )
+    .with_title(item.name.clone())
+    .with_annotations(annotations)
 }

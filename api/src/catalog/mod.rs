@@ -10,7 +10,7 @@ pub mod http;
 pub mod search;
 pub mod toolkit;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -173,31 +173,5 @@ impl CatalogTool {
         } else {
             Err(errors.join("; "))
         }
-    }
-
-    /// The tool in the wire shape of `GET .../tools` items and
-    /// `GET /api/v3.1/tools/{slug}`.
-    pub fn schema(&self, catalog: &Catalog) -> Value {
-        let toolkit = catalog.toolkit(&self.toolkit);
-        let no_auth = toolkit.is_some_and(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
-        json!({
-            "slug": self.tool.slug,
-            "name": self.tool.name,
-            "description": self.tool.description,
-            "human_description": self.tool.description,
-            "input_parameters": self.tool.input_parameters,
-            "output_parameters": self.tool.output_parameters,
-            "toolkit": {
-                "slug": self.toolkit,
-                "name": toolkit.map(|t| t.name.clone()).unwrap_or_default(),
-                "logo": toolkit.map(|t| t.logo.clone()).unwrap_or_default(),
-            },
-            "tags": self.tool.tags,
-            "version": "20260101_00",
-            "available_versions": ["20260101_00"],
-            "is_deprecated": false,
-            "no_auth": no_auth,
-            "scopes": [],
-        })
     }
 }

@@ -17,6 +17,7 @@ use crate::wire::session::{
     ConfigHistory, ConfigVersionItem, Deleted, Experimental, McpConfig, RotatedToken, SessionList,
     SessionResponse, Warning,
 };
+use crate::wire::tool::ToolItem;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -371,7 +372,7 @@ async fn list_tools(
     Project(project): Project,
     Path(id): Path<String>,
     Query(query): Query<ToolsQuery>,
-) -> Result<axum::Json<Page<Value>>, ApiError> {
+) -> Result<axum::Json<Page<ToolItem>>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 500, 500)?;
     let all = tools::listed(&ctx);

@@ -14,6 +14,7 @@ pub mod wait_for_connections;
 use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
 use crate::tool_error::{ToolError, parse_arguments};
+use crate::wire::tool::{ToolItem, ToolkitInfo};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -84,8 +85,8 @@ impl MetaTool {
         }
     }
 
-    /// The tool's schema in the shape of `GET .../tools` items.
-    pub fn schema(self) -> Value {
+    /// The tool's item, as `GET .../tools` and MCP list it.
+    pub fn schema(self) -> ToolItem {
         let (name, description, input) = match self {
             MetaTool::SearchTools => ("Search tools", SEARCH_DESCRIPTION, search_input()),
             MetaTool::GetToolSchemas => ("Get tool schemas", SCHEMAS_DESCRIPTION, schemas_input()),
@@ -107,20 +108,25 @@ impl MetaTool {
                 remote_bash::input_schema(),
             ),
         };
-        json!({
-            "slug": self.slug(),
-            "name": name,
-            "description": description,
-            "input_parameters": input,
-            "output_parameters": {"type": "object", "properties": {}},
-            "toolkit": {"slug": "composio", "name": "Composio", "logo": ""},
-            "tags": [],
-            "version": META_VERSION,
-            "available_versions": [META_VERSION],
-            "is_deprecated": false,
-            "no_auth": true,
-            "scopes": [],
-        })
+        ToolItem {
+            slug: self.slug().to_owned(),
+            name: name.to_owned(),
+            description: description.to_owned(),
+            human_description: None,
+            input_parameters: input,
+            output_parameters: json!({"type": "object", "properties": {}}),
+            toolkit: ToolkitInfo {
+                slug: "composio".into(),
+                name: "Composio".into(),
+                logo: String::new(),
+            },
+            tags: Vec::new(),
+            version: META_VERSION,
+            available_versions: [META_VERSION],
+            is_deprecated: false,
+            no_auth: true,
+            scopes: Vec::new(),
+        }
     }
 }
 
@@ -344,8 +350,8 @@ impl SchemaEntry {
 /// The session's tools in the shape of `GET .../tools` items: its enabled
 /// meta tools, then its preloaded app tools (all allowed ones, at most
 /// 1,000, for the direct-tools preset). REST and MCP list the same.
-pub fn listed(ctx: &SessionContext) -> Vec<Value> {
-    let mut all: Vec<Value> = MetaTool::ALL
+pub fn listed(ctx: &SessionContext) -> Vec<ToolItem> {
+    let mut all: Vec<ToolItem> = MetaTool::ALL
         .into_iter()
         .filter(|t| t.enabled_in(&ctx.config))
         .map(MetaTool::schema)
@@ -356,12 +362,12 @@ pub fn listed(ctx: &SessionContext) -> Vec<Value> {
             ctx.config
                 .allowed_tools(catalog)
                 .take(1000)
-                .map(|t| t.schema(catalog)),
+                .map(|t| ToolItem::of(t, catalog)),
         );
     } else if let Some(slugs) = ctx.config.preload() {
         for slug in slugs {
             if let Some(tool) = catalog.tool(&slug).filter(|t| ctx.config.allows_tool(t)) {
-                all.push(tool.schema(catalog));
+                all.push(ToolItem::of(tool, catalog));
             }
         }
     }
@@ -455,13 +461,9 @@ mod tests {
         for tool in MetaTool::ALL {
             assert_eq!(MetaTool::from_slug(&tool.slug().to_lowercase()), Some(tool));
             let schema = tool.schema();
-            assert_eq!(schema["input_parameters"]["type"], "object");
-            assert_eq!(schema["toolkit"]["slug"], "composio");
-            assert!(
-                schema["description"]
-                    .as_str()
-                    .is_some_and(|d| !d.is_empty())
-            );
+            assert_eq!(schema.input_parameters["type"], "object");
+            assert_eq!(schema.toolkit.slug, "composio");
+            assert!(!schema.description.is_empty());
         }
         assert_eq!(MetaTool::from_slug("GITHUB_GET_ISSUE"), None);
     }

@@ -9,3 +9,4 @@ pub mod files;
 pub mod log;
 pub mod page;
 pub mod session;
+pub mod tool;

@@ -1,0 +1,77 @@
+//! Tool items: what `GET .../tools`, `GET /api/v3.1/tools/{slug}` and MCP
+//! `tools/list` describe a tool with.
+
+use crate::catalog::{Catalog, CatalogTool};
+use serde::Serialize;
+
+/// Version string of app tools.
+const APP_TOOL_VERSION: &str = "20260101_00";
+
+/// A tool's description and schemas.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolItem {
+    /// The slug agents call it by.
+    pub slug: String,
+    /// A display name.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// The same, for people (app tools).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human_description: Option<String>,
+    /// Its arguments (JSON Schema).
+    pub input_parameters: serde_json::Value,
+    /// Its output (JSON Schema).
+    pub output_parameters: serde_json::Value,
+    /// Its toolkit.
+    pub toolkit: ToolkitInfo,
+    /// Hint tags (readOnlyHint, destructiveHint, ...) and topics.
+    pub tags: Vec<String>,
+    /// The version.
+    pub version: &'static str,
+    /// Every version (one).
+    pub available_versions: [&'static str; 1],
+    /// Always false.
+    pub is_deprecated: bool,
+    /// Whether it runs without a connected account.
+    pub no_auth: bool,
+    /// OAuth scopes (none).
+    pub scopes: Vec<String>,
+}
+
+/// A toolkit as tool items name it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolkitInfo {
+    /// The slug.
+    pub slug: String,
+    /// A display name.
+    pub name: String,
+    /// A logo URL.
+    pub logo: String,
+}
+
+impl ToolItem {
+    /// The item of an app tool.
+    pub fn of(tool: &CatalogTool, catalog: &Catalog) -> ToolItem {
+        let toolkit = catalog.toolkit(&tool.toolkit);
+        ToolItem {
+            slug: tool.tool.slug.clone(),
+            name: tool.tool.name.clone(),
+            description: tool.tool.description.clone(),
+            human_description: Some(tool.tool.description.clone()),
+            input_parameters: tool.tool.input_parameters.clone(),
+            output_parameters: tool.tool.output_parameters.clone(),
+            toolkit: ToolkitInfo {
+                slug: tool.toolkit.clone(),
+                name: toolkit.map(|t| t.name.clone()).unwrap_or_default(),
+                logo: toolkit.map(|t| t.logo.clone()).unwrap_or_default(),
+            },
+            tags: tool.tool.tags.clone(),
+            version: APP_TOOL_VERSION,
+            available_versions: [APP_TOOL_VERSION],
+            is_deprecated: false,
+            no_auth: toolkit.is_some_and(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH")),
+            scopes: Vec::new(),
+        }
+    }
+}
