@@ -18,12 +18,13 @@ use crate::wire::session::{
     SessionResponse, Warning,
 };
 use crate::wire::tool::ToolItem;
+use crate::wire::toolkit::{ToolkitAccount, ToolkitItem, ToolkitMeta};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The session routes.
 pub fn routes() -> Router<AppState> {
@@ -503,7 +504,7 @@ async fn list_toolkits(
     Project(project): Project,
     Path(id): Path<String>,
     Query(query): Query<ToolkitsQuery>,
-) -> Result<axum::Json<Page<Value>>, ApiError> {
+) -> Result<axum::Json<Page<ToolkitItem>>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 20, 50)?;
     let wanted: Option<Vec<String>> = query.toolkits.map(|t| {
@@ -545,21 +546,18 @@ async fn list_toolkits(
         if query.is_connected.is_some_and(|c| c != connected) {
             continue;
         }
-        items.push(json!({
-            "slug": toolkit.slug,
-            "name": toolkit.name,
-            "enabled": true,
-            "is_no_auth": no_auth,
-            "composio_managed_auth_schemes": [],
-            "meta": {"description": toolkit.description, "logo": toolkit.logo},
-            "connected_account": account.map(|a| json!({
-                "id": a.id,
-                "status": a.status,
-                "user_id": a.user_id,
-                "created_at": crate::timestamp::rfc3339(a.created_at as u64),
-                "auth_config": {"id": format!("ac_{}", a.toolkit), "auth_scheme": a.auth_scheme, "is_composio_managed": false}
-            })),
-        }));
+        items.push(ToolkitItem {
+            slug: toolkit.slug.clone(),
+            name: toolkit.name.clone(),
+            enabled: true,
+            is_no_auth: no_auth,
+            composio_managed_auth_schemes: Vec::new(),
+            meta: ToolkitMeta {
+                description: toolkit.description.clone(),
+                logo: toolkit.logo.clone(),
+            },
+            connected_account: account.map(ToolkitAccount::of),
+        });
     }
     Ok(axum::Json(page.envelope(items)))
 }

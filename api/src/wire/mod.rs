@@ -10,3 +10,4 @@ pub mod log;
 pub mod page;
 pub mod session;
 pub mod tool;
+pub mod toolkit;
