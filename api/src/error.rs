@@ -8,7 +8,6 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 /// An API failure with a stable code and a message for the client.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +96,29 @@ impl ApiError {
 /// `Retry-After` of 429 and 503 answers: sandboxes free up when cells end.
 const RETRY_AFTER_SECS: &str = "1";
 
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// An error: a message for people, a stable slug for code.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// What went wrong and what to do (names the field for bad input).
+    pub message: String,
+    /// The HTTP status.
+    pub code: u16,
+    /// BadRequest, Unauthorized, NotFound, ...
+    pub slug: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The request's id (also in the `x-request-id` header), filled in by
+    /// the request-id layer.
+    pub request_id: Option<String>,
+}
+
 /// The request id of the current request, set by the request-id layer and
 /// copied into error bodies.
 #[derive(Clone, Debug)]
@@ -108,15 +130,15 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %source, "internal error");
         }
         let status = self.status();
-        let body = json!({
-            "error": {
-                "message": self.message(),
-                "code": status.as_u16(),
-                "slug": self.slug(),
-                "status": status.as_u16(),
-                "request_id": serde_json::Value::Null,
-            }
-        });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                message: self.message(),
+                code: status.as_u16(),
+                slug: self.slug().to_owned(),
+                status: status.as_u16(),
+                request_id: None,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if matches!(
             self,

@@ -33,6 +33,7 @@ pub mod extract;
 pub mod file_urls;
 pub mod keys;
 pub mod mcp;
+pub mod openapi;
 pub mod request_id;
 pub mod routes;
 pub mod secrets;
@@ -67,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::tools::routes())
         .merge(routes::logs::routes())
         .merge(mcp::routes(&state, state.config.mcp_allowed_hosts.clone()))
+        .route("/api/v3.1/openapi.json", axum::routing::get(openapi::serve))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
     guarded(routes).with_state(state)

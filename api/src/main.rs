@@ -23,6 +23,8 @@ enum Command {
     /// Serve one session as an MCP server over stdin/stdout (for desktop
     /// clients that start servers as processes).
     Mcp(commands::mcp::McpArgs),
+    /// Print the HTTP API's OpenAPI 3.1 document.
+    Openapi,
     /// Manage API keys.
     Keys(commands::keys::KeysArgs),
     /// Manage the master key that seals stored credentials.
@@ -66,6 +68,10 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Run(args) => commands::run::run(args).await,
             Command::Mcp(args) => commands::mcp::run(args).await,
+            Command::Openapi => {
+                print!("{}", toolshed_api::openapi::json());
+                ExitCode::SUCCESS
+            }
             Command::Keys(args) => commands::keys::run(args),
             Command::Secrets(args) => commands::secrets::run(args),
         }

@@ -1359,6 +1359,25 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
         let (status, err) = server.call(method, &path, body, Some(KEY)).await;
         assert_eq!(status, 404, "{method} {path}: {err}");
     }
+    // The API describes itself (no key needed), the same document as
+    // docs/openapi.json.
+    let doc: Value = server
+        .client
+        .get(format!("{}/api/v3.1/openapi.json", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v3.1/tool_router/session/{id}/execute"]["post"].is_object());
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace().join("docs/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(doc, committed);
+
     // An unknown app tool in execute is a 404 too.
     let (status, _) = server
         .call(

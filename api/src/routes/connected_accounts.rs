@@ -22,7 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct CreateBody {
     user_id: Option<String>,
     toolkit: Option<String>,
@@ -40,6 +40,13 @@ const MAX_ALIAS_BYTES: usize = 256;
 /// Largest credentials object, as JSON.
 const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
 
+#[utoipa::path(
+    operation_id = "account_create", post, path = "/api/v3.1/connected_accounts", tag = "connected accounts", request_body = CreateBody,
+    responses((status = 200, body = crate::wire::account::AccountResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     Project(project): Project,
@@ -152,6 +159,13 @@ async fn create(
     Ok(axum::Json(AccountResponse::of(&account)))
 }
 
+#[utoipa::path(
+    operation_id = "account_retrieve", get, path = "/api/v3.1/connected_accounts/{id}", tag = "connected accounts", params(("id" = String, Path, description = "The account id (ca_...)")),
+    responses((status = 200, body = crate::wire::account::AccountResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn retrieve(
     State(state): State<AppState>,
     Project(project): Project,
@@ -169,7 +183,8 @@ async fn retrieve(
     Ok(axum::Json(AccountResponse::of(&account)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     user_ids: Option<String>,
     user_id: Option<String>,
@@ -179,6 +194,13 @@ struct ListQuery {
 /// Most users one list request may name.
 const MAX_LISTED_USERS: usize = 100;
 
+#[utoipa::path(
+    operation_id = "account_list", get, path = "/api/v3.1/connected_accounts", tag = "connected accounts", params(ListQuery),
+    responses((status = 200, body = crate::wire::account::AccountList), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,

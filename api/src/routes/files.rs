@@ -125,13 +125,21 @@ fn expires_at() -> String {
     crate::timestamp::rfc3339(secs)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     mount_relative_prefix: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
 }
 
+#[utoipa::path(
+    operation_id = "file_list", get, path = "/api/v3.1/tool_router/session/{id}/mounts/{mount}/items", tag = "files", params(("id" = String, Path, description = "The session id (trs_...)"), ("mount" = String, Path, description = "Always files"), ListQuery),
+    responses((status = 200, body = crate::wire::files::FileList), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,
@@ -233,11 +241,18 @@ fn walk(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PathBody {
     mount_relative_path: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "file_upload_url", post, path = "/api/v3.1/tool_router/session/{id}/mounts/{mount}/upload_url", tag = "files", params(("id" = String, Path, description = "The session id (trs_...)"), ("mount" = String, Path, description = "Always files")), request_body = PathBody,
+    responses((status = 200, body = crate::wire::files::FileUrl), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn upload_url(
     State(state): State<AppState>,
     Project(project): Project,
@@ -251,6 +266,13 @@ async fn upload_url(
     Ok(axum::Json(url_response(UrlKind::Upload(url), &rel)))
 }
 
+#[utoipa::path(
+    operation_id = "file_download_url", post, path = "/api/v3.1/tool_router/session/{id}/mounts/{mount}/download_url", tag = "files", params(("id" = String, Path, description = "The session id (trs_...)"), ("mount" = String, Path, description = "Always files")), request_body = PathBody,
+    responses((status = 200, body = crate::wire::files::FileUrl), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn download_url(
     State(state): State<AppState>,
     Project(project): Project,
@@ -273,6 +295,13 @@ async fn download_url(
     Ok(axum::Json(url_response(UrlKind::Download(url), &rel)))
 }
 
+#[utoipa::path(
+    operation_id = "file_delete", post, path = "/api/v3.1/tool_router/session/{id}/mounts/{mount}/delete", tag = "files", params(("id" = String, Path, description = "The session id (trs_...)"), ("mount" = String, Path, description = "Always files")), request_body = PathBody,
+    responses((status = 200, body = crate::wire::files::MountPath), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
@@ -324,6 +353,11 @@ fn take_grant(state: &AppState, token: &str, upload: bool) -> Result<Grant, ApiE
     })
 }
 
+#[utoipa::path(
+    operation_id = "file_upload", put, path = "/api/v3.1/files/{token}", tag = "files", params(("token" = String, Path, description = "From an upload_url (single use)")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, description = "Stored"), (status = 404, description = "Unknown, expired or used URL", body = crate::error::ErrorBody), (status = 413, description = "Over 100 MiB or the disk quota", body = crate::error::ErrorBody), (status = 429, description = "Over the project's rate", body = crate::error::ErrorBody)), security(())
+)]
 async fn upload(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -379,6 +413,10 @@ async fn write_upload(mut file: tokio::fs::File, body: Body, free: u64) -> Resul
     file.flush().await.map_err(ApiError::internal)
 }
 
+#[utoipa::path(
+    operation_id = "file_download", get, path = "/api/v3.1/files/{token}", tag = "files", params(("token" = String, Path, description = "From a download_url")),
+    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>), (status = 404, description = "Unknown or expired URL, or no such file", body = crate::error::ErrorBody), (status = 429, description = "Over the project's rate", body = crate::error::ErrorBody)), security(())
+)]
 async fn download(
     State(state): State<AppState>,
     Path(token): Path<String>,

@@ -117,6 +117,13 @@ fn mcp_config(state: &AppState, headers: &HeaderMap, record: &SessionRecord) -> 
 
 /// `POST .../mcp/rotate_token`: the session's MCP token stops working and a
 /// new one is returned (the project key keeps working on the endpoint).
+#[utoipa::path(
+    operation_id = "session_rotate_mcp_token", post, path = "/api/v3.1/tool_router/session/{id}/mcp/rotate_token", tag = "mcp", params(("id" = String, Path, description = "The session id (trs_...)")),
+    responses((status = 200, body = crate::wire::session::RotatedToken), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn rotate_mcp_token(
     State(state): State<AppState>,
     Project(project): Project,
@@ -153,6 +160,14 @@ fn assistive_prompt(config: &SessionConfig) -> String {
     prompt
 }
 
+#[utoipa::path(
+    operation_id = "session_create", post, path = "/api/v3.1/tool_router/session", tag = "sessions",
+    request_body(content = Object, description = "The session config: user_id (required), toolkits, tools, tags, auth_configs, connected_accounts, manage_connections, workbench, preload, search, execute, ..."),
+    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn create(
     State(state): State<AppState>,
     Project(project): Project,
@@ -184,6 +199,13 @@ async fn create(
     )))
 }
 
+#[utoipa::path(
+    operation_id = "session_retrieve", get, path = "/api/v3.1/tool_router/session/{id}", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
+    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn retrieve(
     State(state): State<AppState>,
     Project(project): Project,
@@ -199,11 +221,19 @@ async fn retrieve(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     user_id: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "session_list", get, path = "/api/v3.1/tool_router/session", tag = "sessions", params(ListQuery),
+    responses((status = 200, body = crate::wire::session::SessionList), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn list(
     State(state): State<AppState>,
     Project(project): Project,
@@ -232,6 +262,14 @@ async fn list(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "session_update", patch, path = "/api/v3.1/tool_router/session/{id}", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body(content = Object, description = "Config blocks to replace (null resets one), optionally expected_config_version"),
+    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 409, description = "expected_config_version is stale", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn update(
     State(state): State<AppState>,
     Project(project): Project,
@@ -285,6 +323,13 @@ async fn update(
     )))
 }
 
+#[utoipa::path(
+    operation_id = "session_delete", delete, path = "/api/v3.1/tool_router/session/{id}", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
+    responses((status = 200, body = crate::wire::session::Deleted), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn delete(
     State(state): State<AppState>,
     Project(project): Project,
@@ -319,12 +364,20 @@ async fn delete(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryQuery {
     limit: Option<usize>,
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "session_config_history", get, path = "/api/v3.1/tool_router/session/{id}/config_history", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)"), HistoryQuery),
+    responses((status = 200, body = crate::wire::session::ConfigHistory), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn config_history(
     State(state): State<AppState>,
     Project(project): Project,
@@ -362,12 +415,20 @@ async fn config_history(
     Ok(axum::Json(ConfigHistory { items, next_cursor }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ToolsQuery {
     limit: Option<usize>,
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    operation_id = "session_list_tools", get, path = "/api/v3.1/tool_router/session/{id}/tools", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ToolsQuery),
+    responses((status = 200, body = crate::wire::page::Page<crate::wire::tool::ToolItem>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn list_tools(
     State(state): State<AppState>,
     Project(project): Project,
@@ -380,7 +441,7 @@ async fn list_tools(
     Ok(axum::Json(page.envelope(all)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ExecuteBody {
     tool_slug: Option<String>,
     slug: Option<String>,
@@ -392,6 +453,14 @@ struct ExecuteBody {
     enable_auto_workbench_offload: Option<bool>,
 }
 
+#[utoipa::path(
+    operation_id = "session_execute", post, path = "/api/v3.1/tool_router/session/{id}/execute", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body = ExecuteBody,
+    responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn execute(
     State(state): State<AppState>,
     Project(project): Project,
@@ -410,6 +479,14 @@ async fn execute(
     run_tool(&state, &project, &id, &slug, body.arguments, options).await
 }
 
+#[utoipa::path(
+    operation_id = "session_execute_meta", post, path = "/api/v3.1/tool_router/session/{id}/execute_meta", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body = ExecuteBody,
+    responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn execute_meta(
     State(state): State<AppState>,
     Project(project): Project,
@@ -473,6 +550,14 @@ async fn run_tool(
 }
 
 /// `POST .../search`: the SEARCH_TOOLS data, unwrapped.
+#[utoipa::path(
+    operation_id = "session_search", post, path = "/api/v3.1/tool_router/session/{id}/search", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body(content = Object, description = "{queries: [{use_case, known_fields?}] (1-7)}"),
+    responses((status = 200, body = crate::tools::search_tools::Output), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn search(
     State(state): State<AppState>,
     Project(project): Project,
@@ -489,7 +574,8 @@ async fn search(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ToolkitsQuery {
     toolkits: Option<String>,
     cursor: Option<String>,
@@ -499,6 +585,13 @@ struct ToolkitsQuery {
 }
 
 /// `GET .../toolkits`: the session's toolkits with their connection.
+#[utoipa::path(
+    operation_id = "session_list_toolkits", get, path = "/api/v3.1/tool_router/session/{id}/toolkits", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ToolkitsQuery),
+    responses((status = 200, body = crate::wire::page::Page<crate::wire::toolkit::ToolkitItem>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn list_toolkits(
     State(state): State<AppState>,
     Project(project): Project,

@@ -15,6 +15,13 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v3.1/tools/{slug}", get(tool))
 }
 
+#[utoipa::path(
+    operation_id = "tool_tool", get, path = "/api/v3.1/tools/{slug}", tag = "tools", params(("slug" = String, Path, description = "A tool slug")),
+    responses((status = 200, body = crate::wire::tool::ToolItem), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
 async fn tool(
     State(state): State<AppState>,
     Project(_project): Project,

@@ -20,7 +20,7 @@ pub const MAX_CONFIG_BYTES: usize = 64 << 10;
 pub const DEFAULT_OFFLOAD_THRESHOLD: u64 = 20_000;
 
 /// Which toolkits (or tools, or tags) a session allows.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Filter {
     /// Only these, when set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +57,7 @@ impl Filter {
 }
 
 /// The workbench block.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Workbench {
     /// Whether the workbench meta tools are exposed.
     pub enable: bool,
@@ -72,7 +72,7 @@ pub struct Workbench {
 }
 
 /// The normalized session config (response shape).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionConfig {
     /// The end user.
     pub user_id: String,

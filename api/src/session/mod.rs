@@ -427,7 +427,7 @@ impl SessionContext {
 }
 
 /// The `session` object of meta-tool results.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct WorkflowSession {
     /// The workflow id to echo back.
     pub id: String,

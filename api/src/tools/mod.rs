@@ -318,7 +318,7 @@ impl ActiveAccount {
 }
 
 /// A tool's schema as search and schema lookups return it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SchemaEntry {
     /// The tool.
     pub tool_slug: String,
@@ -328,9 +328,11 @@ pub struct SchemaEntry {
     pub description: String,
     /// Its input parameters (JSON Schema).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub input_schema: Option<Value>,
     /// Its output (JSON Schema), when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub output_schema: Option<Value>,
 }
 

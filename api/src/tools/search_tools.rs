@@ -83,7 +83,7 @@ impl Args {
 }
 
 /// The result.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Output {
     /// One per query, in order.
     pub results: Vec<QueryResult>,
@@ -96,6 +96,7 @@ pub struct Output {
     /// The workflow id to echo.
     pub session: WorkflowSession,
     /// What to do next.
+    #[schema(value_type = Vec<String>)]
     pub next_steps_guidance: [&'static str; 3],
     /// "N out of M searches failed", when some found nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +104,7 @@ pub struct Output {
 }
 
 /// The tools found for one query.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QueryResult {
     /// 1-based position of the query.
     pub index: usize,
@@ -126,7 +127,7 @@ pub struct QueryResult {
 }
 
 /// The current time.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TimeInfo {
     /// RFC 3339.
     pub current_time_utc: String,
@@ -137,7 +138,7 @@ pub struct TimeInfo {
 }
 
 /// One toolkit's connection status for the session's user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectionStatus {
     /// The toolkit slug.
     pub toolkit: String,
@@ -152,7 +153,7 @@ pub struct ConnectionStatus {
 }
 
 /// How a toolkit is connected.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ConnectionDetails {
     /// The toolkit needs no account.
@@ -168,7 +169,7 @@ pub enum ConnectionDetails {
 }
 
 /// An account, without its credentials.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountRef {
     /// `ca_...`.
     pub id: String,

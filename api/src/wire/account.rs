@@ -4,7 +4,7 @@ use crate::store::AccountRecord;
 use serde::Serialize;
 
 /// A connected account as create/retrieve/list return it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountResponse {
     /// `ca_...`.
     pub id: String,
@@ -25,8 +25,10 @@ pub struct AccountResponse {
     /// Composio's connection state, without secrets.
     pub state: AccountState,
     /// Always empty.
+    #[schema(value_type = Object)]
     pub data: serde_json::Map<String, serde_json::Value>,
     /// Always empty.
+    #[schema(value_type = Object)]
     pub params: serde_json::Map<String, serde_json::Value>,
     /// `{account_type: PRIVATE}`.
     pub experimental: AccountExperimental,
@@ -37,14 +39,14 @@ pub struct AccountResponse {
 }
 
 /// A toolkit by slug.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolkitRef {
     /// The toolkit.
     pub slug: String,
 }
 
 /// The auth config an account belongs to (one per toolkit here).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthConfigRef {
     /// `ac_<toolkit>`.
     pub id: String,
@@ -57,7 +59,7 @@ pub struct AuthConfigRef {
 }
 
 /// The account's state in Composio's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountState {
     /// The scheme.
     #[serde(rename = "authScheme")]
@@ -67,14 +69,14 @@ pub struct AccountState {
 }
 
 /// The status inside [`AccountState`].
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StateValue {
     /// ACTIVE, ...
     pub status: String,
 }
 
 /// Composio's experimental block of an account.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountExperimental {
     /// Always PRIVATE.
     pub account_type: &'static str,
@@ -117,7 +119,7 @@ impl AccountResponse {
 }
 
 /// A list of accounts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AccountList {
     /// The accounts.
     pub items: Vec<AccountResponse>,

@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 /// The answer of `execute` and `execute_meta`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExecuteResponse {
     /// The tool's data, always an object.
+    #[schema(value_type = Object)]
     pub data: serde_json::Value,
     /// Whether the call completed.
     pub result_type: ResultType,
@@ -14,13 +15,15 @@ pub struct ExecuteResponse {
     /// Its tool-execution log.
     pub log_id: String,
     /// Always `null` (no metered "instant" tools here).
+    #[schema(value_type = Option<Object>)]
     pub instant_charge: Option<serde_json::Value>,
     /// Always empty (no hooks yet).
+    #[schema(value_type = Vec<Object>)]
     pub hook_results: Vec<serde_json::Value>,
 }
 
 /// How a call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultType {
     /// It succeeded.

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// A file in the mount.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileItem {
     /// Its path inside the mount.
     pub mount_relative_path: String,
@@ -16,7 +16,7 @@ pub struct FileItem {
 }
 
 /// A page of the mount's files.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileList {
     /// Sorted by path.
     pub items: Vec<FileItem>,
@@ -25,7 +25,7 @@ pub struct FileList {
 }
 
 /// An upload or download URL for one path.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FileUrl {
     /// `upload_url` or `download_url`.
     #[serde(flatten)]
@@ -39,7 +39,7 @@ pub struct FileUrl {
 }
 
 /// Which URL.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub enum UrlKind {
     /// Single use: PUT the bytes.
     #[serde(rename = "upload_url")]
@@ -50,7 +50,7 @@ pub enum UrlKind {
 }
 
 /// A path of the mount, as the delete answer names it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MountPath {
     /// The path inside the mount.
     pub mount_relative_path: String,

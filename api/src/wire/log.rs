@@ -4,7 +4,7 @@ use crate::store::LogRecord;
 use serde::Serialize;
 
 /// One tool execution.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogResponse {
     /// `log_...`.
     pub id: String,

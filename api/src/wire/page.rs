@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One page of a list.
-#[derive(Debug, PartialEq, Serialize)]
+#[derive(Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     /// The page's items.
     pub items: Vec<T>,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// A session as create/retrieve/update return it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionResponse {
     /// `trs_...`.
     pub session_id: String,
@@ -24,7 +24,7 @@ pub struct SessionResponse {
 }
 
 /// What an MCP client needs to connect.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct McpConfig {
     /// Always `http` (streamable HTTP).
     #[serde(rename = "type")]
@@ -36,18 +36,20 @@ pub struct McpConfig {
 }
 
 /// Composio's experimental block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Experimental {
     /// A system-prompt paragraph describing the session's tools.
     pub assistive_prompt: String,
     /// Custom tools (none yet).
+    #[schema(value_type = Vec<Object>)]
     pub custom_tools: Vec<serde_json::Value>,
     /// Custom toolkits (none yet).
+    #[schema(value_type = Vec<Object>)]
     pub custom_toolkits: Vec<serde_json::Value>,
 }
 
 /// Advice about a config.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Warning {
     /// A stable code.
     pub code: &'static str,
@@ -56,7 +58,7 @@ pub struct Warning {
 }
 
 /// A user's sessions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionList {
     /// Newest first.
     pub items: Vec<SessionResponse>,
@@ -67,14 +69,14 @@ pub struct SessionList {
 }
 
 /// The answer of `.../mcp/rotate_token`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RotatedToken {
     /// The session's MCP config with the new token.
     pub mcp: McpConfig,
 }
 
 /// The answer of a session delete.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     /// The session.
     pub session_id: String,
@@ -83,20 +85,21 @@ pub struct Deleted {
 }
 
 /// One version of a session's config.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConfigVersionItem {
     /// The version number.
     pub version: i64,
     /// Whether it is the session's current config.
     pub is_current: bool,
     /// The config at that version.
+    #[schema(value_type = Object)]
     pub config: serde_json::Value,
     /// Unix seconds.
     pub created_at: i64,
 }
 
 /// A page of a session's config history, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConfigHistory {
     /// The versions.
     pub items: Vec<ConfigVersionItem>,

@@ -8,7 +8,7 @@ use serde::Serialize;
 const APP_TOOL_VERSION: &str = "20260101_00";
 
 /// A tool's description and schemas.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolItem {
     /// The slug agents call it by.
     pub slug: String,
@@ -20,8 +20,10 @@ pub struct ToolItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub human_description: Option<String>,
     /// Its arguments (JSON Schema).
+    #[schema(value_type = Object)]
     pub input_parameters: serde_json::Value,
     /// Its output (JSON Schema).
+    #[schema(value_type = Object)]
     pub output_parameters: serde_json::Value,
     /// Its toolkit.
     pub toolkit: ToolkitInfo,
@@ -30,6 +32,7 @@ pub struct ToolItem {
     /// The version.
     pub version: &'static str,
     /// Every version (one).
+    #[schema(value_type = Vec<String>)]
     pub available_versions: [&'static str; 1],
     /// Always false.
     pub is_deprecated: bool,
@@ -40,7 +43,7 @@ pub struct ToolItem {
 }
 
 /// A toolkit as tool items name it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolkitInfo {
     /// The slug.
     pub slug: String,

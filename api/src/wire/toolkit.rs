@@ -4,7 +4,7 @@ use crate::store::AccountRecord;
 use serde::Serialize;
 
 /// A toolkit and the session user's connection to it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolkitItem {
     /// The slug.
     pub slug: String,
@@ -23,7 +23,7 @@ pub struct ToolkitItem {
 }
 
 /// Description and logo of a toolkit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolkitMeta {
     /// What it is.
     pub description: String,
@@ -32,7 +32,7 @@ pub struct ToolkitMeta {
 }
 
 /// The account a toolkit item reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ToolkitAccount {
     /// `ca_...`.
     pub id: String,
