@@ -72,6 +72,29 @@ pub fn check_rate(state: &AppState, project: &str) -> Result<(), ApiError> {
     })
 }
 
+/// Query parameters; a malformed one (`limit=-1`) is a 400 in the API's
+/// envelope, not axum's plain-text rejection.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => Err(ApiError::BadRequest(crate::error::clip(
+                &rejection.body_text(),
+                512,
+            ))),
+        }
+    }
+}
+
 /// A JSON body; malformed JSON is a 400 in the API's envelope.
 #[derive(Debug)]
 pub struct Json<T>(pub T);

@@ -1141,6 +1141,14 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
     let s = format!("/api/v3.1/tool_router/session/{id}");
     let cases: Vec<(&str, String, Option<Value>, &str)> = vec![
         ("GET", format!("{s}/tools?limit=0"), None, "limit"),
+        // Unparsable query values are 400s in the envelope too.
+        ("GET", format!("{s}/tools?limit=-1"), None, "limit"),
+        (
+            "GET",
+            format!("{s}/toolkits?is_connected=maybe"),
+            None,
+            "is_connected",
+        ),
         ("GET", format!("{s}/tools?cursor=abc"), None, "cursor"),
         ("GET", format!("{s}/toolkits?limit=51"), None, "limit"),
         (

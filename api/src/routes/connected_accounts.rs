@@ -4,13 +4,13 @@
 //! include them.
 
 use crate::error::{ApiError, clip};
-use crate::extract::{Json, Project};
+use crate::extract::{Json, Project, Query};
 use crate::keys;
 use crate::state::AppState;
 use crate::store::{AccountRecord, now};
 use crate::wire::account::{AccountList, AccountResponse};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;

@@ -7,13 +7,13 @@
 //! are). Paths are relative, normalised, and never leave the mount.
 
 use crate::error::ApiError;
-use crate::extract::{Json, Project};
+use crate::extract::{Json, Project, Query};
 use crate::routes::sessions::base_url;
 use crate::session::SessionContext;
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};

@@ -2,7 +2,7 @@
 //! list sessions; their tools; execute and execute_meta.
 
 use crate::error::ApiError;
-use crate::extract::{Json, Project};
+use crate::extract::{Json, Project, Query};
 use crate::keys;
 use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
@@ -20,7 +20,7 @@ use crate::wire::session::{
 use crate::wire::tool::ToolItem;
 use crate::wire::toolkit::{ToolkitAccount, ToolkitItem, ToolkitMeta};
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use serde::Deserialize;
