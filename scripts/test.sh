@@ -53,6 +53,10 @@ fi
 TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
   "$VENV/bin/python" -m pytest -q tests/python
 
+step "API fuzzing: schemathesis for 60 s against the served OpenAPI document"
+TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
+  timeout 300 "$VENV/bin/python" scripts/fuzz-api.py --seconds 60
+
 step "TypeScript MCP client (@modelcontextprotocol/sdk) against the real server"
 # npm's cache (~/.npm) makes reinstalls quick; node_modules stays out of git.
 (cd tests/ts && timeout 300 npm ci --no-audit --no-fund --prefer-offline)
