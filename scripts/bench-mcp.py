@@ -21,7 +21,6 @@ import os
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -30,22 +29,20 @@ from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from serverproc import start
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "ts_bench_mcp_key"
 CELL = {"code_to_execute": "1 + 1"}
 
 
-def start(binary, data_dir):
+def start_server(binary, data_dir):
     env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="warn")
-    proc = subprocess.Popen([str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
-                             "--toolkits", str(ROOT / "fixtures/toolkits"),
-                             # Measured back to back, well past the default 200 requests/s.
-                             "--requests-per-second-per-project", "1000000"], stdout=subprocess.PIPE, text=True, env=env)
-    for line in proc.stdout:
-        if "http://" in line:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, "http://" + line.split("http://", 1)[1].strip()
-    raise SystemExit("toolshed did not start")
+    proc, addr = start([str(binary), "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
+                        "--toolkits", str(ROOT / "fixtures/toolkits"),
+                        # Measured back to back, well past the default 200 requests/s.
+                        "--requests-per-second-per-project", "1000000"], env=env)
+    return proc, f"http://{addr}"
 
 
 def rest(base, path, body):
@@ -92,7 +89,7 @@ def main():
     target = Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")))
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "-q", "-p", "toolshed-api"], cwd=ROOT, check=True)
-    server, base = start(target / "release" / "toolshed", tempfile.mkdtemp(prefix="toolshed-bench-mcp-"))
+    server, base = start_server(target / "release" / "toolshed", tempfile.mkdtemp(prefix="toolshed-bench-mcp-"))
     try:
         session = rest(base, "/api/v3.1/tool_router/session", {"user_id": "bench"})
         sid, url = session["session_id"], session["mcp"]["url"]

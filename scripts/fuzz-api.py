@@ -15,20 +15,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
+
+from serverproc import start
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "ts_fuzz_key"
-
-
-def start(cmd, env=None):
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    for line in proc.stdout:
-        if "http://" in line:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, line.split("http://", 1)[1].strip()
-    raise SystemExit(f"{cmd[0]} did not start")
 
 
 def main():

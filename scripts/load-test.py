@@ -44,6 +44,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from serverproc import start
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "ts_load_test_key"
 SESSIONS_PER_PROJECT = 20
@@ -62,16 +64,6 @@ def build(profile):
         # features and recompile wasmtime).
         cmd = ["cargo", "build", "--workspace", "--locked", "-q"]
     subprocess.run(cmd, cwd=ROOT, check=True)
-
-
-def start(cmd, env=None):
-    """Starts a server that prints `... http://ADDR`; returns (proc, addr)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    for line in proc.stdout:
-        if "http://" in line:
-            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
-            return proc, line.split("http://", 1)[1].strip().split()[0]
-    raise SystemExit(f"{cmd[0]} did not start")
 
 
 class Client:
