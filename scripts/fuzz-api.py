@@ -31,7 +31,8 @@ def main():
     upstream, up_addr = start([sys.executable, str(ROOT / "fixtures/upstream/server.py"), "--port", "0"])
     env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="error",
                TOOLSHED_BASE_URL_ALL=f"http://{up_addr}/{{slug}}")
-    with tempfile.TemporaryDirectory(prefix="toolshed-fuzz-") as data_dir:
+    with tempfile.TemporaryDirectory(prefix="toolshed-fuzz-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix="toolshed-fuzz-cache-") as cache_dir:
         server, addr = start([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir,
                               "--toolkits", str(ROOT / "fixtures/toolkits"),
                               "--requests-per-second-per-project", "1000000",
@@ -44,7 +45,7 @@ def main():
                 "--max-time", str(args.seconds),
                 "--checks", "all", "--exclude-checks", "positive_data_acceptance",
                 "--seed", "1",
-            ])
+            ], cwd=cache_dir)  # its cache (.schemathesis/) stays out of the checkout
             alive = server.poll() is None
         finally:
             server.terminate()
