@@ -2757,3 +2757,40 @@ async fn an_early_refusal_of_a_body_closes_the_connection_cleanly() {
         assert_eq!(resp.headers()["connection"], "close");
     }
 }
+
+#[tokio::test]
+async fn mcp_accepts_an_operator_allowed_host_and_no_other() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(
+        dir.path(),
+        &up,
+        &[],
+        &["--mcp-allowed-host", "tools.example.com"],
+    );
+    let id = server.session(json!({"user_id": "h"})).await;
+    let url = format!("{}/tool_router/{id}/mcp", server.base);
+    let list = |host: &'static str| {
+        server
+            .client
+            .post(&url)
+            .header("host", host)
+            .header("x-api-key", KEY)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", "2025-11-25")
+            .body(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}).to_string())
+            .send()
+    };
+    // The operator's host (any port), loopback names; not a look-alike.
+    for (host, status) in [
+        ("tools.example.com", 200),
+        ("tools.example.com:8443", 200),
+        ("localhost", 200),
+        ("tools.example.com.evil.net", 403),
+        ("evil.tools.example.com", 403),
+    ] {
+        let response = list(host).await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{host}");
+    }
+}

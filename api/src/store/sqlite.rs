@@ -978,23 +978,26 @@ mod tests {
         assert_eq!(store.project_for_api_key("ts_other").unwrap(), None);
     }
 
+    /// A successful log `log_{i}` of `proj_1`.
+    fn log(i: i64, created_at: i64) -> LogRecord {
+        LogRecord {
+            id: format!("log_{i}"),
+            project_id: "proj_1".into(),
+            session_id: None,
+            tool_slug: "T".into(),
+            successful: true,
+            error: None,
+            duration_ms: 1,
+            created_at,
+        }
+    }
+
     #[test]
     fn queued_logs_are_written_in_batches_and_readable_at_once() {
         let store = Store::open_in_memory().unwrap();
         store.create_project("proj_1", "p").unwrap();
         for i in 0..2500 {
-            store
-                .add_log(&LogRecord {
-                    id: format!("log_{i}"),
-                    project_id: "proj_1".into(),
-                    session_id: None,
-                    tool_slug: "T".into(),
-                    successful: true,
-                    error: None,
-                    duration_ms: 1,
-                    created_at: now(),
-                })
-                .unwrap();
+            store.add_log(&log(i, now())).unwrap();
         }
         // Reading flushes: the last one queued is there.
         assert!(store.log("proj_1", "log_2499").unwrap().is_some());
@@ -1010,18 +1013,7 @@ mod tests {
         let store = Store::open_in_memory().unwrap();
         store.create_project("proj_1", "p").unwrap();
         for (i, age) in [(0, 100), (1, 50), (2, 10), (3, 5), (4, 1)] {
-            store
-                .add_log(&LogRecord {
-                    id: format!("log_{i}"),
-                    project_id: "proj_1".into(),
-                    session_id: None,
-                    tool_slug: "T".into(),
-                    successful: true,
-                    error: None,
-                    duration_ms: 1,
-                    created_at: now() - age,
-                })
-                .unwrap();
+            store.add_log(&log(i, now() - age)).unwrap();
         }
         store.flush_logs();
         // Older than 60 s: log_0 goes; then only the newest 2 stay.
