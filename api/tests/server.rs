@@ -214,7 +214,7 @@ async fn sessions_lifecycle_and_errors() {
         (json!({}), "user_id"),
         (
             json!({"user_id": "a", "toolkits": {"enabled": ["github"]}}),
-            "toolkits.enabled",
+            "toolkits: `enabled`",
         ),
         (
             json!({"user_id": "a", "workbench": {"auto_offload_threshold": "big"}}),
@@ -910,6 +910,86 @@ async fn connections_and_toolkits() {
             Some(json!({"user_id": "hal", "toolkit": "nope", "credentials": {"token": "x"}})),
             Some(KEY),
         )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn account_lists_filter_page_and_stay_in_their_project() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let other_key = new_project_key(dir.path(), "other");
+    let mut ids = Vec::new();
+    for (user, toolkit) in [("ann", "github"), ("bob", "slack"), ("ann", "slack"), ("cy", "github")] {
+        let credentials = json!({"token": format!("t-{user}")});
+        ids.push(server.connect(user, toolkit, "BEARER_TOKEN", credentials).await);
+    }
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(json!({"user_id": "ann", "toolkit": "github", "auth_scheme": "BEARER_TOKEN", "credentials": {"token": "x"}})),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let server = &server;
+    let list = |query: &str| {
+        let path = format!("/api/v3.1/connected_accounts{query}");
+        async move { server.ok("GET", &path, None).await }
+    };
+    let listed = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // No filter: the whole project, oldest first, never the other project's.
+    let all = list("").await;
+    assert_eq!(listed(&all), ids);
+    assert_eq!(all["total_items"], 4);
+    for (query, want) in [
+        ("?user_ids=ann", vec![0, 2]),
+        ("?user_ids=ann,%20cy", vec![0, 2, 3]),
+        ("?user_id=bob&user_ids=cy", vec![1, 3]),
+        ("?toolkit_slugs=SLACK", vec![1, 2]),
+        ("?user_ids=ann&toolkit_slugs=github", vec![0]),
+        ("?statuses=active", vec![0, 1, 2, 3]),
+        ("?statuses=EXPIRED", vec![]),
+        ("?user_ids=nobody", vec![]),
+        ("?user_ids=,", vec![0, 1, 2, 3]),
+    ] {
+        let want: Vec<String> = want.into_iter().map(|i: usize| ids[i].clone()).collect();
+        assert_eq!(listed(&list(query).await), want, "{query}");
+    }
+    // Pages of 3: the cursor walks on, the last page has none.
+    let first = list("?limit=3").await;
+    assert_eq!(listed(&first), ids[..3]);
+    assert_eq!(first["total_pages"], 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = list(&format!("?limit=3&cursor={cursor}")).await;
+    assert_eq!(listed(&second), ids[3..]);
+    assert_eq!(second["next_cursor"], Value::Null);
+    assert_eq!(second["current_page"], 2);
+    assert!(listed(&list("?cursor=99999999999999999999999").await).is_empty());
+    for (query, field) in [
+        ("?limit=0", "limit"),
+        ("?limit=1001", "limit"),
+        ("?cursor=abc", "cursor"),
+        ("?limit=x", "limit"),
+    ] {
+        let (status, err) = server
+            .call("GET", &format!("/api/v3.1/connected_accounts{query}"), None, Some(KEY))
+            .await;
+        assert_eq!(status, 400, "{query}");
+        assert!(err["error"]["message"].as_str().unwrap().contains(field), "{query}: {err}");
+    }
+    let many = vec!["u"; 101].join(",");
+    let (status, _) = server
+        .call("GET", &format!("/api/v3.1/connected_accounts?user_ids={many}"), None, Some(KEY))
         .await;
     assert_eq!(status, 400);
 }

@@ -6,9 +6,12 @@
 use crate::error::{ApiError, clip};
 use crate::extract::{Json, Project, Query};
 use crate::keys;
+use crate::session::request::UserId;
 use crate::state::AppState;
-use crate::store::{AccountRecord, now};
-use crate::wire::account::{AccountList, AccountResponse};
+use crate::routes::page::PageRequest;
+use crate::store::{AccountFilter, AccountRecord, now};
+use crate::wire::account::AccountResponse;
+use crate::wire::page::Page;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -22,21 +25,30 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
 }
 
+/// A connected account with ready credentials.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct CreateBody {
-    user_id: Option<String>,
-    toolkit: Option<String>,
-    toolkit_slug: Option<String>,
+    /// The end user the account belongs to.
+    user_id: UserId,
+    /// The toolkit slug (`toolkit_slug` is accepted too).
+    #[serde(alias = "toolkit_slug")]
+    #[schema(min_length = 1, max_length = 64)]
+    toolkit: String,
+    /// API_KEY, BEARER_TOKEN, BASIC or OAUTH2; the toolkit's first scheme when left out.
     auth_scheme: Option<String>,
+    /// A label to choose the account by, when the user has several.
+    #[schema(max_length = 256)]
     alias: Option<String>,
-    #[serde(default)]
-    credentials: Option<Value>,
-    #[serde(default)]
-    connection: Option<Value>,
+    /// The credential fields the scheme needs: `api_key`, `token` (or
+    /// `access_token`), or `username` and `password`. `connection` is
+    /// accepted too.
+    #[serde(alias = "connection")]
+    #[schema(value_type = Object)]
+    credentials: serde_json::Map<String, Value>,
 }
 
-/// Longest alias, in bytes.
-const MAX_ALIAS_BYTES: usize = 256;
+/// Longest alias, in characters.
+const MAX_ALIAS_CHARS: usize = 256;
 /// Largest credentials object, as JSON.
 const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
 
@@ -52,30 +64,17 @@ async fn create(
     Project(project): Project,
     Json(body): Json<CreateBody>,
 ) -> Result<axum::Json<AccountResponse>, ApiError> {
-    let user_id = body
-        .user_id
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| ApiError::BadRequest("user_id: is required".into()))?;
-    if user_id.len() > crate::session::config::MAX_USER_ID_BYTES {
-        return Err(ApiError::BadRequest(format!(
-            "user_id: must be at most {} bytes",
-            crate::session::config::MAX_USER_ID_BYTES
-        )));
-    }
+    let user_id = body.user_id.0;
     if body
         .alias
         .as_ref()
-        .is_some_and(|a| a.len() > MAX_ALIAS_BYTES)
+        .is_some_and(|a| a.chars().count() > MAX_ALIAS_CHARS)
     {
         return Err(ApiError::BadRequest(format!(
-            "alias: must be at most {MAX_ALIAS_BYTES} bytes"
+            "alias: must be at most {MAX_ALIAS_CHARS} characters"
         )));
     }
-    let toolkit_slug = body
-        .toolkit
-        .or(body.toolkit_slug)
-        .map(|t| t.to_ascii_lowercase())
-        .ok_or_else(|| ApiError::BadRequest("toolkit: is required".into()))?;
+    let toolkit_slug = body.toolkit.to_ascii_lowercase();
     let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "toolkit: {} is not a known toolkit",
@@ -100,16 +99,7 @@ async fn create(
             toolkit.auth.schemes.join(", ")
         )));
     }
-    let credentials = body
-        .credentials
-        .or(body.connection)
-        .filter(Value::is_object)
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "credentials: an object like {\"api_key\": ...} or {\"token\": ...} is required"
-                    .into(),
-            )
-        })?;
+    let credentials = Value::Object(body.credentials);
     let size = serde_json::to_vec(&credentials).map_or(usize::MAX, |v| v.len());
     if size > MAX_CREDENTIALS_BYTES {
         return Err(ApiError::BadRequest(format!(
@@ -186,17 +176,53 @@ async fn retrieve(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only these users (comma-separated).
     user_ids: Option<String>,
+    /// One user (the same as `user_ids` with one entry).
     user_id: Option<String>,
+    /// Only these toolkits (comma-separated slugs).
     toolkit_slugs: Option<String>,
+    /// Only these statuses (comma-separated: ACTIVE, INITIATED, ...).
+    statuses: Option<String>,
+    /// Accounts per page (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]*$")]
+    cursor: Option<String>,
 }
 
 /// Most users one list request may name.
 const MAX_LISTED_USERS: usize = 100;
+/// Most toolkits or statuses one list request may name.
+const MAX_LISTED_VALUES: usize = 100;
+
+/// A comma-separated filter; `None` when absent or empty.
+fn comma_list(
+    field: &str,
+    value: Option<String>,
+    most: usize,
+    normalize: fn(&str) -> String,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    let values: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(normalize)
+        .collect();
+    if values.len() > most {
+        return Err(ApiError::BadRequest(format!(
+            "{field}: at most {most} values per request (got {})",
+            values.len()
+        )));
+    }
+    Ok((!values.is_empty()).then_some(values))
+}
 
 #[utoipa::path(
     operation_id = "account_list", get, path = "/api/v3.1/connected_accounts", tag = "connected accounts", params(ListQuery),
-    responses((status = 200, body = crate::wire::account::AccountList), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+    responses((status = 200, body = Page<AccountResponse>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
@@ -205,48 +231,34 @@ async fn list(
     State(state): State<AppState>,
     Project(project): Project,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<AccountList>, ApiError> {
-    let user = query
-        .user_id
-        .or(query.user_ids)
-        .ok_or_else(|| ApiError::BadRequest("user_ids: is required".into()))?;
-    let toolkits: Option<Vec<String>> = query.toolkit_slugs.map(|t| {
-        t.split(',')
-            .map(|s| s.trim().to_ascii_lowercase())
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
-    let users: Vec<String> = user
-        .split(',')
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if users.len() > MAX_LISTED_USERS {
-        return Err(ApiError::BadRequest(format!(
-            "user_ids: at most {MAX_LISTED_USERS} users per request (got {})",
-            users.len()
-        )));
-    }
-    let accounts = state
+) -> Result<axum::Json<Page<AccountResponse>>, ApiError> {
+    let page = PageRequest::new(query.limit, query.cursor.as_deref(), 100, 1000)?;
+    let users = match (query.user_ids, query.user_id) {
+        (Some(ids), Some(id)) => Some(format!("{ids},{id}")),
+        (ids, id) => ids.or(id),
+    };
+    let filter = AccountFilter {
+        users: comma_list("user_ids", users, MAX_LISTED_USERS, str::to_owned)?,
+        toolkits: comma_list(
+            "toolkit_slugs",
+            query.toolkit_slugs,
+            MAX_LISTED_VALUES,
+            str::to_ascii_lowercase,
+        )?,
+        statuses: comma_list(
+            "statuses",
+            query.statuses,
+            MAX_LISTED_VALUES,
+            str::to_ascii_uppercase,
+        )?,
+    };
+    let (accounts, total) = state
         .store
-        .run(move |store| {
-            let mut all = Vec::new();
-            for user in &users {
-                all.extend(store.accounts_for_user(&project, user, None)?);
-            }
-            Ok(all)
-        })
+        .run(move |store| store.list_accounts(&project, &filter, page.offset, page.limit))
         .await
         .map_err(ApiError::internal)?;
-    let items = accounts
-        .iter()
-        .filter(|a| toolkits.as_ref().is_none_or(|t| t.contains(&a.toolkit)))
-        .map(AccountResponse::of)
-        .collect();
-    Ok(axum::Json(AccountList {
-        items,
-        next_cursor: None,
-        total_pages: 1,
-    }))
+    Ok(axum::Json(page.page(
+        accounts.iter().map(AccountResponse::of).collect(),
+        total,
+    )))
 }

@@ -128,8 +128,12 @@ fn expires_at() -> String {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only paths under this prefix.
     mount_relative_prefix: Option<String>,
+    /// The last path of the previous page.
     cursor: Option<String>,
+    /// Items per page (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
 }
 

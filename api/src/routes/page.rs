@@ -30,9 +30,9 @@ impl PageRequest {
         }
         let offset = match cursor.filter(|c| !c.is_empty()) {
             None => 0,
-            Some(c) => c
-                .parse::<usize>()
-                .map_err(|_| ApiError::BadRequest("cursor: invalid cursor".into()))?,
+            // Digits past the end of any list mean an empty page.
+            Some(c) if c.bytes().all(|b| b.is_ascii_digit()) => c.parse().unwrap_or(usize::MAX),
+            Some(_) => return Err(ApiError::BadRequest("cursor: invalid cursor".into())),
         };
         Ok(PageRequest { offset, limit })
     }
@@ -41,6 +41,12 @@ impl PageRequest {
     pub fn envelope<T>(self, all: Vec<T>) -> Page<T> {
         let total = all.len();
         let items: Vec<T> = all.into_iter().skip(self.offset).take(self.limit).collect();
+        self.page(items, total)
+    }
+
+    /// The envelope of `items`, this request's page of `total` items (for
+    /// lists the store pages itself).
+    pub fn page<T>(self, items: Vec<T>, total: usize) -> Page<T> {
         let end = self.offset.saturating_add(items.len());
         Page {
             items,
@@ -72,7 +78,10 @@ mod tests {
         assert_eq!(last.next_cursor, None);
         assert!(PageRequest::new(Some(0), None, 10, 50).is_err());
         assert!(PageRequest::new(None, Some("x"), 10, 50).is_err());
-        let huge = PageRequest::new(Some(1), Some(&usize::MAX.to_string()), 10, 50).unwrap();
-        assert!(huge.envelope(vec![1]).items.is_empty());
+        for huge in [usize::MAX.to_string(), "9".repeat(40)] {
+            let page = PageRequest::new(Some(1), Some(&huge), 10, 50).unwrap();
+            assert!(page.envelope(vec![1]).items.is_empty());
+        }
+        assert!(PageRequest::new(None, Some("-1"), 10, 50).is_err());
     }
 }

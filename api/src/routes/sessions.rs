@@ -7,6 +7,7 @@ use crate::keys;
 use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
+use crate::session::request::SessionPatch;
 use crate::state::AppState;
 use crate::store::{SessionRecord, now};
 use crate::tools::execute::AppToolOptions;
@@ -162,7 +163,7 @@ fn assistive_prompt(config: &SessionConfig) -> String {
 
 #[utoipa::path(
     operation_id = "session_create", post, path = "/api/v3.1/tool_router/session", tag = "sessions",
-    request_body(content = Object, description = "The session config: user_id (required), toolkits, tools, tags, auth_configs, connected_accounts, manage_connections, workbench, preload, search, execute, ..."),
+    request_body = crate::session::request::SessionCreate,
     responses((status = 200, body = crate::wire::session::SessionResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
@@ -224,6 +225,8 @@ async fn retrieve(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// The user whose sessions to list.
+    #[param(required = true, min_length = 1)]
     user_id: Option<String>,
 }
 
@@ -264,7 +267,7 @@ async fn list(
 
 #[utoipa::path(
     operation_id = "session_update", patch, path = "/api/v3.1/tool_router/session/{id}", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
-    request_body(content = Object, description = "Config blocks to replace (null resets one), optionally expected_config_version"),
+    request_body = SessionPatch,
     responses((status = 200, body = crate::wire::session::SessionResponse), (status = 409, description = "expected_config_version is stale", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
@@ -277,27 +280,20 @@ async fn update(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
+    let request = SessionPatch::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ctx = SessionContext::load(&state, &project, &id).await?;
-    let expected = match body.get("expected_config_version") {
-        None | Some(Value::Null) => ctx.record.config_version,
-        Some(v) => v.as_i64().ok_or_else(|| {
-            ApiError::BadRequest("expected_config_version: must be an integer".into())
-        })?,
-    };
+    let expected = request
+        .expected_config_version
+        .unwrap_or(ctx.record.config_version);
     if expected != ctx.record.config_version {
         return Err(ApiError::Conflict(format!(
             "config_version mismatch: expected {expected}, current is {}",
             ctx.record.config_version
         )));
     }
-    let mut patch = body.clone();
-    if let Some(obj) = patch.as_object_mut() {
-        obj.remove("expected_config_version");
-        obj.remove("hooks");
-    }
     let config = ctx
         .config
-        .patched(&patch)
+        .patched(request)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let value = serde_json::to_value(&config).map_err(ApiError::internal)?;
     let version = {
@@ -367,7 +363,11 @@ async fn delete(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct HistoryQuery {
+    /// Versions per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{0,18}$")]
     cursor: Option<String>,
 }
 
@@ -418,7 +418,11 @@ async fn config_history(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ToolsQuery {
+    /// Tools per page (default 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]*$")]
     cursor: Option<String>,
 }
 
@@ -441,15 +445,19 @@ async fn list_tools(
     Ok(axum::Json(page.envelope(all)))
 }
 
+/// An `execute` body.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ExecuteBody {
-    tool_slug: Option<String>,
-    slug: Option<String>,
-    #[serde(default)]
-    arguments: Option<Value>,
-    #[serde(default)]
+    /// The tool to run (`slug` is accepted too).
+    #[serde(alias = "slug")]
+    #[schema(min_length = 1)]
+    tool_slug: String,
+    /// The tool's arguments, as its input schema describes them.
+    #[schema(value_type = Option<Object>)]
+    arguments: Option<serde_json::Map<String, Value>>,
+    /// The connected account id or alias to run as, when the user has several.
     account: Option<String>,
-    #[serde(default)]
+    /// Whether a large result is written to the workbench instead of returned.
     enable_auto_workbench_offload: Option<bool>,
 }
 
@@ -467,21 +475,31 @@ async fn execute(
     Path(id): Path<String>,
     Json(body): Json<ExecuteBody>,
 ) -> Result<axum::Json<ExecuteResponse>, ApiError> {
-    let slug = body
-        .tool_slug
-        .or(body.slug)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::BadRequest("tool_slug: is required".into()))?;
+    if body.tool_slug.is_empty() {
+        return Err(ApiError::BadRequest("tool_slug: is required".into()));
+    }
     let options = AppToolOptions {
         account: body.account,
         offload: body.enable_auto_workbench_offload.unwrap_or(false),
     };
-    run_tool(&state, &project, &id, &slug, body.arguments, options).await
+    run_tool(&state, &project, &id, &body.tool_slug, body.arguments, options).await
+}
+
+/// An `execute_meta` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct ExecuteMetaBody {
+    /// The meta tool to run (`tool_slug` is accepted too).
+    #[serde(alias = "tool_slug")]
+    #[schema(value_type = MetaTool)]
+    slug: String,
+    /// The meta tool's arguments, as its input schema describes them.
+    #[schema(value_type = Option<Object>)]
+    arguments: Option<serde_json::Map<String, Value>>,
 }
 
 #[utoipa::path(
     operation_id = "session_execute_meta", post, path = "/api/v3.1/tool_router/session/{id}/execute_meta", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
-    request_body = ExecuteBody,
+    request_body = ExecuteMetaBody,
     responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
@@ -491,24 +509,19 @@ async fn execute_meta(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
-    Json(body): Json<ExecuteBody>,
+    Json(body): Json<ExecuteMetaBody>,
 ) -> Result<axum::Json<ExecuteResponse>, ApiError> {
-    let slug = body
-        .slug
-        .or(body.tool_slug)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::BadRequest("slug: is required".into()))?;
-    if MetaTool::from_slug(&slug).is_none() {
+    if MetaTool::from_slug(&body.slug).is_none() {
         return Err(ApiError::BadRequest(format!(
             "slug: {} is not a meta tool (COMPOSIO_*)",
-            crate::error::clip(&slug, 128)
+            crate::error::clip(&body.slug, 128)
         )));
     }
     run_tool(
         &state,
         &project,
         &id,
-        &slug,
+        &body.slug,
         body.arguments,
         AppToolOptions::default(),
     )
@@ -521,19 +534,11 @@ async fn run_tool(
     project: &str,
     session_id: &str,
     slug: &str,
-    arguments: Option<Value>,
+    arguments: Option<serde_json::Map<String, Value>>,
     options: AppToolOptions,
 ) -> Result<axum::Json<ExecuteResponse>, ApiError> {
     let ctx = SessionContext::load(state, project, session_id).await?;
-    let arguments = match arguments {
-        None | Some(Value::Null) => serde_json::Map::new(),
-        Some(Value::Object(map)) => map,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "arguments: must be a JSON object".into(),
-            ));
-        }
-    };
+    let arguments = arguments.unwrap_or_default();
     let executed = tools::execute::execute(&ctx, slug, arguments, options).await?;
     Ok(axum::Json(ExecuteResponse {
         data: executed.data,
@@ -552,7 +557,7 @@ async fn run_tool(
 /// `POST .../search`: the SEARCH_TOOLS data, unwrapped.
 #[utoipa::path(
     operation_id = "session_search", post, path = "/api/v3.1/tool_router/session/{id}/search", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
-    request_body(content = Object, description = "{queries: [{use_case, known_fields?}] (1-7)}"),
+    request_body = tools::search_tools::Args,
     responses((status = 200, body = crate::tools::search_tools::Output), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
@@ -563,22 +568,25 @@ async fn search(
     Project(project): Project,
     Path(id): Path<String>,
     Json(body): Json<Value>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<tools::search_tools::Output>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let args: tools::search_tools::Args = crate::tool_error::parse_arguments(body)?;
     let output = ctx
         .blocking(move |ctx| tools::search_tools::run(ctx, &args))
         .await?;
-    Ok(axum::Json(
-        serde_json::to_value(output).map_err(ApiError::internal)?,
-    ))
+    Ok(axum::Json(output))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ToolkitsQuery {
+    /// Only these toolkits (comma-separated slugs).
     toolkits: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]*$")]
     cursor: Option<String>,
+    /// Toolkits per page (default 20).
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<usize>,
     is_connected: Option<bool>,
     search: Option<String>,

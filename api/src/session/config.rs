@@ -3,13 +3,15 @@
 //! SDK reads back. Unknown keys are ignored (the SDK sends fields we do not
 //! use); wrong types are rejected with a message naming the field.
 
+pub use super::request::ConfigError;
+use super::request::{
+    ConfigBlocks, FilterRequest, PreloadTools, SessionCreate, SessionPatch, ToolFilterRequest,
+};
 use crate::catalog::{Catalog, CatalogTool};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-/// Longest `user_id`, in bytes.
-pub const MAX_USER_ID_BYTES: usize = 256;
 /// Largest session config, serialised as stored. Every list and value the
 /// config keeps (toolkit and tool filters, tags, pinned accounts, the blocks
 /// kept as given) counts against it, so one request cannot store an
@@ -104,43 +106,14 @@ pub struct SessionConfig {
     pub instant: Value,
 }
 
-/// A config field with the wrong type or value.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem}")]
-pub struct ConfigError {
-    /// The dotted path of the field.
-    pub field: String,
-    /// What is wrong with it.
-    pub problem: String,
-}
-
 fn bad(field: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        field: field.to_owned(),
-        problem: problem.into(),
-    }
+    ConfigError::new(field, problem)
 }
 
 impl SessionConfig {
-    /// Parses a create request.
-    pub fn from_request(body: &Value) -> Result<SessionConfig, ConfigError> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| bad("body", "must be a JSON object"))?;
-        let user_id = match obj.get("user_id") {
-            Some(Value::String(s)) if s.len() > MAX_USER_ID_BYTES => {
-                return Err(bad(
-                    "user_id",
-                    format!("must be at most {MAX_USER_ID_BYTES} bytes"),
-                ));
-            }
-            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(bad("user_id", "is required and must be a non-empty string"));
-            }
-            Some(_) => return Err(bad("user_id", "must be a string")),
-        };
-        let mut config = SessionConfig {
+    /// The defaults for `user_id`.
+    fn defaults(user_id: String) -> SessionConfig {
+        SessionConfig {
             user_id,
             toolkits: None,
             tools: BTreeMap::new(),
@@ -161,8 +134,14 @@ impl SessionConfig {
             execute: json!({"enable_multi_execute": true}),
             proxy_execute: json!({"enable": false}),
             instant: Value::Bool(false),
-        };
-        config.apply(obj)?;
+        }
+    }
+
+    /// Parses a create request ([`SessionCreate`]).
+    pub fn from_request(body: &Value) -> Result<SessionConfig, ConfigError> {
+        let request = SessionCreate::parse(body)?;
+        let mut config = SessionConfig::defaults(request.user_id.0);
+        config.apply(request.config);
         config.check_size()?;
         Ok(config)
     }
@@ -181,217 +160,127 @@ impl SessionConfig {
         Ok(())
     }
 
-    /// Applies a PATCH: present keys replace their block, `null` resets it.
-    pub fn patched(&self, patch: &Value) -> Result<SessionConfig, ConfigError> {
-        let obj = patch
-            .as_object()
-            .ok_or_else(|| bad("body", "must be a JSON object"))?;
-        if let Some(user) = obj.get("user_id")
-            && user.as_str() != Some(self.user_id.as_str())
-            && !user.is_null()
+    /// Applies a PATCH ([`SessionPatch`]): present blocks replace theirs,
+    /// `null` resets one to its default.
+    pub fn patched(&self, request: SessionPatch) -> Result<SessionConfig, ConfigError> {
+        if let Some(user) = &request.user_id
+            && user.0 != self.user_id
         {
             return Err(bad("user_id", "cannot be changed; create a new session"));
         }
-        let mut base = SessionConfig::from_request(&json!({"user_id": self.user_id}))?;
-        // Start from the current config, then apply the patch on top.
-        base.clone_from(self);
-        let mut reset = Map::new();
-        for (key, value) in obj {
-            if value.is_null() {
-                reset.insert(key.clone(), Value::Null);
-            }
-        }
-        let defaults = SessionConfig::from_request(&json!({"user_id": self.user_id}))?;
-        for key in reset.keys() {
-            match key.as_str() {
-                "toolkits" => base.toolkits = None,
-                "tools" => base.tools.clear(),
-                "tags" => base.tags = None,
-                "auth_configs" => base.auth_configs.clear(),
-                "connected_accounts" => base.connected_accounts.clear(),
+        let mut config = self.clone();
+        let defaults = SessionConfig::defaults(self.user_id.clone());
+        for key in request.resets.iter().map(String::as_str) {
+            match key {
+                "toolkits" => config.toolkits = None,
+                "tools" => config.tools.clear(),
+                "tags" => config.tags = None,
+                "auth_configs" => config.auth_configs.clear(),
+                "connected_accounts" => config.connected_accounts.clear(),
                 "manage_connections" => {
-                    base.manage_connections = defaults.manage_connections.clone()
+                    config.manage_connections = defaults.manage_connections.clone()
                 }
-                "workbench" | "sandbox" => base.workbench = defaults.workbench.clone(),
-                "multi_account" => base.multi_account = Value::Null,
-                "preload" => base.preload = defaults.preload.clone(),
-                "search" => base.search = defaults.search.clone(),
-                "execute" => base.execute = defaults.execute.clone(),
-                "proxy_execute" => base.proxy_execute = defaults.proxy_execute.clone(),
+                "workbench" | "sandbox" => config.workbench = defaults.workbench.clone(),
+                "multi_account" => config.multi_account = Value::Null,
+                "preload" => config.preload = defaults.preload.clone(),
+                "search" => config.search = defaults.search.clone(),
+                "execute" => config.execute = defaults.execute.clone(),
+                "proxy_execute" => config.proxy_execute = defaults.proxy_execute.clone(),
+                "instant" => config.instant = defaults.instant.clone(),
                 _ => {}
             }
         }
-        let rest: Map<String, Value> = obj
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        base.apply(&rest)?;
-        base.check_size()?;
-        Ok(base)
+        config.apply(request.config);
+        config.check_size()?;
+        Ok(config)
     }
 
-    fn apply(&mut self, obj: &Map<String, Value>) -> Result<(), ConfigError> {
-        if let Some(v) = obj.get("toolkits").filter(|v| !v.is_null()) {
-            self.toolkits = Some(filter(v, "toolkits")?);
+    /// Applies the blocks a request gives on top of this config.
+    fn apply(&mut self, request: ConfigBlocks) {
+        if let Some(filter) = request.toolkits {
+            self.toolkits = Some(Filter::from(filter));
         }
-        if let Some(v) = obj.get("tools").filter(|v| !v.is_null()) {
-            let map = v
-                .as_object()
-                .ok_or_else(|| bad("tools", "must be an object of toolkit -> filter"))?;
-            for (toolkit, f) in map {
-                let field = format!("tools.{toolkit}");
-                let parsed = match f {
-                    Value::Array(_) => filter(&json!({"enable": f}), &field)?,
-                    Value::Object(o) if o.contains_key("tags") => {
-                        // Tag filters per toolkit are folded into the tag filter.
-                        filter(&o["tags"], &format!("{field}.tags"))?
-                    }
-                    other => filter(other, &field)?,
-                };
-                self.tools.insert(toolkit.to_ascii_lowercase(), parsed);
-            }
+        for (toolkit, filter) in request.tools.into_iter().flatten() {
+            // Tag filters per toolkit are kept with the toolkit's tools;
+            // `allows_tool` tells tags from slugs by their `Hint` suffix.
+            let filter = match filter {
+                ToolFilterRequest::Tags { tags } => tags,
+                ToolFilterRequest::Tools(tools) => tools,
+            };
+            self.tools
+                .insert(toolkit.to_ascii_lowercase(), Filter::from(filter));
         }
-        if let Some(v) = obj.get("tags").filter(|v| !v.is_null()) {
-            self.tags = Some(filter(v, "tags")?);
+        if let Some(filter) = request.tags {
+            self.tags = Some(Filter::from(filter));
         }
-        if let Some(v) = obj.get("auth_configs").filter(|v| !v.is_null()) {
-            let map = v
-                .as_object()
-                .ok_or_else(|| bad("auth_configs", "must be an object of toolkit -> id"))?;
-            for (toolkit, id) in map {
-                let id = id
-                    .as_str()
-                    .ok_or_else(|| bad(&format!("auth_configs.{toolkit}"), "must be a string"))?;
-                self.auth_configs
-                    .insert(toolkit.to_ascii_lowercase(), id.to_owned());
-            }
+        for (toolkit, id) in request.auth_configs.into_iter().flatten() {
+            self.auth_configs.insert(toolkit.to_ascii_lowercase(), id);
         }
-        if let Some(v) = obj.get("connected_accounts").filter(|v| !v.is_null()) {
-            let map = v.as_object().ok_or_else(|| {
-                bad(
-                    "connected_accounts",
-                    "must be an object of toolkit -> [ids]",
-                )
-            })?;
-            for (toolkit, ids) in map {
-                let field = format!("connected_accounts.{toolkit}");
-                let ids = match ids {
-                    Value::String(s) => vec![s.clone()],
-                    Value::Array(items) => items
-                        .iter()
-                        .map(|i| {
-                            i.as_str()
-                                .map(str::to_owned)
-                                .ok_or_else(|| bad(&field, "must hold strings"))
-                        })
-                        .collect::<Result<_, _>>()?,
-                    _ => return Err(bad(&field, "must be a string or a list of strings")),
-                };
-                self.connected_accounts
-                    .insert(toolkit.to_ascii_lowercase(), ids);
-            }
+        for (toolkit, ids) in request.connected_accounts.into_iter().flatten() {
+            self.connected_accounts
+                .insert(toolkit.to_ascii_lowercase(), ids.into_vec());
         }
-        if let Some(v) = obj.get("manage_connections").filter(|v| !v.is_null()) {
-            let o = v
-                .as_object()
-                .ok_or_else(|| bad("manage_connections", "must be an object"))?;
+        if let Some(block) = request.manage_connections {
             let mut out = self
                 .manage_connections
                 .as_object()
                 .cloned()
                 .unwrap_or_default();
-            if let Some(e) = o.get("enable").or_else(|| o.get("enabled")) {
-                out.insert(
-                    "enabled".into(),
-                    Value::Bool(boolean(e, "manage_connections.enable")?),
-                );
-            }
-            for key in [
-                "callback_url",
-                "enable_wait_for_connections",
-                "enable_connection_removal",
-            ] {
-                if let Some(value) = o.get(key) {
-                    out.insert(key.into(), value.clone());
+            let mut set = |key: &str, value: Option<Value>| {
+                if let Some(value) = value {
+                    out.insert(key.into(), value);
                 }
-            }
+            };
+            set("enabled", block.enable.map(Value::Bool));
+            set("callback_url", block.callback_url.map(Value::String));
+            set(
+                "enable_wait_for_connections",
+                block.enable_wait_for_connections.map(Value::Bool),
+            );
+            set(
+                "enable_connection_removal",
+                block.enable_connection_removal.map(Value::Bool),
+            );
             self.manage_connections = Value::Object(out);
         }
-        if let Some(v) = obj
-            .get("workbench")
-            .or_else(|| obj.get("sandbox"))
-            .filter(|v| !v.is_null())
-        {
-            let o = v
-                .as_object()
-                .ok_or_else(|| bad("workbench", "must be an object"))?;
-            if let Some(e) = o.get("enable") {
-                self.workbench.enable = boolean(e, "workbench.enable")?;
-            }
-            if let Some(e) = o.get("enable_proxy_execution") {
-                self.workbench.proxy_execution_enabled =
-                    boolean(e, "workbench.enable_proxy_execution")?;
-            }
-            if let Some(e) = o.get("enable_tool_execution") {
-                self.workbench.tool_execution_enabled =
-                    boolean(e, "workbench.enable_tool_execution")?;
-            }
-            if let Some(t) = o.get("auto_offload_threshold").filter(|t| !t.is_null()) {
-                self.workbench.auto_offload_threshold = t
-                    .as_u64()
-                    .filter(|n| (1..=100_000_000).contains(n))
-                    .ok_or_else(|| {
-                        bad(
-                            "workbench.auto_offload_threshold",
-                            "must be an integer from 1 to 100000000",
-                        )
-                    })?;
-            }
-            if let Some(size) = o.get("sandbox_size").filter(|s| !s.is_null()) {
-                let size = size.as_str().unwrap_or_default();
-                if !["standard", "medium", "large", "xlarge"].contains(&size) {
-                    return Err(bad(
-                        "workbench.sandbox_size",
-                        "must be standard, medium, large or xlarge",
-                    ));
-                }
-                self.workbench.sandbox_size = size.into();
+        if let Some(block) = request.workbench.or(request.sandbox) {
+            let workbench = &mut self.workbench;
+            workbench.enable = block.enable.unwrap_or(workbench.enable);
+            workbench.proxy_execution_enabled = block
+                .enable_proxy_execution
+                .unwrap_or(workbench.proxy_execution_enabled);
+            workbench.tool_execution_enabled = block
+                .enable_tool_execution
+                .unwrap_or(workbench.tool_execution_enabled);
+            workbench.auto_offload_threshold = block
+                .auto_offload_threshold
+                .unwrap_or(workbench.auto_offload_threshold);
+            if let Some(size) = block.sandbox_size {
+                workbench.sandbox_size = size.as_str().into();
             }
         }
-        if let Some(v) = obj.get("multi_account").filter(|v| !v.is_null()) {
-            self.multi_account = v.clone();
+        if let Some(block) = request.multi_account {
+            self.multi_account = block;
         }
-        if let Some(v) = obj.get("preload").filter(|v| !v.is_null()) {
-            match v.get("tools") {
-                Some(Value::String(all)) if all == "all" => {}
-                Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
-                None => {}
-                _ => {
-                    return Err(bad(
-                        "preload.tools",
-                        "must be a list of tool slugs or \"all\"",
-                    ));
-                }
-            }
-            self.preload = json!({"tools": v.get("tools").cloned().unwrap_or_else(|| json!([]))});
+        if let Some(block) = request.preload {
+            self.preload = match block.tools {
+                Some(PreloadTools::All(_)) => json!({"tools": "all"}),
+                Some(PreloadTools::List(tools)) => json!({ "tools": tools }),
+                None => json!({"tools": []}),
+            };
         }
-        for (key, field, target) in [
-            ("search", "enable", &mut self.search),
-            ("execute", "enable_multi_execute", &mut self.execute),
-            ("proxy_execute", "enable", &mut self.proxy_execute),
-        ] {
-            if let Some(v) = obj.get(key).filter(|v| !v.is_null()) {
-                let o = v.as_object().ok_or_else(|| bad(key, "must be an object"))?;
-                if let Some(e) = o.get(field) {
-                    *target = json!({ field: boolean(e, &format!("{key}.{field}"))? });
-                }
-            }
+        if let Some(enable) = request.search.and_then(|b| b.enable) {
+            self.search = json!({ "enable": enable });
         }
-        if let Some(v) = obj.get("instant") {
-            self.instant = v.clone();
+        if let Some(enable) = request.execute.and_then(|b| b.enable_multi_execute) {
+            self.execute = json!({ "enable_multi_execute": enable });
         }
-        Ok(())
+        if let Some(enable) = request.proxy_execute.and_then(|b| b.enable) {
+            self.proxy_execute = json!({ "enable": enable });
+        }
+        if let Some(instant) = request.instant {
+            self.instant = instant;
+        }
     }
 
     /// Whether a meta-tool block is on.
@@ -446,58 +335,15 @@ impl SessionConfig {
     }
 }
 
-/// Parses `{"enable": [...]}` / `{"disable": [...]}` / `{"require_approval": [...]}`
-/// (or a bare list, meaning enable).
-fn filter(v: &Value, field: &str) -> Result<Filter, ConfigError> {
-    let list = |v: &Value, sub: &str| -> Result<Vec<String>, ConfigError> {
-        let items = v
-            .as_array()
-            .ok_or_else(|| bad(&format!("{field}.{sub}"), "must be a list of strings"))?;
-        items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| bad(&format!("{field}.{sub}"), "must be a list of strings"))
-            })
-            .collect()
-    };
-    if v.is_array() {
-        return Ok(Filter {
-            enabled: Some(list(v, "enable")?),
-            ..Filter::default()
-        });
-    }
-    let o = v.as_object().ok_or_else(|| {
-        bad(
-            field,
-            "must be an object with enable, disable or require_approval",
-        )
-    })?;
-    for wrong in ["enabled", "disabled"] {
-        if o.contains_key(wrong) {
-            return Err(bad(
-                &format!("{field}.{wrong}"),
-                format!(
-                    "is the response spelling; requests use `{}`",
-                    wrong.trim_end_matches('d')
-                ),
-            ));
+impl From<FilterRequest> for Filter {
+    fn from(request: FilterRequest) -> Filter {
+        let object = request.into_object();
+        Filter {
+            enabled: object.enable,
+            disabled: object.disable,
+            require_approval: object.require_approval,
         }
     }
-    Ok(Filter {
-        enabled: o.get("enable").map(|v| list(v, "enable")).transpose()?,
-        disabled: o.get("disable").map(|v| list(v, "disable")).transpose()?,
-        require_approval: o
-            .get("require_approval")
-            .map(|v| list(v, "require_approval"))
-            .transpose()?,
-    })
-}
-
-fn boolean(v: &Value, field: &str) -> Result<bool, ConfigError> {
-    v.as_bool()
-        .ok_or_else(|| bad(field, "must be true or false"))
 }
 
 impl SessionConfig {
@@ -582,7 +428,8 @@ mod tests {
         let err =
             SessionConfig::from_request(&json!({"user_id": "a", "toolkits": {"enabled": ["x"]}}))
                 .unwrap_err();
-        assert_eq!(err.field, "toolkits.enabled");
+        assert_eq!(err.field, "toolkits");
+        assert!(err.problem.contains("requests use `enable`"), "{err}");
         let err = SessionConfig::from_request(
             &json!({"user_id": "a", "workbench": {"auto_offload_threshold": -1}}),
         )
@@ -592,6 +439,35 @@ mod tests {
             SessionConfig::from_request(&json!({"user_id": "a", "search": {"enable": "yes"}}))
                 .unwrap_err();
         assert_eq!(err.field, "search.enable");
+        for (body, field) in [
+            (json!({"user_id": "  "}), "user_id"),
+            (json!({"user_id": 7}), "user_id"),
+            (json!({"user_id": "é".repeat(257)}), "user_id"),
+            (json!({"user_id": "a", "tools": {"github": {"tags": 3}}}), "tools.github"),
+            (json!({"user_id": "a", "tools": {"github": [1]}}), "tools.github"),
+            (json!({"user_id": "a", "toolkits": {"enable": ["x"], "allow": []}}), "toolkits"),
+            (json!({"user_id": "a", "connected_accounts": {"github": [1]}}), "connected_accounts.github"),
+            (json!({"user_id": "a", "preload": {"tools": "some"}}), "preload.tools"),
+            (json!({"user_id": "a", "sandbox": {"sandbox_size": "huge"}}), "sandbox.sandbox_size"),
+            (json!({"user_id": "a", "manage_connections": {"enable": 1}}), "manage_connections.enable"),
+            (json!(["user_id"]), "body"),
+        ] {
+            let err = SessionConfig::from_request(&body).unwrap_err();
+            assert_eq!(err.field, field, "{body}: {err}");
+        }
+        let config = SessionConfig::from_request(&json!({
+            "user_id": "é".repeat(256),
+            "tools": {"GitHub": {"tags": ["readOnlyHint"]}},
+            "preload": {"tools": "all"},
+            "sandbox": {"sandbox_size": "large", "enable": false},
+            "manage_connections": {"enabled": false},
+        }))
+        .unwrap();
+        assert_eq!(config.tools["github"].enabled, Some(vec!["readOnlyHint".to_owned()]));
+        assert!(config.preload_all());
+        assert_eq!(config.workbench.sandbox_size, "large");
+        assert!(!config.flag("workbench"));
+        assert!(!config.flag("manage_connections"));
     }
 
     #[test]
@@ -600,14 +476,17 @@ mod tests {
             &json!({"user_id": "a", "toolkits": ["github"], "search": {"enable": false}}),
         )
         .unwrap();
-        let patched = config
-            .patched(&json!({"toolkits": {"enable": ["slack"]}, "search": null}))
-            .unwrap();
+        let patch = |body: Value| config.patched(SessionPatch::parse(&body).unwrap());
+        let patched = patch(json!({"toolkits": {"enable": ["slack"]}, "search": null})).unwrap();
         assert_eq!(
             patched.toolkits.clone().unwrap().enabled,
             Some(vec!["slack".to_owned()])
         );
         assert!(patched.flag("search"));
-        assert!(config.patched(&json!({"user_id": "bob"})).is_err());
+        assert!(patch(json!({"user_id": "bob"})).is_err());
+        assert!(patch(json!({"user_id": "a"})).is_ok());
+        let reset = patch(json!({"toolkits": null})).unwrap();
+        assert_eq!(reset.toolkits, None);
+        assert!(!reset.flag("search"), "blocks left out stay as they are");
     }
 }

@@ -106,6 +106,17 @@ pub struct ConfigVersion {
     pub created_at: i64,
 }
 
+/// Which accounts a list asks for; `None` matches any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    /// These users.
+    pub users: Option<Vec<String>>,
+    /// These toolkits (lower-case slugs).
+    pub toolkits: Option<Vec<String>>,
+    /// These statuses (ACTIVE, ...).
+    pub statuses: Option<Vec<String>>,
+}
+
 /// A connected account (credentials are stored, never returned).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountRecord {

@@ -3,7 +3,7 @@
 
 use super::migrations::MIGRATIONS;
 use super::{
-    AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now,
+    AccountFilter, AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now,
 };
 use crate::secrets::{Key, Pepper, Sealer};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -516,7 +516,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
-             WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY created_at DESC, id",
+             WHERE project_id = ?1 AND user_id = ?2 AND deleted_at IS NULL ORDER BY created_at DESC, rowid DESC",
         )?;
         let rows = stmt.query_map(params![project_id, user_id], session_row)?;
         rows.map(|row| finish_session(row?)).collect()
@@ -634,7 +634,8 @@ impl Store {
             .transpose()
     }
 
-    /// Accounts of one user (optionally of one toolkit), oldest first.
+    /// Accounts of one user (optionally of one toolkit), oldest first
+    /// (insertion order within a second).
     pub fn accounts_for_user(
         &self,
         project_id: &str,
@@ -645,7 +646,7 @@ impl Store {
         let mut stmt = conn.prepare(
             "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
              FROM connected_accounts WHERE project_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR toolkit = ?3)
-             ORDER BY created_at, id",
+             ORDER BY created_at, rowid",
         )?;
         let rows = stmt.query_map(params![project_id, user_id, toolkit], account_row)?;
         let mut out = Vec::new();
@@ -653,6 +654,52 @@ impl Store {
             out.push(self.finish_account(row?)?);
         }
         Ok(out)
+    }
+
+    /// One page of a project's accounts matching `filter`, oldest first,
+    /// and how many match in all.
+    pub fn list_accounts(
+        &self,
+        project_id: &str,
+        filter: &AccountFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<AccountRecord>, usize)> {
+        // Each list filter is bound as one JSON array (NULL for "any"), so
+        // the statement stays fixed whatever the number of values.
+        let list = |values: &Option<Vec<String>>| -> Result<Option<String>> {
+            Ok(values.as_ref().map(serde_json::to_string).transpose()?)
+        };
+        let (users, toolkits, statuses) = (
+            list(&filter.users)?,
+            list(&filter.toolkits)?,
+            list(&filter.statuses)?,
+        );
+        const MATCHES: &str = "project_id = ?1
+             AND (?2 IS NULL OR user_id IN (SELECT value FROM json_each(?2)))
+             AND (?3 IS NULL OR toolkit IN (SELECT value FROM json_each(?3)))
+             AND (?4 IS NULL OR status IN (SELECT value FROM json_each(?4)))";
+        let conn = self.conn();
+        let total: i64 = conn.query_row(
+            &format!("SELECT COUNT(*) FROM connected_accounts WHERE {MATCHES}"),
+            params![project_id, users, toolkits, statuses],
+            |row| row.get(0),
+        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
+             FROM connected_accounts WHERE {MATCHES}
+             ORDER BY created_at, rowid LIMIT ?5 OFFSET ?6"
+        ))?;
+        let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(
+            params![project_id, users, toolkits, statuses, clamp(limit), clamp(offset)],
+            account_row,
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(self.finish_account(row?)?);
+        }
+        Ok((out, usize::try_from(total).unwrap_or(0)))
     }
 
     // --- logs -----------------------------------------------------------------

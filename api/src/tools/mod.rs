@@ -40,6 +40,21 @@ pub enum MetaTool {
     RemoteBash,
 }
 
+// The OpenAPI schema of a meta tool's slug: one of [`MetaTool::ALL`].
+impl utoipa::__dev::ComposeSchema for MetaTool {
+    fn compose(
+        _: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(MetaTool::ALL.iter().map(|tool| tool.slug())))
+            .description(Some("A meta tool slug"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for MetaTool {}
+
 impl MetaTool {
     /// Every meta tool, in the order sessions list them.
     pub const ALL: [MetaTool; 7] = [
@@ -228,16 +243,20 @@ pub const MAX_TOOLKITS_PER_CALL: usize = 50;
 pub const MAX_TOOLKIT_SLUG_BYTES: usize = 64;
 
 /// The workflow id an agent echoes back: `session_id`, or `session.id`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Workflow {
+    /// The workflow id from an earlier result.
     #[serde(default)]
     session_id: Option<String>,
+    /// The same, as `{id}`.
     #[serde(default)]
     session: Option<WorkflowRef>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct WorkflowRef {
+/// A workflow id as `{id}`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct WorkflowRef {
+    /// The workflow id.
     #[serde(default)]
     id: Option<String>,
 }

@@ -15,15 +15,16 @@ const RELATED: usize = 3;
 
 /// Most queries one search takes (Composio's limit).
 pub const MAX_QUERIES: usize = 7;
-/// Longest `known_fields` text, in bytes.
-const MAX_KNOWN_FIELDS_BYTES: usize = 1024;
-/// Longest `use_case`, in bytes.
-const MAX_USE_CASE_BYTES: usize = 1024;
+/// Longest `known_fields` text, in characters.
+const MAX_KNOWN_FIELDS_CHARS: usize = 1024;
+/// Longest `use_case`, in characters.
+const MAX_USE_CASE_CHARS: usize = 1024;
 
 /// The arguments.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Args {
     /// One query per sub-task.
+    #[schema(min_items = 1, max_items = 7)]
     pub queries: Vec<Query>,
     /// The workflow id echoed back.
     #[serde(flatten)]
@@ -31,12 +32,14 @@ pub struct Args {
 }
 
 /// One sub-task to find tools for.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Query {
     /// What the agent wants to do.
+    #[schema(min_length = 1, max_length = 1024, pattern = r"\S")]
     pub use_case: String,
     /// Known values as "key:value,key:value".
     #[serde(default)]
+    #[schema(max_length = 1024)]
     pub known_fields: Option<String>,
 }
 
@@ -59,22 +62,23 @@ impl Args {
             ));
         }
         for (i, query) in self.queries.iter().enumerate() {
-            if query.use_case.trim().is_empty() || query.use_case.len() > MAX_USE_CASE_BYTES {
+            if query.use_case.trim().is_empty()
+                || query.use_case.chars().count() > MAX_USE_CASE_CHARS {
                 return Err(ToolError::argument(
                     &format!("queries[{i}].use_case"),
                     format!(
-                        "must be a non-empty string of at most {MAX_USE_CASE_BYTES} characters"
+                        "must be a non-empty string of at most {MAX_USE_CASE_CHARS} characters"
                     ),
                 ));
             }
             if query
                 .known_fields
                 .as_ref()
-                .is_some_and(|k| k.len() > MAX_KNOWN_FIELDS_BYTES)
+                .is_some_and(|k| k.chars().count() > MAX_KNOWN_FIELDS_CHARS)
             {
                 return Err(ToolError::argument(
                     &format!("queries[{i}].known_fields"),
-                    format!("at most {MAX_KNOWN_FIELDS_BYTES} characters"),
+                    format!("at most {MAX_KNOWN_FIELDS_CHARS} characters"),
                 ));
             }
         }

@@ -118,13 +118,3 @@ impl AccountResponse {
     }
 }
 
-/// A list of accounts.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AccountList {
-    /// The accounts.
-    pub items: Vec<AccountResponse>,
-    /// Always `null` (one page).
-    pub next_cursor: Option<String>,
-    /// Always 1.
-    pub total_pages: u32,
-}
