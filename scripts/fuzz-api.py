@@ -2,25 +2,102 @@
 """Fuzz the running API with schemathesis against its own OpenAPI document.
 
 Starts the upstream fixture and `toolshed serve` (debug build from
-$TOOLSHED_BIN), then runs schemathesis for a bounded time with every check
-but `positive_data_acceptance` (the document does not yet say which fields
-are required; see issue 8's note). Fails on any 5xx, any response that
-violates the document, or a crash.
+$TOOLSHED_BIN), seeds a session, an account, a log entry and file URLs so
+that path parameters usually name something that exists, then runs
+schemathesis for a bounded time with every check. Fails on any 5xx, any
+response that violates the document, a schema-valid request refused, or a
+crash.
+
+`positive_data_acceptance` is off for three operations whose validity the
+document cannot state: account_create (the credential fields depend on the
+toolkit's auth scheme), and execute / execute_meta (`arguments` must match
+the input schema of the tool the body names, which the tools endpoint gives).
 
 Usage: <venv>/bin/python scripts/fuzz-api.py [--seconds 60]
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 from serverproc import start
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "ts_fuzz_key"
+
+
+def call(addr, method, path, body=None):
+    request = urllib.request.Request(
+        f"http://{addr}{path}", method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"x-api-key": KEY, "content-type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+
+def seed(addr):
+    """Creates what the path parameters should usually name; returns the
+    schemathesis configuration that points them there."""
+    base = "/api/v3.1/tool_router/session"
+    session = call(addr, "POST", base, {"user_id": "fuzz", "toolkits": ["hackernews", "github"]})["session_id"]
+    doomed = call(addr, "POST", base, {"user_id": "fuzz"})["session_id"]
+    account = call(addr, "POST", "/api/v3.1/connected_accounts", {
+        "user_id": "fuzz", "toolkit": "github", "auth_scheme": "BEARER_TOKEN",
+        "credentials": {"token": "fuzz-token"}})["id"]
+    log = call(addr, "POST", f"{base}/{session}/execute", {
+        "tool_slug": "HACKERNEWS_GET_USER", "arguments": {"username": "pg"}})["log_id"]
+    call(addr, "POST", f"{base}/{session}/execute_meta", {
+        "slug": "COMPOSIO_REMOTE_WORKBENCH",
+        "arguments": {"code_to_execute": "open('/mnt/files/a.txt', 'w').write('fuzz')"}})
+    mount = f"{base}/{session}/mounts/files"
+    tokens = [call(addr, "POST", f"{mount}/{verb}_url", {"mount_relative_path": "a.txt"})
+              for verb in ("upload", "download")]
+    tokens = [t.get("upload_url") or t.get("download_url") for t in tokens]
+    tokens = [t.rsplit("/", 1)[1] for t in tokens if t]
+    tools = [t["slug"] for t in call(addr, "GET", f"{base}/{session}/tools")["items"]]
+    dictionaries = {
+        "sessions": [session], "doomed": [doomed], "accounts": [account], "logs": [log],
+        "tokens": tokens, "tools": tools + ["HACKERNEWS_GET_USER", "GITHUB_GET_REPO"],
+    }
+    # Every check runs (the default); the operations below turn one off
+    # where the document cannot say what is valid.
+    lines = []
+    for name, values in dictionaries.items():
+        lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
+
+    def operations(ids, parameters=None, checks_off=()):
+        lines.append("[[operations]]")
+        lines.append(f"include-operation-id = {json.dumps(ids)}")
+        for key, (dictionary, probability) in (parameters or {}).items():
+            lines.append(f'parameters."{key}" = {{ dictionary = "{dictionary}", probability = {probability} }}')
+        for check in checks_off:
+            lines.append(f"checks.{check}.enabled = false")
+        lines.append("")
+
+    session_ops = ["session_retrieve", "session_update", "session_config_history",
+                   "session_list_tools", "session_list_toolkits", "session_search",
+                   "session_rotate_mcp_token", "file_list", "file_upload_url",
+                   "file_download_url", "file_delete"]
+    operations(session_ops, {"path.id": ("sessions", 0.9), "path.mount": ("mount", 1.0)})
+    operations(["session_execute", "session_execute_meta"],
+               {"path.id": ("sessions", 0.9), "body.tool_slug": ("tools", 0.8)},
+               checks_off=["positive_data_acceptance"])
+    operations(["session_delete"], {"path.id": ("doomed", 0.5)})
+    operations(["account_retrieve"], {"path.id": ("accounts", 0.9)})
+    operations(["account_create"], checks_off=["positive_data_acceptance"])
+    operations(["log_log"], {"path.id": ("logs", 0.9)})
+    operations(["file_download", "file_upload"], {"path.token": ("tokens", 0.9)})
+    operations(["tool_tool"], {"path.slug": ("tools", 0.9)})
+    operations(["session_list"], {"query.user_id": ("users", 0.9)})
+    operations(["account_list"], {"query.user_ids": ("users", 0.5)})
+    lines += ["[dictionaries.mount]", 'values = ["files"]', "",
+              "[dictionaries.users]", 'values = ["fuzz"]', ""]
+    return "\n".join(lines)
 
 
 def main():
@@ -38,13 +115,15 @@ def main():
                               "--requests-per-second-per-project", "1000000",
                               "--cell-timeout-ms", "5000"], env=env)
         try:
+            config = Path(cache_dir) / "schemathesis.toml"
+            config.write_text(seed(addr))
             st = Path(sys.executable).with_name("schemathesis")
             result = subprocess.run([
-                str(st), "run", f"http://{addr}/api/v3.1/openapi.json",
+                str(st), "--config-file", str(config), "run", f"http://{addr}/api/v3.1/openapi.json",
                 "-H", f"x-api-key: {KEY}",
                 "--max-time", str(args.seconds),
-                "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-                "--seed", "1",
+                "--seed", os.environ.get("FUZZ_SEED", "1"),
+                *os.environ.get("FUZZ_EXTRA", "").split(),
             ], cwd=cache_dir)  # its cache (.schemathesis/) stays out of the checkout
             alive = server.poll() is None
         finally:

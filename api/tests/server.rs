@@ -921,9 +921,18 @@ async fn account_lists_filter_page_and_stay_in_their_project() {
     let server = start_server(dir.path(), &up, &[]);
     let other_key = new_project_key(dir.path(), "other");
     let mut ids = Vec::new();
-    for (user, toolkit) in [("ann", "github"), ("bob", "slack"), ("ann", "slack"), ("cy", "github")] {
+    for (user, toolkit) in [
+        ("ann", "github"),
+        ("bob", "slack"),
+        ("ann", "slack"),
+        ("cy", "github"),
+    ] {
         let credentials = json!({"token": format!("t-{user}")});
-        ids.push(server.connect(user, toolkit, "BEARER_TOKEN", credentials).await);
+        ids.push(
+            server
+                .connect(user, toolkit, "BEARER_TOKEN", credentials)
+                .await,
+        );
     }
     let (status, _) = server
         .call(
@@ -982,14 +991,27 @@ async fn account_lists_filter_page_and_stay_in_their_project() {
         ("?limit=x", "limit"),
     ] {
         let (status, err) = server
-            .call("GET", &format!("/api/v3.1/connected_accounts{query}"), None, Some(KEY))
+            .call(
+                "GET",
+                &format!("/api/v3.1/connected_accounts{query}"),
+                None,
+                Some(KEY),
+            )
             .await;
         assert_eq!(status, 400, "{query}");
-        assert!(err["error"]["message"].as_str().unwrap().contains(field), "{query}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(field),
+            "{query}: {err}"
+        );
     }
     let many = vec!["u"; 101].join(",");
     let (status, _) = server
-        .call("GET", &format!("/api/v3.1/connected_accounts?user_ids={many}"), None, Some(KEY))
+        .call(
+            "GET",
+            &format!("/api/v3.1/connected_accounts?user_ids={many}"),
+            None,
+            Some(KEY),
+        )
         .await;
     assert_eq!(status, 400);
 }
@@ -1284,12 +1306,6 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
         (
             "PATCH",
             s.clone(),
-            Some(json!({"user_id": "someone-else"})),
-            "user_id",
-        ),
-        (
-            "PATCH",
-            s.clone(),
             Some(json!({"workbench": {"sandbox_size": "huge"}})),
             "workbench.sandbox_size",
         ),
@@ -1419,6 +1435,22 @@ async fn bad_input_on_every_endpoint_is_a_400_naming_the_field() {
             "user_id",
         ),
     ];
+    // A well-formed user id that is not the session's conflicts with it.
+    let (status, err) = server
+        .call(
+            "PATCH",
+            &s,
+            Some(json!({"user_id": "someone-else"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("user_id")
+    );
     for (method, path, body, field) in cases {
         let (status, err) = server.call(method, &path, body, Some(KEY)).await;
         assert_eq!(status, 400, "{method} {path}: {err}");

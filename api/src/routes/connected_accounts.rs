@@ -6,9 +6,9 @@
 use crate::error::{ApiError, clip};
 use crate::extract::{Json, Project, Query};
 use crate::keys;
+use crate::routes::page::PageRequest;
 use crate::session::request::UserId;
 use crate::state::AppState;
-use crate::routes::page::PageRequest;
 use crate::store::{AccountFilter, AccountRecord, now};
 use crate::wire::account::AccountResponse;
 use crate::wire::page::Page;

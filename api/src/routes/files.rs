@@ -32,7 +32,7 @@ pub const MAX_UPLOAD_BYTES: u64 = 100 << 20;
 const MOUNT: &str = "/mnt/files";
 
 /// Longest mount-relative path accepted, in bytes.
-const MAX_PATH_BYTES: usize = 1024;
+const MAX_PATH_CHARS: usize = 1024;
 
 /// The session's files mount as a capability: every open, create, rename
 /// and delete resolves inside it, and symlinks (which the sandbox may plant)
@@ -46,13 +46,23 @@ fn files_dir(state: &AppState, session_id: &str) -> Result<cap_std::fs::Dir, Api
 /// A filesystem error from inside the mount, as the client should see it.
 fn fs_error(err: std::io::Error, rel: &std::path::Path) -> ApiError {
     match err.kind() {
-        std::io::ErrorKind::NotFound => {
+        // A name no file can have (too long, or under a regular file) is
+        // not found either.
+        std::io::ErrorKind::NotFound
+        | std::io::ErrorKind::NotADirectory
+        | std::io::ErrorKind::InvalidFilename => {
             ApiError::NotFound(format!("file {} not found in the mount", rel.display()))
         }
         std::io::ErrorKind::PermissionDenied => ApiError::BadRequest(format!(
             "mount_relative_path: {} leads outside the mount",
             rel.display()
         )),
+        std::io::ErrorKind::IsADirectory | std::io::ErrorKind::DirectoryNotEmpty => {
+            ApiError::BadRequest(format!(
+                "mount_relative_path: {} is a directory, not a file",
+                rel.display()
+            ))
+        }
         _ => ApiError::internal(err),
     }
 }
@@ -81,9 +91,14 @@ pub fn routes() -> Router<AppState> {
 
 /// A mount-relative path, checked: relative, no `..`, not empty.
 fn relative(path: &str, field: &str) -> Result<PathBuf, ApiError> {
-    if path.len() > MAX_PATH_BYTES {
+    if path.chars().count() > MAX_PATH_CHARS {
         return Err(ApiError::BadRequest(format!(
-            "{field}: longer than {MAX_PATH_BYTES} bytes"
+            "{field}: longer than {MAX_PATH_CHARS} characters"
+        )));
+    }
+    if path.contains('\0') {
+        return Err(ApiError::BadRequest(format!(
+            "{field}: must not contain NUL"
         )));
     }
     let trimmed = path.trim_start_matches('/');
@@ -245,9 +260,18 @@ fn walk(
     }
 }
 
+/// A file in the mount.
 #[derive(Deserialize, utoipa::ToSchema)]
 struct PathBody {
-    mount_relative_path: Option<String>,
+    /// The path relative to the mount (`/mnt/files/` may lead it): at least
+    /// one name, no `..` component, no NUL. (The pattern says that without
+    /// lookarounds: `.`/empty components up to a first name, then names,
+    /// `.` or empty components.)
+    #[schema(
+        max_length = 1024,
+        pattern = r"^(?:\.?/)*(?:[^/.\u0000][^/\u0000]*|\.[^/.\u0000][^/\u0000]*|\.\.[^/\u0000]+)(?:/(?:\.?|(?:[^/.\u0000][^/\u0000]*|\.[^/.\u0000][^/\u0000]*|\.\.[^/\u0000]+)))*$"
+    )]
+    mount_relative_path: String,
 }
 
 #[utoipa::path(
@@ -332,11 +356,7 @@ async fn resolve(
 ) -> Result<PathBuf, ApiError> {
     mount(mount_name)?;
     SessionContext::load(state, project, session_id).await?;
-    let raw = body
-        .mount_relative_path
-        .as_deref()
-        .ok_or_else(|| ApiError::BadRequest("mount_relative_path: is required".into()))?;
-    relative(raw, "mount_relative_path")
+    relative(&body.mount_relative_path, "mount_relative_path")
 }
 
 /// The body of an upload/download URL response.
@@ -448,6 +468,48 @@ async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_pattern_admits_exactly_the_paths_the_server_takes() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(PathBody::schema()).unwrap();
+        let pattern = schema["properties"]["mount_relative_path"]["pattern"]
+            .as_str()
+            .unwrap();
+        let pattern = regex::Regex::new(pattern).unwrap();
+        for path in [
+            "a",
+            "/a",
+            "./a",
+            "a/",
+            "a//b",
+            "a/./b",
+            "...",
+            "a/...",
+            "..a",
+            "a..b",
+            ".a",
+            "/mnt/files/x",
+            "x/\n",
+            "../a",
+            "a/..",
+            "a/../b",
+            "..",
+            ".",
+            "/",
+            "",
+            "//./",
+            ".../..",
+            "a\0",
+            "é/ü",
+        ] {
+            assert_eq!(
+                pattern.is_match(path),
+                relative(path, "p").is_ok(),
+                "{path:?}"
+            );
+        }
+    }
 
     #[test]
     fn relative_paths_stay_inside() {

@@ -268,7 +268,7 @@ async fn list(
 #[utoipa::path(
     operation_id = "session_update", patch, path = "/api/v3.1/tool_router/session/{id}", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
     request_body = SessionPatch,
-    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 409, description = "expected_config_version is stale", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 409, description = "expected_config_version is stale, or user_id differs from the session's", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
@@ -282,6 +282,15 @@ async fn update(
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
     let request = SessionPatch::parse(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let ctx = SessionContext::load(&state, &project, &id).await?;
+    if request
+        .user_id
+        .as_ref()
+        .is_some_and(|user| user.0 != ctx.record.user_id)
+    {
+        return Err(ApiError::Conflict(
+            "user_id: a session's user cannot be changed; create a new session".into(),
+        ));
+    }
     let expected = request
         .expected_config_version
         .unwrap_or(ctx.record.config_version);
@@ -482,7 +491,15 @@ async fn execute(
         account: body.account,
         offload: body.enable_auto_workbench_offload.unwrap_or(false),
     };
-    run_tool(&state, &project, &id, &body.tool_slug, body.arguments, options).await
+    run_tool(
+        &state,
+        &project,
+        &id,
+        &body.tool_slug,
+        body.arguments,
+        options,
+    )
+    .await
 }
 
 /// An `execute_meta` body.

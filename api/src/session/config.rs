@@ -260,7 +260,7 @@ impl SessionConfig {
             }
         }
         if let Some(block) = request.multi_account {
-            self.multi_account = block;
+            self.multi_account = Value::Object(block);
         }
         if let Some(block) = request.preload {
             self.preload = match block.tools {
@@ -279,7 +279,7 @@ impl SessionConfig {
             self.proxy_execute = json!({ "enable": enable });
         }
         if let Some(instant) = request.instant {
-            self.instant = instant;
+            self.instant = serde_json::to_value(instant).unwrap_or(Value::Bool(false));
         }
     }
 
@@ -443,13 +443,34 @@ mod tests {
             (json!({"user_id": "  "}), "user_id"),
             (json!({"user_id": 7}), "user_id"),
             (json!({"user_id": "é".repeat(257)}), "user_id"),
-            (json!({"user_id": "a", "tools": {"github": {"tags": 3}}}), "tools.github"),
-            (json!({"user_id": "a", "tools": {"github": [1]}}), "tools.github"),
-            (json!({"user_id": "a", "toolkits": {"enable": ["x"], "allow": []}}), "toolkits"),
-            (json!({"user_id": "a", "connected_accounts": {"github": [1]}}), "connected_accounts.github"),
-            (json!({"user_id": "a", "preload": {"tools": "some"}}), "preload.tools"),
-            (json!({"user_id": "a", "sandbox": {"sandbox_size": "huge"}}), "sandbox.sandbox_size"),
-            (json!({"user_id": "a", "manage_connections": {"enable": 1}}), "manage_connections.enable"),
+            (
+                json!({"user_id": "a", "tools": {"github": {"tags": 3}}}),
+                "tools.github",
+            ),
+            (
+                json!({"user_id": "a", "tools": {"github": [1]}}),
+                "tools.github",
+            ),
+            (
+                json!({"user_id": "a", "toolkits": {"enable": ["x"], "allow": []}}),
+                "toolkits",
+            ),
+            (
+                json!({"user_id": "a", "connected_accounts": {"github": [1]}}),
+                "connected_accounts.github",
+            ),
+            (
+                json!({"user_id": "a", "preload": {"tools": "some"}}),
+                "preload.tools",
+            ),
+            (
+                json!({"user_id": "a", "sandbox": {"sandbox_size": "huge"}}),
+                "sandbox.sandbox_size",
+            ),
+            (
+                json!({"user_id": "a", "manage_connections": {"enable": 1}}),
+                "manage_connections.enable",
+            ),
             (json!(["user_id"]), "body"),
         ] {
             let err = SessionConfig::from_request(&body).unwrap_err();
@@ -463,7 +484,10 @@ mod tests {
             "manage_connections": {"enabled": false},
         }))
         .unwrap();
-        assert_eq!(config.tools["github"].enabled, Some(vec!["readOnlyHint".to_owned()]));
+        assert_eq!(
+            config.tools["github"].enabled,
+            Some(vec!["readOnlyHint".to_owned()])
+        );
         assert!(config.preload_all());
         assert_eq!(config.workbench.sandbox_size, "large");
         assert!(!config.flag("workbench"));
@@ -485,6 +509,22 @@ mod tests {
         assert!(patched.flag("search"));
         assert!(patch(json!({"user_id": "bob"})).is_err());
         assert!(patch(json!({"user_id": "a"})).is_ok());
+        for (version, want) in [
+            (json!(3), Some(3)),
+            (json!(3.0), Some(3)),
+            (json!(null), None),
+        ] {
+            let body = json!({"expected_config_version": version});
+            assert_eq!(
+                SessionPatch::parse(&body).unwrap().expected_config_version,
+                want
+            );
+        }
+        for bad in [json!(3.5), json!("3"), json!(1e300)] {
+            let body = json!({"expected_config_version": bad});
+            let err = SessionPatch::parse(&body).unwrap_err();
+            assert_eq!(err.field, "expected_config_version");
+        }
         let reset = patch(json!({"toolkits": null})).unwrap();
         assert_eq!(reset.toolkits, None);
         assert!(!reset.flag("search"), "blocks left out stay as they are");

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 /// Longest `user_id`, in characters.
 pub const MAX_USER_ID_CHARS: usize = 256;
@@ -116,8 +116,13 @@ impl SessionPatch {
                 .map(|v| parse(v, Some("user_id")))
                 .transpose()?,
             expected_config_version: field("expected_config_version")
-                .map(|v| parse(v, Some("expected_config_version")))
-                .transpose()?,
+                .map(|v| {
+                    json_integer(v.clone()).map_err(|e: serde_json::Error| {
+                        ConfigError::new("expected_config_version", e.to_string())
+                    })
+                })
+                .transpose()?
+                .flatten(),
             config: parse(body, None)?,
             resets: fields
                 .iter()
@@ -149,7 +154,7 @@ pub struct ConfigBlocks {
     pub sandbox: Option<WorkbenchRequest>,
     /// The multi-account block, kept as given.
     #[schema(value_type = Option<Object>)]
-    pub multi_account: Option<Value>,
+    pub multi_account: Option<serde_json::Map<String, Value>>,
     /// Tools exposed directly (besides the meta tools).
     pub preload: Option<PreloadRequest>,
     /// The search meta tool.
@@ -158,9 +163,39 @@ pub struct ConfigBlocks {
     pub execute: Option<ExecuteRequest>,
     /// The proxy-execute meta tool.
     pub proxy_execute: Option<ProxyExecuteRequest>,
-    /// Composio's instant block, kept as given.
-    #[schema(value_type = Option<Object>)]
-    pub instant: Option<Value>,
+    /// Composio's instant block (`false` or an object), kept as given.
+    pub instant: Option<Instant>,
+}
+
+/// Composio's instant block: `false`, `true` or its settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Instant {
+    /// Off (or on with the defaults).
+    Flag(bool),
+    /// The settings, kept as given.
+    #[schema(value_type = Object)]
+    Settings(serde_json::Map<String, Value>),
+}
+
+/// An integer that JSON may write as `5` or `5.0` (JSON Schema's
+/// `integer` admits both).
+fn json_integer<'de, D: Deserializer<'de>, T: TryFrom<i64>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    let Some(value) = Option::<Value>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    let whole = value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+            .map(|f| f as i64)
+    });
+    whole
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| de::Error::custom(format!("must be an integer (got {value})")))
 }
 
 /// A non-blank user id of at most [`MAX_USER_ID_CHARS`] characters.
@@ -377,17 +412,15 @@ pub struct WorkbenchRequest {
 const MAX_OFFLOAD_THRESHOLD: u64 = 100_000_000;
 
 fn offload_threshold<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .filter(|n| (1..=MAX_OFFLOAD_THRESHOLD).contains(n))
-            .map(Some)
-            .ok_or_else(|| {
-                de::Error::custom(format!(
-                    "must be an integer from 1 to {MAX_OFFLOAD_THRESHOLD}"
-                ))
-            }),
+    let out_of_range = || {
+        de::Error::custom(format!(
+            "must be an integer from 1 to {MAX_OFFLOAD_THRESHOLD}"
+        ))
+    };
+    match json_integer::<D, u64>(deserializer) {
+        Ok(Some(n)) if (1..=MAX_OFFLOAD_THRESHOLD).contains(&n) => Ok(Some(n)),
+        Ok(None) => Ok(None),
+        _ => Err(out_of_range()),
     }
 }
 

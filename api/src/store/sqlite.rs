@@ -3,7 +3,8 @@
 
 use super::migrations::MIGRATIONS;
 use super::{
-    AccountFilter, AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now,
+    AccountFilter, AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord,
+    StoreError, now,
 };
 use crate::secrets::{Key, Pepper, Sealer};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -692,7 +693,14 @@ impl Store {
         ))?;
         let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         let rows = stmt.query_map(
-            params![project_id, users, toolkits, statuses, clamp(limit), clamp(offset)],
+            params![
+                project_id,
+                users,
+                toolkits,
+                statuses,
+                clamp(limit),
+                clamp(offset)
+            ],
             account_row,
         )?;
         let mut out = Vec::new();

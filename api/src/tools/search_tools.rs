@@ -63,7 +63,8 @@ impl Args {
         }
         for (i, query) in self.queries.iter().enumerate() {
             if query.use_case.trim().is_empty()
-                || query.use_case.chars().count() > MAX_USE_CASE_CHARS {
+                || query.use_case.chars().count() > MAX_USE_CASE_CHARS
+            {
                 return Err(ToolError::argument(
                     &format!("queries[{i}].use_case"),
                     format!(
