@@ -28,7 +28,7 @@ async fn tool(
     Path(slug): Path<String>,
 ) -> Result<axum::Json<ToolItem>, ApiError> {
     if let Some(meta) = MetaTool::from_slug(&slug) {
-        return Ok(axum::Json(meta.schema()));
+        return Ok(axum::Json(meta.schema(state.config.limits.timeout)));
     }
     let tool = state.catalog.tool(&slug).ok_or_else(|| {
         ApiError::NotFound(format!("tool {} not found", crate::error::clip(&slug, 128)))

@@ -100,33 +100,46 @@ impl MetaTool {
         }
     }
 
-    /// The tool's item, as `GET .../tools` and MCP list it.
-    pub fn schema(self) -> ToolItem {
+    /// The tool's item, as `GET .../tools` and MCP list it; the workbench
+    /// tells agents the server's `cell_timeout`.
+    pub fn schema(self, cell_timeout: std::time::Duration) -> ToolItem {
         let (name, description, input) = match self {
-            MetaTool::SearchTools => ("Search tools", SEARCH_DESCRIPTION, search_input()),
-            MetaTool::GetToolSchemas => ("Get tool schemas", SCHEMAS_DESCRIPTION, schemas_input()),
-            MetaTool::MultiExecute => ("Multi execute tool", MULTI_DESCRIPTION, multi_input()),
-            MetaTool::ManageConnections => {
-                ("Manage connections", MANAGE_DESCRIPTION, manage_input())
-            }
-            MetaTool::WaitForConnections => {
-                ("Wait for connections", WAIT_DESCRIPTION, wait_input())
-            }
+            MetaTool::SearchTools => ("Search tools", SEARCH_DESCRIPTION.into(), search_input()),
+            MetaTool::GetToolSchemas => (
+                "Get tool schemas",
+                SCHEMAS_DESCRIPTION.into(),
+                schemas_input(),
+            ),
+            MetaTool::MultiExecute => (
+                "Multi execute tool",
+                MULTI_DESCRIPTION.into(),
+                multi_input(),
+            ),
+            MetaTool::ManageConnections => (
+                "Manage connections",
+                MANAGE_DESCRIPTION.into(),
+                manage_input(),
+            ),
+            MetaTool::WaitForConnections => (
+                "Wait for connections",
+                WAIT_DESCRIPTION.into(),
+                wait_input(),
+            ),
             MetaTool::RemoteWorkbench => (
                 "Remote workbench",
-                remote_workbench::DESCRIPTION,
+                remote_workbench::description(cell_timeout),
                 remote_workbench::input_schema(),
             ),
             MetaTool::RemoteBash => (
                 "Remote bash tool",
-                remote_bash::DESCRIPTION,
+                remote_bash::DESCRIPTION.into(),
                 remote_bash::input_schema(),
             ),
         };
         ToolItem {
             slug: self.slug().to_owned(),
             name: name.to_owned(),
-            description: description.to_owned(),
+            description,
             human_description: None,
             input_parameters: input,
             output_parameters: json!({"type": "object", "properties": {}}),
@@ -375,7 +388,7 @@ pub fn listed(ctx: &SessionContext) -> Vec<ToolItem> {
     let mut all: Vec<ToolItem> = MetaTool::ALL
         .into_iter()
         .filter(|t| t.enabled_in(&ctx.config))
-        .map(MetaTool::schema)
+        .map(|t| t.schema(ctx.state.config.limits.timeout))
         .collect();
     let catalog = &ctx.state.catalog;
     if ctx.config.preload_all() {
@@ -481,11 +494,13 @@ mod tests {
     fn slugs_round_trip_and_schemas_are_objects() {
         for tool in MetaTool::ALL {
             assert_eq!(MetaTool::from_slug(&tool.slug().to_lowercase()), Some(tool));
-            let schema = tool.schema();
+            let schema = tool.schema(std::time::Duration::from_secs(42));
             assert_eq!(schema.input_parameters["type"], "object");
             assert_eq!(schema.toolkit.slug, "composio");
             assert!(!schema.description.is_empty());
         }
         assert_eq!(MetaTool::from_slug("GITHUB_GET_ISSUE"), None);
+        let workbench = MetaTool::RemoteWorkbench.schema(std::time::Duration::from_secs(42));
+        assert!(workbench.description.contains("42 s per call"));
     }
 }

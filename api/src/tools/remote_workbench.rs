@@ -7,7 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The tool's description, as agents see it.
-pub const DESCRIPTION: &str = "Run Python in the session's persistent sandbox (a notebook-like interpreter: variables, functions and imports persist between calls; the value of a trailing expression is returned in `results`). The working directory is /home/user; /mnt/files is the files mount (shared with the files API) and survives restarts. Helpers: run_composio_tool(tool_slug, arguments, account=None) -> (result, error) where success is ({\"data\": ...}, \"\"), and run_composio_tools(calls, max_concurrency=None) -> [(result, error), ...] in input order, executed concurrently by the host: use it for bulk work instead of loops of single calls. Check `error` first. No network, no processes; 180 s per call: checkpoint long jobs to /mnt/files. Output (and a trailing expression's repr) past 1 MiB is cut and saved in full to stdout_file_path/stderr_file_path/results_file_path.";
+pub fn description(cell_timeout: std::time::Duration) -> String {
+    format!(
+        "Run Python in the session's persistent sandbox (a notebook-like interpreter: variables, functions and imports persist between calls; the value of a trailing expression is returned in `results`). The working directory is /home/user; /mnt/files is the files mount (shared with the files API) and survives restarts. Helpers: run_composio_tool(tool_slug, arguments, account=None) -> (result, error) where success is ({{\"data\": ...}}, \"\"), and run_composio_tools(calls, max_concurrency=None) -> [(result, error), ...] in input order, executed concurrently by the host: use it for bulk work instead of loops of single calls. Check `error` first. No network, no processes; {} s per call: checkpoint long jobs to /mnt/files. Output (and a trailing expression's repr) past 1 MiB is cut and saved in full to stdout_file_path/stderr_file_path/results_file_path.",
+        cell_timeout.as_secs().max(1)
+    )
+}
 
 /// Input schema.
 pub fn input_schema() -> Value {
