@@ -8,10 +8,11 @@ schemathesis for a bounded time with every check. Fails on any 5xx, any
 response that violates the document, a schema-valid request refused, or a
 crash.
 
-`positive_data_acceptance` is off for three operations whose validity the
-document cannot state: account_create (the credential fields depend on the
-toolkit's auth scheme), and execute / execute_meta (`arguments` must match
-the input schema of the tool the body names, which the tools endpoint gives).
+`positive_data_acceptance` is off for four operations whose validity the
+document cannot state: account_create and auth_config_create (which schemes
+and credential fields a toolkit takes is the catalog's to say), and execute /
+execute_meta (`arguments` must match the input schema of the tool the body
+names, which the tools endpoint gives).
 
 Usage: <venv>/bin/python scripts/fuzz-api.py [--seconds 60]
 """
@@ -49,6 +50,9 @@ def seed(addr):
     account = call(addr, "POST", "/api/v3.1/connected_accounts", {
         "user_id": "fuzz", "toolkit": "github", "auth_scheme": "BEARER_TOKEN",
         "credentials": {"token": "fuzz-token"}})["id"]
+    configs = [call(addr, "POST", "/api/v3.1/auth_configs", {
+        "toolkit": {"slug": "linear"}, "auth_config": {"type": kind, "authScheme": "API_KEY"}})["auth_config"]["id"]
+        for kind in ("use_composio_managed_auth", "use_custom_auth")]
     log = call(addr, "POST", f"{base}/{session}/execute", {
         "tool_slug": "HACKERNEWS_GET_USER", "arguments": {"username": "pg"}})["log_id"]
     call(addr, "POST", f"{base}/{session}/execute_meta", {
@@ -63,6 +67,7 @@ def seed(addr):
     dictionaries = {
         "sessions": [session], "doomed": [doomed], "accounts": [account], "logs": [log],
         "tokens": tokens, "tools": tools + ["HACKERNEWS_GET_USER", "GITHUB_GET_REPO"],
+        "configs": configs[:1], "doomed_configs": configs[1:], "statuses": ["ENABLED", "DISABLED"],
     }
     # Every check runs (the default); the operations below turn one off
     # where the document cannot say what is valid.
@@ -90,6 +95,11 @@ def seed(addr):
     operations(["session_delete"], {"path.id": ("doomed", 0.5)})
     operations(["account_retrieve"], {"path.id": ("accounts", 0.9)})
     operations(["account_create"], checks_off=["positive_data_acceptance"])
+    operations(["auth_config_retrieve", "auth_config_update"], {"path.id": ("configs", 0.9)})
+    operations(["auth_config_set_status"], {"path.id": ("configs", 0.9), "path.status": ("statuses", 0.9)})
+    operations(["auth_config_delete"], {"path.id": ("doomed_configs", 0.5)})
+    # Whether a toolkit takes a scheme is the catalog's to say.
+    operations(["auth_config_create"], checks_off=["positive_data_acceptance"])
     operations(["log_log"], {"path.id": ("logs", 0.9)})
     operations(["file_download", "file_upload"], {"path.token": ("tokens", 0.9)})
     operations(["tool_tool"], {"path.slug": ("tools", 0.9)})

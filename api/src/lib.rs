@@ -28,6 +28,7 @@
 
 pub mod catalog;
 pub mod commands;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod file_urls;
@@ -61,6 +62,7 @@ pub const MAX_HEAD_BYTES: usize = 64 << 10;
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(routes::sessions::routes())
+        .merge(routes::auth_configs::routes())
         .merge(routes::connected_accounts::routes())
         .merge(routes::files::routes().layer(DefaultBodyLimit::max(
             routes::files::MAX_UPLOAD_BYTES as usize + 1,

@@ -35,6 +35,12 @@ use utoipa::{Modify, OpenApi};
         routes::files::delete,
         routes::files::upload,
         routes::files::download,
+        routes::auth_configs::create,
+        routes::auth_configs::list,
+        routes::auth_configs::retrieve,
+        routes::auth_configs::update,
+        routes::auth_configs::set_status,
+        routes::auth_configs::delete,
         routes::connected_accounts::create,
         routes::connected_accounts::list,
         routes::connected_accounts::retrieve,
@@ -108,9 +114,12 @@ mod tests {
             "/api/v3.1/connected_accounts/{id}",
             "/api/v3.1/logs/tool_execution/{id}",
             "/api/v3.1/tools/{slug}",
+            "/api/v3.1/auth_configs",
+            "/api/v3.1/auth_configs/{id}",
+            "/api/v3.1/auth_configs/{id}/{status}",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 18);
+        assert_eq!(doc.paths.paths.len(), 21);
     }
 }

@@ -915,6 +915,349 @@ async fn connections_and_toolkits() {
 }
 
 #[tokio::test]
+async fn auth_configs_and_composio_shaped_accounts() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let other_key = new_project_key(dir.path(), "other");
+    let create = |body: Value| {
+        let server = &server;
+        async move {
+            server
+                .call("POST", "/api/v3.1/auth_configs", Some(body), Some(KEY))
+                .await
+        }
+    };
+    // A custom OAuth app: the secret is kept, never shown.
+    let (status, made) = create(json!({"toolkit": {"slug": "GMAIL"}, "auth_config": {
+        "type": "use_custom_auth", "authScheme": "OAUTH2", "name": "our app",
+        "credentials": {"client_id": "cid", "client_secret": "app-secret-canary", "scopes": ["mail"]}}}))
+    .await;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(made["toolkit"]["slug"], "gmail");
+    assert_eq!(made["auth_config"]["auth_scheme"], "OAUTH2");
+    assert_eq!(made["auth_config"]["is_composio_managed"], false);
+    let gmail = made["auth_config"]["id"].as_str().unwrap().to_owned();
+    // A managed config for an API-key toolkit needs nothing (snake_case scheme too).
+    let (status, made) = create(json!({"toolkit": {"slug": "linear"}, "auth_config": {"type": "use_composio_managed_auth", "auth_scheme": "API_KEY"}})).await;
+    assert_eq!(status, 200, "{made}");
+    let linear = made["auth_config"]["id"].as_str().unwrap().to_owned();
+    let (status, made) = create(json!({"toolkit": {"slug": "github"}})).await;
+    assert_eq!(status, 200, "{made}");
+    assert_eq!(
+        made["auth_config"]["auth_scheme"], "BEARER_TOKEN",
+        "the first scheme needing no app"
+    );
+
+    for (body, want, words) in [
+        (
+            json!({"toolkit": {"slug": "gmail"}, "auth_config": {"type": "use_custom_auth", "authScheme": "OAUTH2", "credentials": {"client_id": "x"}}}),
+            400,
+            "client_secret",
+        ),
+        (
+            json!({"toolkit": {"slug": "gmail"}, "auth_config": {"type": "use_composio_managed_auth", "authScheme": "OAUTH2"}}),
+            400,
+            "no managed OAuth app",
+        ),
+        (
+            json!({"toolkit": {"slug": "gmail"}, "auth_config": {"type": "use_custom_auth"}}),
+            400,
+            "authScheme",
+        ),
+        (
+            json!({"toolkit": {"slug": "linear"}, "auth_config": {"type": "use_custom_auth", "authScheme": "OAUTH2"}}),
+            400,
+            "accepts API_KEY",
+        ),
+        (
+            json!({"toolkit": {"slug": "linear"}, "auth_config": {"type": "use_custom_auth", "authScheme": "SAML"}}),
+            400,
+            "not supported",
+        ),
+        (
+            json!({"toolkit": {"slug": "hackernews"}}),
+            400,
+            "needs no authentication",
+        ),
+        (json!({"toolkit": {"slug": "nope"}}), 404, "nope"),
+        (
+            json!({"toolkit": {"slug": "linear"}, "auth_config": {"type": "other"}}),
+            400,
+            "auth_config.type",
+        ),
+        (
+            json!({"toolkit": {"slug": "linear"}, "auth_config": {"name": "x".repeat(257)}}),
+            400,
+            "name",
+        ),
+        (json!({"toolkit": "linear"}), 400, "toolkit"),
+    ] {
+        let (status, err) = create(body.clone()).await;
+        assert_eq!(status, want, "{body}: {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{body}: {message}");
+    }
+
+    // Get and list: filters, the secret left out, the other project sees none.
+    let got = server
+        .ok("GET", &format!("/api/v3/auth_configs/{gmail}"), None)
+        .await;
+    assert_eq!(got["name"], "our app");
+    assert_eq!(got["type"], "custom");
+    assert_eq!(got["status"], "ENABLED");
+    assert_eq!(
+        got["credentials"],
+        json!({"client_id": "cid", "scopes": ["mail"]})
+    );
+    assert_eq!(
+        got["toolkit"]["logo"],
+        "https://logos.toolshed.dev/gmail.svg"
+    );
+    assert!(!got.to_string().contains("app-secret-canary"));
+    let all = server.ok("GET", "/api/v3.1/auth_configs", None).await;
+    assert_eq!(all["total_items"], 3);
+    assert!(!all.to_string().contains("app-secret-canary"));
+    let only = server
+        .ok("GET", "/api/v3.1/auth_configs?toolkit_slug=LINEAR", None)
+        .await;
+    assert_eq!(only["items"][0]["id"], linear.as_str());
+    assert_eq!(only["total_items"], 1);
+    let custom = server
+        .ok(
+            "GET",
+            "/api/v3.1/auth_configs?is_composio_managed=false",
+            None,
+        )
+        .await;
+    assert_eq!(custom["total_items"], 1);
+    let found = server
+        .ok("GET", "/api/v3.1/auth_configs?search=OUR%20APP", None)
+        .await;
+    assert_eq!(found["items"][0]["id"], gmail.as_str());
+    let (status, _) = server
+        .call(
+            "GET",
+            &format!("/api/v3.1/auth_configs/{gmail}"),
+            None,
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, theirs) = server
+        .call("GET", "/api/v3.1/auth_configs", None, Some(&other_key))
+        .await;
+    assert_eq!((status, &theirs["total_items"]), (200, &json!(0)));
+
+    // Update merges settings and keeps the OAuth app whole.
+    let updated = server
+        .ok("PATCH", &format!("/api/v3.1/auth_configs/{gmail}"), Some(json!({"type": "custom", "name": "renamed", "credentials": {"client_id": "cid2"}, "tool_access_config": {}})))
+        .await;
+    assert_eq!(updated["name"], "renamed");
+    assert_eq!(updated["credentials"]["client_id"], "cid2");
+    let (status, err) = server
+        .call(
+            "PATCH",
+            &format!("/api/v3.1/auth_configs/{gmail}"),
+            Some(json!({"credentials": {"client_secret": ""}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+
+    // Composio's initiate body: an ACTIVE account under the named config.
+    let initiate = |config: &str, state: Value| json!({"auth_config": {"id": config}, "connection": {"user_id": "ann", "alias": "work", "state": state}});
+    let account = server
+        .ok("POST", "/api/v3.1/connected_accounts", Some(initiate(&linear, json!({"authScheme": "API_KEY", "val": {"status": "ACTIVE", "generic_api_key": "lin-key"}}))))
+        .await;
+    assert_eq!(account["status"], "ACTIVE");
+    assert_eq!(account["connectionData"]["val"]["status"], "ACTIVE");
+    assert_eq!(account["auth_config"]["id"], linear.as_str());
+    assert_eq!(account["auth_config"]["is_composio_managed"], true);
+    assert!(!account.to_string().contains("lin-key"));
+    let id = account["id"].as_str().unwrap().to_owned();
+    let got = server
+        .ok("GET", &format!("/api/v3.1/connected_accounts/{id}"), None)
+        .await;
+    assert_eq!(got["alias"], "work");
+    let listed = server
+        .ok(
+            "GET",
+            &format!(
+                "/api/v3.1/connected_accounts?auth_config_ids={linear}&statuses=ACTIVE&user_ids=ann"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    let by_id = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/connected_accounts?connected_account_ids={id}"),
+            None,
+        )
+        .await;
+    assert_eq!(by_id["total_items"], 1);
+    for (body, words) in [
+        (
+            initiate(
+                &linear,
+                json!({"authScheme": "BEARER_TOKEN", "val": {"token": "t"}}),
+            ),
+            "is a API_KEY auth config",
+        ),
+        (
+            initiate(
+                &linear,
+                json!({"authScheme": "API_KEY", "val": {"status": "ACTIVE"}}),
+            ),
+            "needs api_key",
+        ),
+        (
+            json!({"auth_config": {"id": linear}, "connection": {"user_id": "ann"}}),
+            "connection.state",
+        ),
+        (
+            json!({"auth_config": {"id": linear}, "connection": {"user_id": " "}}),
+            "connection.user_id",
+        ),
+        (
+            json!({"auth_config": {}, "connection": {"user_id": "ann"}}),
+            "auth_config",
+        ),
+    ] {
+        let (status, err) = server
+            .call(
+                "POST",
+                "/api/v3.1/connected_accounts",
+                Some(body.clone()),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(words),
+            "{body}: {err}"
+        );
+    }
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(initiate(
+                "ac_missing",
+                json!({"authScheme": "API_KEY", "val": {"api_key": "k"}}),
+            )),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .call(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(initiate(
+                &linear,
+                json!({"authScheme": "API_KEY", "val": {"api_key": "k"}}),
+            )),
+            Some(&other_key),
+        )
+        .await;
+    assert_eq!(status, 404, "another project's config");
+
+    // Toolshed's own body lands under the project's config for the scheme.
+    let direct = server
+        .connect("bob", "linear", "API_KEY", json!({"api_key": "k2"}))
+        .await;
+    let got = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/connected_accounts/{direct}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["auth_config"]["id"], linear.as_str());
+
+    // Disabled: no new accounts under it; enabled again, it works.
+    let done = server
+        .ok(
+            "PATCH",
+            &format!("/api/v3.1/auth_configs/{linear}/DISABLED"),
+            None,
+        )
+        .await;
+    assert_eq!(done["success"], true);
+    let (status, err) = server
+        .call(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(initiate(
+                &linear,
+                json!({"authScheme": "API_KEY", "val": {"api_key": "k"}}),
+            )),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    let hidden = server
+        .ok("GET", "/api/v3.1/auth_configs?toolkit_slug=linear", None)
+        .await;
+    assert_eq!(
+        hidden["total_items"], 0,
+        "disabled configs are listed only with show_disabled"
+    );
+    let shown = server
+        .ok(
+            "GET",
+            "/api/v3.1/auth_configs?toolkit_slug=linear&show_disabled=true",
+            None,
+        )
+        .await;
+    assert_eq!(shown["items"][0]["status"], "DISABLED");
+    assert_eq!(shown["items"][0]["no_of_connections"], 2);
+    let (status, _) = server
+        .call(
+            "PATCH",
+            &format!("/api/v3.1/auth_configs/{linear}/SOMETIMES"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    server
+        .ok(
+            "PATCH",
+            &format!("/api/v3.1/auth_configs/{linear}/ENABLED"),
+            None,
+        )
+        .await;
+
+    // Deleting a config deletes its accounts.
+    let deleted = server
+        .ok("DELETE", &format!("/api/v3.1/auth_configs/{linear}"), None)
+        .await;
+    assert_eq!(deleted["success"], true);
+    let (status, _) = server
+        .call(
+            "GET",
+            &format!("/api/v3.1/connected_accounts/{id}"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = server
+        .call(
+            "DELETE",
+            &format!("/api/v3.1/auth_configs/{linear}"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
 async fn account_lists_filter_page_and_stay_in_their_project() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();

@@ -189,3 +189,44 @@ def test_manage_connections_through_the_sdk(composio, server):
     toolkits = session.toolkits()
     state = {t.slug: (t.is_no_auth, t.connection.is_active if t.connection else None) for t in toolkits.items}
     assert state == {"github": (False, True), "hackernews": (True, None)}
+
+
+def test_auth_configs_and_initiate_through_the_sdk(composio, server):
+    from composio.core.models.connected_accounts import auth_scheme
+
+    ours = composio.auth_configs.create("linear", {
+        "type": "use_custom_auth", "auth_scheme": "API_KEY", "name": "ours"})
+    assert ours.id.startswith("ac_") and ours.auth_scheme == "API_KEY"
+    oauth = composio.auth_configs.create("gmail", {
+        "type": "use_custom_auth", "auth_scheme": "OAUTH2",
+        "credentials": {"client_id": "cid", "client_secret": "sdk-secret-canary", "scopes": ["mail"]}})
+    listed = composio.auth_configs.list(toolkit_slug="linear")
+    assert [item.id for item in listed.items] == [ours.id]
+    got = composio.auth_configs.get(oauth.id)
+    assert got.toolkit.slug == "gmail" and got.type == "custom"
+    assert "sdk-secret-canary" not in json.dumps(got.model_dump(), default=str)
+    composio.auth_configs.update(oauth.id, options={"type": "custom", "credentials": {"client_id": "cid2"}})
+    assert composio.auth_configs.get(oauth.id).credentials["client_id"] == "cid2"
+
+    request = composio.connected_accounts.initiate(
+        "kim", ours.id, config=auth_scheme.api_key({"api_key": "kim-key"}), alias="work")
+    assert request.status == "ACTIVE"
+    account = composio.connected_accounts.get(request.id)
+    assert account.status == "ACTIVE" and account.auth_config.id == ours.id
+    # A second one is refused by the SDK itself (it lists ACTIVE accounts first).
+    with pytest.raises(Exception, match="(?i)multiple"):
+        composio.connected_accounts.initiate("kim", ours.id, config=auth_scheme.api_key({"api_key": "k2"}))
+    mine = composio.connected_accounts.list(user_ids=["kim"], auth_config_ids=[ours.id], statuses=["ACTIVE"])
+    assert [item.id for item in mine.items] == [request.id]
+
+    # The account works: a session runs a linear tool with it.
+    session = composio.create(user_id="kim", toolkits=["linear"])
+    result = session.execute("LINEAR_LIST_TEAMS", arguments={})
+    assert result.error in (None, ""), result
+
+    composio.auth_configs.disable(ours.id)
+    assert composio.auth_configs.get(ours.id).status == "DISABLED"
+    composio.auth_configs.enable(ours.id)
+    composio.auth_configs.delete(ours.id)
+    with pytest.raises(Exception):
+        composio.connected_accounts.get(request.id)

@@ -3,19 +3,20 @@
 //! back. Credentials are stored and injected upstream; responses never
 //! include them.
 
+use crate::connections;
 use crate::error::{ApiError, clip};
 use crate::extract::{Json, Project, Query};
 use crate::keys;
 use crate::routes::page::PageRequest;
 use crate::session::request::UserId;
 use crate::state::AppState;
-use crate::store::{AccountFilter, AccountRecord, now};
+use crate::store::{AccountFilter, AccountRecord, AuthConfigRecord, now};
 use crate::wire::account::AccountResponse;
 use crate::wire::page::Page;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The connected-account routes.
@@ -25,9 +26,67 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
 }
 
-/// A connected account with ready credentials.
+/// A `POST /connected_accounts` body: Composio's shape (an auth config and
+/// the connection's state, as the SDKs' `initiate` sends) or toolshed's own
+/// (a toolkit and ready credentials). The handler reads the body as one of
+/// the two (by whether it has `auth_config`); this type is what the
+/// document says.
 #[derive(Deserialize, utoipa::ToSchema)]
-struct CreateBody {
+#[serde(untagged)]
+#[allow(
+    dead_code,
+    reason = "the handler parses the variants itself; this type documents the body"
+)]
+enum CreateBody {
+    /// Composio's shape.
+    Initiate(InitiateBody),
+    /// Toolshed's shape.
+    Direct(DirectBody),
+}
+
+/// Composio's create body.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct InitiateBody {
+    /// The auth config the account is made under, as `{id}`.
+    auth_config: AuthConfigId,
+    /// Who connects, and with what.
+    connection: Connection,
+}
+
+/// An auth config named by id.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AuthConfigId {
+    /// `ac_...`.
+    id: String,
+}
+
+/// The connection block of [`InitiateBody`].
+#[derive(Deserialize, utoipa::ToSchema)]
+struct Connection {
+    /// The end user.
+    user_id: UserId,
+    /// A label to choose the account by.
+    #[schema(max_length = 256)]
+    alias: Option<String>,
+    /// The credentials, as `{authScheme, val: {status, api_key | token |
+    /// access_token | username, password, ...}}`.
+    state: Option<ConnectionState>,
+}
+
+/// `{authScheme, val}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct ConnectionState {
+    /// The scheme (`auth_scheme` is accepted too).
+    #[serde(rename = "authScheme", alias = "auth_scheme")]
+    auth_scheme: String,
+    /// The credential fields (and a `status`, which is ignored).
+    #[schema(value_type = Object)]
+    val: serde_json::Map<String, Value>,
+}
+
+/// A connected account with ready credentials (toolshed's shape).
+#[derive(Deserialize, utoipa::ToSchema)]
+struct DirectBody {
     /// The end user the account belongs to.
     user_id: UserId,
     /// The toolkit slug (`toolkit_slug` is accepted too).
@@ -40,9 +99,7 @@ struct CreateBody {
     #[schema(max_length = 256)]
     alias: Option<String>,
     /// The credential fields the scheme needs: `api_key`, `token` (or
-    /// `access_token`), or `username` and `password`. `connection` is
-    /// accepted too.
-    #[serde(alias = "connection")]
+    /// `access_token`), or `username` and `password`.
     #[schema(value_type = Object)]
     credentials: serde_json::Map<String, Value>,
 }
@@ -52,58 +109,20 @@ const MAX_ALIAS_CHARS: usize = 256;
 /// Largest credentials object, as JSON.
 const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
 
-#[utoipa::path(
-    operation_id = "account_create", post, path = "/api/v3.1/connected_accounts", tag = "connected accounts", request_body = CreateBody,
-    responses((status = 200, body = crate::wire::account::AccountResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
-        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
-        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
-        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
-)]
-async fn create(
-    State(state): State<AppState>,
-    Project(project): Project,
-    Json(body): Json<CreateBody>,
-) -> Result<axum::Json<AccountResponse>, ApiError> {
-    let user_id = body.user_id.0;
-    if body
-        .alias
-        .as_ref()
-        .is_some_and(|a| a.chars().count() > MAX_ALIAS_CHARS)
-    {
-        return Err(ApiError::BadRequest(format!(
-            "alias: must be at most {MAX_ALIAS_CHARS} characters"
-        )));
-    }
-    let toolkit_slug = body.toolkit.to_ascii_lowercase();
-    let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "toolkit: {} is not a known toolkit",
-            clip(&toolkit_slug, 64)
-        ))
-    })?;
-    let scheme = body
-        .auth_scheme
-        .map(|s| clip(&s, 32).to_ascii_uppercase())
-        .unwrap_or_else(|| toolkit.auth.schemes.first().cloned().unwrap_or_default());
-    if !matches!(
-        scheme.as_str(),
-        "API_KEY" | "BEARER_TOKEN" | "BASIC" | "OAUTH2"
-    ) {
-        return Err(ApiError::BadRequest(format!(
-            "auth_scheme: {scheme} accounts cannot be created with credentials; use API_KEY, BEARER_TOKEN, BASIC or OAUTH2 (with an access token)"
-        )));
-    }
-    if !toolkit.auth.schemes.contains(&scheme) {
-        return Err(ApiError::BadRequest(format!(
-            "auth_scheme: {toolkit_slug} accepts {}, not {scheme}",
-            toolkit.auth.schemes.join(", ")
-        )));
-    }
-    let credentials = Value::Object(body.credentials);
-    let size = serde_json::to_vec(&credentials).map_or(usize::MAX, |v| v.len());
+/// Composio's spellings of credential fields, mapped to toolshed's.
+const FIELD_SPELLINGS: [(&str, &str); 2] =
+    [("generic_api_key", "api_key"), ("bearer_token", "token")];
+
+/// Checks credentials for `scheme`: their size and the field it needs.
+fn check_credentials(
+    scheme: &str,
+    credentials: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<(), ApiError> {
+    let size = serde_json::to_vec(credentials).map_or(usize::MAX, |v| v.len());
     if size > MAX_CREDENTIALS_BYTES {
         return Err(ApiError::BadRequest(format!(
-            "credentials: must be at most {MAX_CREDENTIALS_BYTES} bytes as JSON (got {size})"
+            "{field}: must be at most {MAX_CREDENTIALS_BYTES} bytes as JSON (got {size})"
         )));
     }
     let has = |k: &str| {
@@ -112,41 +131,231 @@ async fn create(
             .and_then(Value::as_str)
             .is_some_and(|v| !v.is_empty())
     };
-    let ok = match scheme.as_str() {
+    let ok = match scheme {
         "API_KEY" => has("api_key"),
         "BEARER_TOKEN" | "OAUTH2" => has("token") || has("access_token"),
         "BASIC" => has("username"),
         _ => false,
     };
-    if !ok {
+    if ok {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest(format!(
+        "{field}: {scheme} needs {}",
+        match scheme {
+            "API_KEY" => "api_key",
+            "BASIC" => "username (and password)",
+            "OAUTH2" => "access_token",
+            _ => "token",
+        }
+    )))
+}
+
+fn check_alias(alias: Option<&str>) -> Result<(), ApiError> {
+    if alias.is_some_and(|a| a.chars().count() > MAX_ALIAS_CHARS) {
         return Err(ApiError::BadRequest(format!(
-            "credentials: {scheme} needs {}",
-            match scheme.as_str() {
-                "API_KEY" => "api_key",
-                "BASIC" => "username (and password)",
-                _ => "token",
-            }
+            "alias: must be at most {MAX_ALIAS_CHARS} characters"
         )));
     }
+    Ok(())
+}
+
+/// What create returns: the account, and Composio's connection data.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CreatedAccount {
+    #[serde(flatten)]
+    account: AccountResponse,
+    /// Where the user completes the connection (`null`: nothing to do).
+    redirect_url: Option<String>,
+    /// `{authScheme, val: {status, redirectUrl}}`, as the SDKs read it.
+    #[serde(rename = "connectionData")]
+    connection_data: ConnectionData,
+}
+
+/// Composio's connection data.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ConnectionData {
+    /// The scheme.
+    #[serde(rename = "authScheme")]
+    auth_scheme: String,
+    /// `{status}`.
+    val: ConnectionDataValue,
+}
+
+/// The value of [`ConnectionData`].
+#[derive(Serialize, utoipa::ToSchema)]
+struct ConnectionDataValue {
+    /// ACTIVE, INITIATED, ...
+    status: String,
+    /// Where the user completes the connection.
+    #[serde(rename = "redirectUrl")]
+    redirect_url: Option<String>,
+}
+
+#[utoipa::path(
+    operation_id = "account_create", post, path = "/api/v3.1/connected_accounts", tag = "connected accounts", request_body = CreateBody,
+    responses((status = 200, body = CreatedAccount), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn create(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Json(body): Json<Value>,
+) -> Result<axum::Json<CreatedAccount>, ApiError> {
+    let (account, config) = if body.get("auth_config").is_some() {
+        let body: InitiateBody = crate::tool_error::parse_arguments(body)?;
+        initiated(&state, &project, body).await?
+    } else {
+        let body: DirectBody = crate::tool_error::parse_arguments(body)?;
+        direct(&state, &project, body).await?
+    };
+    {
+        let account = account.clone();
+        state
+            .store
+            .run(move |store| store.create_account(&account))
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    tracing::info!(account = %account.id, toolkit = %account.toolkit, "connected account created");
+    Ok(axum::Json(CreatedAccount {
+        redirect_url: None,
+        connection_data: ConnectionData {
+            auth_scheme: account.auth_scheme.clone(),
+            val: ConnectionDataValue {
+                status: account.status.clone(),
+                redirect_url: None,
+            },
+        },
+        account: AccountResponse::of(&account, Some(&config)),
+    }))
+}
+
+/// An account from Composio's body, under the named auth config.
+async fn initiated(
+    state: &AppState,
+    project: &str,
+    body: InitiateBody,
+) -> Result<(AccountRecord, AuthConfigRecord), ApiError> {
+    let config = {
+        let (project, id) = (project.to_owned(), body.auth_config.id.clone());
+        state
+            .store
+            .run(move |store| store.auth_config(&project, &id))
+            .await
+            .map_err(ApiError::internal)?
+    }
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "auth config {} not found",
+            clip(&body.auth_config.id, 64)
+        ))
+    })?;
+    if !config.enabled {
+        return Err(ApiError::BadRequest(format!(
+            "auth_config.id: {} is disabled; enable it or use another",
+            config.id
+        )));
+    }
+    let connection = body.connection;
+    check_alias(connection.alias.as_deref())?;
+    let Some(connection_state) = connection.state else {
+        return Err(ApiError::BadRequest(
+            "connection.state: give the credentials as {authScheme, val: {...}}; \
+             toolshed does not run hosted connection flows yet (issue 9)"
+                .into(),
+        ));
+    };
+    let scheme = connection_state.auth_scheme.to_ascii_uppercase();
+    if scheme != config.auth_scheme {
+        return Err(ApiError::BadRequest(format!(
+            "connection.state.authScheme: {} is a {} auth config, not {}",
+            config.id,
+            config.auth_scheme,
+            clip(&scheme, 32)
+        )));
+    }
+    let mut credentials = connection_state.val;
+    credentials.remove("status");
+    for (composio, ours) in FIELD_SPELLINGS {
+        if let Some(value) = credentials.remove(composio) {
+            credentials.entry(ours).or_insert(value);
+        }
+    }
+    check_credentials(&scheme, &credentials, "connection.state.val")?;
     let timestamp = now();
     let account = AccountRecord {
         id: keys::new_id("ca_"),
-        project_id: project,
-        user_id,
+        project_id: project.to_owned(),
+        user_id: connection.user_id.0,
+        toolkit: config.toolkit.clone(),
+        auth_scheme: scheme,
+        status: "ACTIVE".into(),
+        credentials: Value::Object(credentials),
+        alias: connection.alias.filter(|a| !a.is_empty()),
+        created_at: timestamp,
+        updated_at: timestamp,
+        auth_config_id: config.id.clone(),
+        status_reason: None,
+        enabled: true,
+    };
+    Ok((account, config))
+}
+
+/// An account from toolshed's body, under the project's auth config for
+/// the toolkit and scheme (made when there is none).
+async fn direct(
+    state: &AppState,
+    project: &str,
+    body: DirectBody,
+) -> Result<(AccountRecord, AuthConfigRecord), ApiError> {
+    check_alias(body.alias.as_deref())?;
+    let toolkit_slug = body.toolkit.to_ascii_lowercase();
+    let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "toolkit: {} is not a known toolkit",
+            clip(&toolkit_slug, 64)
+        ))
+    })?;
+    let scheme = match body.auth_scheme {
+        Some(scheme) => connections::scheme_for(toolkit, &scheme)?,
+        None => connections::scheme_for(
+            toolkit,
+            toolkit
+                .auth
+                .schemes
+                .first()
+                .map_or("NO_AUTH", String::as_str),
+        )?,
+    };
+    check_credentials(&scheme, &body.credentials, "credentials")?;
+    let config = {
+        let (project, toolkit, scheme) = (project.to_owned(), toolkit.clone(), scheme.clone());
+        state
+            .store
+            .run(move |store| connections::config_for_account(store, &project, &toolkit, &scheme))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let timestamp = now();
+    let account = AccountRecord {
+        id: keys::new_id("ca_"),
+        project_id: project.to_owned(),
+        user_id: body.user_id.0,
         toolkit: toolkit_slug,
         auth_scheme: scheme,
         status: "ACTIVE".into(),
-        credentials,
+        credentials: Value::Object(body.credentials),
         alias: body.alias.filter(|a| !a.is_empty()),
         created_at: timestamp,
         updated_at: timestamp,
+        auth_config_id: config.id.clone(),
+        status_reason: None,
+        enabled: true,
     };
-    let account = state
-        .store
-        .run(move |store| store.create_account(&account).map(|()| account))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(axum::Json(AccountResponse::of(&account)))
+    Ok((account, config))
 }
 
 #[utoipa::path(
@@ -170,7 +379,8 @@ async fn retrieve(
             .map_err(ApiError::internal)?
     }
     .ok_or_else(|| ApiError::NotFound(format!("connected account {} not found", clip(&id, 64))))?;
-    Ok(axum::Json(AccountResponse::of(&account)))
+    let mut shown = responses(&state, vec![account]).await?;
+    Ok(axum::Json(shown.remove(0)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -184,6 +394,10 @@ struct ListQuery {
     toolkit_slugs: Option<String>,
     /// Only these statuses (comma-separated: ACTIVE, INITIATED, ...).
     statuses: Option<String>,
+    /// Only those under these auth configs (comma-separated ids).
+    auth_config_ids: Option<String>,
+    /// Only these accounts (comma-separated ids).
+    connected_account_ids: Option<String>,
     /// Accounts per page (default 100).
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
@@ -251,14 +465,49 @@ async fn list(
             MAX_LISTED_VALUES,
             str::to_ascii_uppercase,
         )?,
+        auth_configs: comma_list(
+            "auth_config_ids",
+            query.auth_config_ids,
+            MAX_LISTED_VALUES,
+            str::to_owned,
+        )?,
+        ids: comma_list(
+            "connected_account_ids",
+            query.connected_account_ids,
+            MAX_LISTED_VALUES,
+            str::to_owned,
+        )?,
     };
     let (accounts, total) = state
         .store
         .run(move |store| store.list_accounts(&project, &filter, page.offset, page.limit))
         .await
         .map_err(ApiError::internal)?;
-    Ok(axum::Json(page.page(
-        accounts.iter().map(AccountResponse::of).collect(),
-        total,
-    )))
+    Ok(axum::Json(
+        page.page(responses(&state, accounts).await?, total),
+    ))
+}
+
+/// The public views of `accounts` (of one project), with their auth configs.
+async fn responses(
+    state: &AppState,
+    accounts: Vec<AccountRecord>,
+) -> Result<Vec<AccountResponse>, ApiError> {
+    state
+        .store
+        .run(move |store| {
+            let mut configs = std::collections::HashMap::new();
+            for account in &accounts {
+                if !configs.contains_key(&account.auth_config_id) {
+                    let config = store.auth_config(&account.project_id, &account.auth_config_id)?;
+                    configs.insert(account.auth_config_id.clone(), config);
+                }
+            }
+            Ok(accounts
+                .iter()
+                .map(|a| AccountResponse::of(a, configs[&a.auth_config_id].as_ref()))
+                .collect())
+        })
+        .await
+        .map_err(ApiError::internal)
 }

@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource.
 
+pub mod auth_configs;
 pub mod connected_accounts;
 pub mod files;
 pub mod logs;

@@ -64,4 +64,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sessions ADD COLUMN mcp_token_generation INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 3: auth configs; every account belongs to one, and has a status
+    // reason and an enabled flag. Existing accounts get one auth config per
+    // (project, toolkit, scheme), as toolshed implied them before.
+    r#"
+    CREATE TABLE auth_configs (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        toolkit TEXT NOT NULL,
+        name TEXT NOT NULL,
+        auth_scheme TEXT NOT NULL,
+        managed INTEGER NOT NULL,
+        enabled INTEGER NOT NULL,
+        credentials TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX auth_configs_by_toolkit ON auth_configs(project_id, toolkit);
+    ALTER TABLE connected_accounts ADD COLUMN auth_config_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE connected_accounts ADD COLUMN status_reason TEXT;
+    ALTER TABLE connected_accounts ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+    INSERT INTO auth_configs
+        SELECT 'ac_' || lower(hex(randomblob(10))), project_id, toolkit,
+               toolkit || ' ' || auth_scheme, auth_scheme, 1, 1, '', '{}',
+               MIN(created_at), MIN(created_at)
+        FROM connected_accounts GROUP BY project_id, toolkit, auth_scheme;
+    UPDATE connected_accounts SET auth_config_id = (
+        SELECT a.id FROM auth_configs a
+        WHERE a.project_id = connected_accounts.project_id
+          AND a.toolkit = connected_accounts.toolkit
+          AND a.auth_scheme = connected_accounts.auth_scheme);
+    CREATE INDEX accounts_by_auth_config ON connected_accounts(project_id, auth_config_id);
+    "#,
 ];

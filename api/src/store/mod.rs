@@ -5,6 +5,8 @@
 //! directory (`sqlite.rs`), with migrations run at open. A PostgreSQL
 //! backend would implement the same methods.
 
+mod accounts;
+mod auth_configs;
 mod migrations;
 mod sqlite;
 
@@ -115,6 +117,10 @@ pub struct AccountFilter {
     pub toolkits: Option<Vec<String>>,
     /// These statuses (ACTIVE, ...).
     pub statuses: Option<Vec<String>>,
+    /// Under these auth configs.
+    pub auth_configs: Option<Vec<String>>,
+    /// These accounts.
+    pub ids: Option<Vec<String>>,
 }
 
 /// A connected account (credentials are stored, never returned).
@@ -140,6 +146,54 @@ pub struct AccountRecord {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+    /// The auth config it was made under (`ac_…`).
+    pub auth_config_id: String,
+    /// Why the status is what it is (FAILED, EXPIRED, ...), in words.
+    pub status_reason: Option<String>,
+    /// False once disabled: it is kept but not used.
+    pub enabled: bool,
+}
+
+/// How a toolkit's connections authenticate, for one project: the scheme,
+/// and for OAuth2 the app (client id and secret, scopes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuthConfigRecord {
+    /// `ac_…`.
+    pub id: String,
+    /// The owning project.
+    pub project_id: String,
+    /// The toolkit slug.
+    pub toolkit: String,
+    /// A label.
+    pub name: String,
+    /// API_KEY, BEARER_TOKEN, BASIC or OAUTH2.
+    pub auth_scheme: String,
+    /// True when it uses the operator's app (Composio's "managed" auth,
+    /// `type: default`); false for the project's own (`type: custom`).
+    pub managed: bool,
+    /// False once disabled: no new connections are made under it.
+    pub enabled: bool,
+    /// The secret settings (`client_secret`, ...), sealed at rest.
+    pub credentials: serde_json::Map<String, serde_json::Value>,
+    /// The other settings, as given (tool access, restrictions, ...).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// Which auth configs a list asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthConfigFilter {
+    /// Only this toolkit.
+    pub toolkit: Option<String>,
+    /// Only managed (true) or only the project's own (false).
+    pub managed: Option<bool>,
+    /// Include disabled ones.
+    pub show_disabled: bool,
+    /// Only those whose name, id or toolkit contains this (case-insensitive).
+    pub search: Option<String>,
 }
 
 /// One tool execution, for `/logs/tool_execution/{id}`.

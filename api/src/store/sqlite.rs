@@ -2,10 +2,7 @@
 //! directory, in WAL mode so a kill -9 loses no committed write.
 
 use super::migrations::MIGRATIONS;
-use super::{
-    AccountFilter, AccountRecord, ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord,
-    StoreError, now,
-};
+use super::{ApiKeyRecord, ConfigVersion, LogRecord, Project, SessionRecord, StoreError, now};
 use crate::secrets::{Key, Pepper, Sealer};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::os::unix::fs::PermissionsExt;
@@ -16,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
-    secrets: Arc<Secrets>,
+    pub(super) secrets: Arc<Secrets>,
     logs: Arc<LogWriter>,
     keys: Arc<KeyCache>,
 }
@@ -150,8 +147,8 @@ fn insert_logs(conn: &mut Connection, logs: &[&LogRecord]) -> Result<()> {
 }
 
 /// What seals credentials and keys API-key hashes (see [`crate::secrets`]).
-struct Secrets {
-    sealer: Sealer,
+pub(super) struct Secrets {
+    pub(super) sealer: Sealer,
     pepper: Pepper,
 }
 
@@ -266,11 +263,25 @@ impl Store {
                 params![new.seal(&plain, id)?, id],
             )?;
         }
+        // Auth configs' secrets too (an empty string stores none).
+        let configs: Vec<(String, String)> = {
+            let mut stmt =
+                tx.prepare("SELECT id, credentials FROM auth_configs WHERE credentials != ''")?;
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        for (id, stored) in &configs {
+            let plain = self.secrets.sealer.open(stored, id)?;
+            tx.execute(
+                "UPDATE auth_configs SET credentials = ?1 WHERE id = ?2",
+                params![new.seal(&plain, id)?, id],
+            )?;
+        }
         tx.commit()?;
-        Ok(rows.len())
+        Ok(rows.len() + configs.len())
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent
         // (every write is one statement or one transaction).
         self.conn
@@ -595,121 +606,6 @@ impl Store {
         Ok(changed == 1)
     }
 
-    // --- connected accounts -------------------------------------------------
-
-    /// Stores a connected account.
-    pub fn create_account(&self, account: &AccountRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO connected_accounts (id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                account.id,
-                account.project_id,
-                account.user_id,
-                account.toolkit,
-                account.auth_scheme,
-                account.status,
-                self.secrets.sealer.seal(
-                    serde_json::to_string(&account.credentials)?.as_bytes(),
-                    &account.id
-                )?,
-                account.alias,
-                account.created_at,
-                account.updated_at
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// One account of a project.
-    pub fn account(&self, project_id: &str, id: &str) -> Result<Option<AccountRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
-             FROM connected_accounts WHERE project_id = ?1 AND id = ?2",
-        )?;
-        let mut rows = stmt.query_map(params![project_id, id], account_row)?;
-        rows.next()
-            .transpose()?
-            .map(|row| self.finish_account(row))
-            .transpose()
-    }
-
-    /// Accounts of one user (optionally of one toolkit), oldest first
-    /// (insertion order within a second).
-    pub fn accounts_for_user(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        toolkit: Option<&str>,
-    ) -> Result<Vec<AccountRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
-             FROM connected_accounts WHERE project_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR toolkit = ?3)
-             ORDER BY created_at, rowid",
-        )?;
-        let rows = stmt.query_map(params![project_id, user_id, toolkit], account_row)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(self.finish_account(row?)?);
-        }
-        Ok(out)
-    }
-
-    /// One page of a project's accounts matching `filter`, oldest first,
-    /// and how many match in all.
-    pub fn list_accounts(
-        &self,
-        project_id: &str,
-        filter: &AccountFilter,
-        offset: usize,
-        limit: usize,
-    ) -> Result<(Vec<AccountRecord>, usize)> {
-        // Each list filter is bound as one JSON array (NULL for "any"), so
-        // the statement stays fixed whatever the number of values.
-        let list = |values: &Option<Vec<String>>| -> Result<Option<String>> {
-            Ok(values.as_ref().map(serde_json::to_string).transpose()?)
-        };
-        let (users, toolkits, statuses) = (
-            list(&filter.users)?,
-            list(&filter.toolkits)?,
-            list(&filter.statuses)?,
-        );
-        const MATCHES: &str = "project_id = ?1
-             AND (?2 IS NULL OR user_id IN (SELECT value FROM json_each(?2)))
-             AND (?3 IS NULL OR toolkit IN (SELECT value FROM json_each(?3)))
-             AND (?4 IS NULL OR status IN (SELECT value FROM json_each(?4)))";
-        let conn = self.conn();
-        let total: i64 = conn.query_row(
-            &format!("SELECT COUNT(*) FROM connected_accounts WHERE {MATCHES}"),
-            params![project_id, users, toolkits, statuses],
-            |row| row.get(0),
-        )?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, created_at, updated_at
-             FROM connected_accounts WHERE {MATCHES}
-             ORDER BY created_at, rowid LIMIT ?5 OFFSET ?6"
-        ))?;
-        let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(
-            params![
-                project_id,
-                users,
-                toolkits,
-                statuses,
-                clamp(limit),
-                clamp(offset)
-            ],
-            account_row,
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(self.finish_account(row?)?);
-        }
-        Ok((out, usize::try_from(total).unwrap_or(0)))
-    }
-
     // --- logs -----------------------------------------------------------------
 
     /// Records one tool execution (queued for the log writer; written
@@ -812,72 +708,10 @@ fn finish_session(row: SessionRow) -> Result<SessionRecord> {
     })
 }
 
-type AccountRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    i64,
-    i64,
-);
-
-fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-        row.get(8)?,
-        row.get(9)?,
-    ))
-}
-
-impl Store {
-    fn finish_account(&self, row: AccountRow) -> Result<AccountRecord> {
-        let id = row.0.clone();
-        let credentials = self.secrets.sealer.open(&row.6, &id)?;
-        finish_account(row, serde_json::from_slice(&credentials)?)
-    }
-}
-
-fn finish_account(row: AccountRow, credentials: serde_json::Value) -> Result<AccountRecord> {
-    let (
-        id,
-        project_id,
-        user_id,
-        toolkit,
-        auth_scheme,
-        status,
-        _sealed,
-        alias,
-        created_at,
-        updated_at,
-    ) = row;
-    Ok(AccountRecord {
-        id,
-        project_id,
-        user_id,
-        toolkit,
-        auth_scheme,
-        status,
-        credentials,
-        alias,
-        created_at,
-        updated_at,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::AccountRecord;
     use serde_json::json;
 
     fn session(id: &str, project: &str) -> SessionRecord {
@@ -902,6 +736,105 @@ mod tests {
         assert_eq!(store.projects().unwrap().len(), 1);
     }
 
+    #[test]
+    fn accounts_of_a_version_2_database_get_an_auth_config_each_scheme() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join("toolshed.db")).unwrap();
+            for migration in &MIGRATIONS[..2] {
+                conn.execute_batch(migration).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO projects VALUES ('proj_1', 'default', 0);
+                 INSERT INTO connected_accounts VALUES
+                   ('ca_1', 'proj_1', 'ann', 'github', 'BEARER_TOKEN', 'ACTIVE', '{\"token\": \"a\"}', NULL, 1, 1),
+                   ('ca_2', 'proj_1', 'bob', 'github', 'BEARER_TOKEN', 'ACTIVE', '{\"token\": \"b\"}', NULL, 2, 2),
+                   ('ca_3', 'proj_1', 'ann', 'github', 'API_KEY', 'ACTIVE', '{\"api_key\": \"c\"}', NULL, 3, 3);",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let one = store.account("proj_1", "ca_1").unwrap().unwrap();
+        let two = store.account("proj_1", "ca_2").unwrap().unwrap();
+        let three = store.account("proj_1", "ca_3").unwrap().unwrap();
+        assert_eq!(
+            one.credentials,
+            json!({"token": "a"}),
+            "sealed and readable"
+        );
+        assert!(one.auth_config_id.starts_with("ac_") && one.auth_config_id.len() == 23);
+        assert_eq!(
+            one.auth_config_id, two.auth_config_id,
+            "one config per scheme"
+        );
+        assert_ne!(one.auth_config_id, three.auth_config_id);
+        assert!(one.enabled && one.status_reason.is_none());
+        let config = store
+            .auth_config("proj_1", &three.auth_config_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (config.toolkit.as_str(), config.auth_scheme.as_str()),
+            ("github", "API_KEY")
+        );
+        assert!(config.managed && config.enabled && config.credentials.is_empty());
+        let filter = crate::store::AuthConfigFilter::default();
+        let (configs, total) = store.list_auth_configs("proj_1", &filter, 0, 10).unwrap();
+        assert_eq!(total, 2);
+        let counts: Vec<usize> = configs.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [1, 2], "newest first, with their account counts");
+    }
+
+    #[test]
+    fn auth_config_secrets_are_sealed_and_deleting_a_config_deletes_its_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.create_project("proj_1", "default").unwrap();
+        let mut config = crate::store::AuthConfigRecord {
+            id: "ac_1".into(),
+            project_id: "proj_1".into(),
+            toolkit: "gmail".into(),
+            name: "mine".into(),
+            auth_scheme: "OAUTH2".into(),
+            managed: false,
+            enabled: true,
+            credentials: serde_json::from_value(
+                json!({"client_id": "cid", "client_secret": "canary-secret-77"}),
+            )
+            .unwrap(),
+            settings: serde_json::Map::new(),
+            created_at: now(),
+            updated_at: now(),
+        };
+        store.create_auth_config(&config).unwrap();
+        store.flush_logs();
+        assert!(!contains(&database_bytes(dir.path()), "canary-secret-77"));
+        config.enabled = false;
+        config.name = "renamed".into();
+        assert!(store.update_auth_config(&config).unwrap());
+        assert_eq!(
+            store.auth_config("proj_1", "ac_1").unwrap(),
+            Some(config.clone())
+        );
+        assert_eq!(
+            store.auth_config("proj_2", "ac_1").unwrap(),
+            None,
+            "another project's"
+        );
+        assert_eq!(
+            store.default_auth_config("proj_1", "gmail", None).unwrap(),
+            None,
+            "disabled"
+        );
+        let mut under = account("ca_1", "t");
+        under.auth_config_id = "ac_1".into();
+        store.create_account(&under).unwrap();
+        assert!(store.delete_auth_config("proj_1", "ac_1").unwrap());
+        assert_eq!(store.account("proj_1", "ca_1").unwrap(), None);
+        assert!(!store.delete_auth_config("proj_1", "ac_1").unwrap());
+    }
+
     fn account(id: &str, secret: &str) -> AccountRecord {
         AccountRecord {
             id: id.into(),
@@ -914,6 +847,9 @@ mod tests {
             alias: None,
             created_at: now(),
             updated_at: now(),
+            auth_config_id: "ac_1".into(),
+            status_reason: None,
+            enabled: true,
         }
     }
 

@@ -342,7 +342,7 @@ impl ActiveAccount {
     pub fn of(account: &crate::store::AccountRecord) -> ActiveAccount {
         ActiveAccount {
             connected_account_id: account.id.clone(),
-            auth_config_id: format!("ac_{}", account.toolkit),
+            auth_config_id: account.auth_config_id.clone(),
             created_at: crate::timestamp::rfc3339(account.created_at as u64),
             account_type: "PRIVATE",
         }

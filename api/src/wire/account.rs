@@ -1,6 +1,6 @@
 //! Connected-account responses (credentials are never part of them).
 
-use crate::store::AccountRecord;
+use crate::store::{AccountRecord, AuthConfigRecord};
 use serde::Serialize;
 
 /// A connected account as create/retrieve/list return it.
@@ -12,9 +12,9 @@ pub struct AccountResponse {
     pub alias: Option<String>,
     /// ACTIVE, ...
     pub status: String,
-    /// Always `null`.
+    /// Why the status is what it is (FAILED, EXPIRED, ...).
     pub status_reason: Option<String>,
-    /// Always false.
+    /// Whether the account was disabled.
     pub is_disabled: bool,
     /// The end user.
     pub user_id: String,
@@ -45,16 +45,16 @@ pub struct ToolkitRef {
     pub slug: String,
 }
 
-/// The auth config an account belongs to (one per toolkit here).
+/// The auth config an account was made under.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthConfigRef {
-    /// `ac_<toolkit>`.
+    /// `ac_...`.
     pub id: String,
     /// API_KEY, BEARER_TOKEN, ...
     pub auth_scheme: String,
-    /// Always false.
+    /// Whether it uses the operator's app.
     pub is_composio_managed: bool,
-    /// Always false.
+    /// Whether it was disabled (or deleted).
     pub is_disabled: bool,
 }
 
@@ -83,23 +83,24 @@ pub struct AccountExperimental {
 }
 
 impl AccountResponse {
-    /// The public view of a stored account.
-    pub fn of(account: &AccountRecord) -> AccountResponse {
+    /// The public view of a stored account (`config` is its auth config,
+    /// when it still exists).
+    pub fn of(account: &AccountRecord, config: Option<&AuthConfigRecord>) -> AccountResponse {
         AccountResponse {
             id: account.id.clone(),
             alias: account.alias.clone(),
             status: account.status.clone(),
-            status_reason: None,
-            is_disabled: false,
+            status_reason: account.status_reason.clone(),
+            is_disabled: !account.enabled,
             user_id: account.user_id.clone(),
             toolkit: ToolkitRef {
                 slug: account.toolkit.clone(),
             },
             auth_config: AuthConfigRef {
-                id: format!("ac_{}", account.toolkit),
+                id: account.auth_config_id.clone(),
                 auth_scheme: account.auth_scheme.clone(),
-                is_composio_managed: false,
-                is_disabled: false,
+                is_composio_managed: config.is_some_and(|c| c.managed),
+                is_disabled: config.is_none_or(|c| !c.enabled),
             },
             state: AccountState {
                 auth_scheme: account.auth_scheme.clone(),

@@ -4,6 +4,7 @@
 //! by hand.
 
 pub mod account;
+pub mod auth_config;
 pub mod execute;
 pub mod files;
 pub mod log;

@@ -55,7 +55,7 @@ impl ToolkitAccount {
             user_id: account.user_id.clone(),
             created_at: crate::timestamp::rfc3339(account.created_at as u64),
             auth_config: super::account::AuthConfigRef {
-                id: format!("ac_{}", account.toolkit),
+                id: account.auth_config_id.clone(),
                 auth_scheme: account.auth_scheme.clone(),
                 is_composio_managed: false,
                 is_disabled: false,

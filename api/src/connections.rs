@@ -1,0 +1,198 @@
+//! How connections authenticate: the rules for auth configs (which schemes
+//! a toolkit takes, what each needs) and choosing the config an account is
+//! made under.
+
+use crate::catalog::toolkit::Toolkit;
+use crate::error::ApiError;
+use crate::keys;
+use crate::store::{AuthConfigRecord, Store, StoreError, now};
+use crate::wire::auth_config::{AuthConfigSpec, AuthConfigType};
+use serde_json::{Map, Value};
+
+/// The schemes connections can use today.
+pub const SCHEMES: [&str; 4] = ["API_KEY", "BEARER_TOKEN", "BASIC", "OAUTH2"];
+
+/// Longest auth-config name, in characters.
+pub const MAX_NAME_CHARS: usize = 256;
+/// Largest `credentials` (settings) object, as JSON.
+pub const MAX_SETTINGS_BYTES: usize = 16 << 10;
+
+/// Checks `scheme` (upper-cased) against what `toolkit` accepts.
+pub fn scheme_for(toolkit: &Toolkit, scheme: &str) -> Result<String, ApiError> {
+    let scheme = crate::error::clip(scheme, 32).to_ascii_uppercase();
+    if !SCHEMES.contains(&scheme.as_str()) {
+        return Err(ApiError::BadRequest(format!(
+            "auth_scheme: {scheme} is not supported; use {}",
+            SCHEMES.join(", ")
+        )));
+    }
+    if !toolkit.auth.schemes.contains(&scheme) {
+        return Err(ApiError::BadRequest(format!(
+            "auth_scheme: {} accepts {}, not {scheme}",
+            toolkit.slug,
+            toolkit.auth.schemes.join(", ")
+        )));
+    }
+    Ok(scheme)
+}
+
+/// The scheme a managed config of `toolkit` uses when none is named: the
+/// first one that needs no app of the operator's (toolshed has no OAuth
+/// apps of its own).
+fn managed_scheme(toolkit: &Toolkit) -> Result<String, ApiError> {
+    if toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH") {
+        return Err(ApiError::BadRequest(format!(
+            "toolkit: {} needs no authentication, so it has no auth configs",
+            toolkit.slug
+        )));
+    }
+    toolkit
+        .auth
+        .schemes
+        .iter()
+        .find(|s| matches!(s.as_str(), "API_KEY" | "BEARER_TOKEN" | "BASIC"))
+        .cloned()
+        .ok_or_else(|| no_oauth_app(toolkit))
+}
+
+fn no_oauth_app(toolkit: &Toolkit) -> ApiError {
+    ApiError::BadRequest(format!(
+        "auth_config: toolshed has no managed OAuth app for {slug}; register your own: \
+         POST /api/v3.1/auth_configs with {{\"toolkit\": {{\"slug\": \"{slug}\"}}, \"auth_config\": \
+         {{\"type\": \"use_custom_auth\", \"authScheme\": \"OAUTH2\", \"credentials\": \
+         {{\"client_id\": ..., \"client_secret\": ...}}}}}}",
+        slug = toolkit.slug
+    ))
+}
+
+/// Checks an OAUTH2 config's app settings.
+fn check_oauth_app(settings: &Map<String, Value>) -> Result<(), ApiError> {
+    for key in ["client_id", "client_secret"] {
+        if settings
+            .get(key)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(ApiError::BadRequest(format!(
+                "auth_config.credentials.{key}: an OAUTH2 config needs the app's {key}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Bounds on a config's name and settings.
+pub fn check_bounds(name: Option<&str>, settings: &Map<String, Value>) -> Result<(), ApiError> {
+    if name.is_some_and(|n| n.chars().count() > MAX_NAME_CHARS) {
+        return Err(ApiError::BadRequest(format!(
+            "name: must be at most {MAX_NAME_CHARS} characters"
+        )));
+    }
+    let size = serde_json::to_vec(settings).map_or(usize::MAX, |v| v.len());
+    if size > MAX_SETTINGS_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "credentials: must be at most {MAX_SETTINGS_BYTES} bytes as JSON (got {size})"
+        )));
+    }
+    Ok(())
+}
+
+/// A new auth config of `project` for `toolkit`, as a create body asks.
+pub fn new_config(
+    project: &str,
+    toolkit: &Toolkit,
+    spec: AuthConfigSpec,
+) -> Result<AuthConfigRecord, ApiError> {
+    let credentials = spec.credentials.unwrap_or_default();
+    check_bounds(spec.name.as_deref(), &credentials)?;
+    let scheme = match (spec.kind, spec.auth_scheme.as_deref()) {
+        (AuthConfigType::Custom, None) => {
+            return Err(ApiError::BadRequest(
+                "auth_config.authScheme: a custom auth config names its scheme".into(),
+            ));
+        }
+        (_, Some(scheme)) => scheme_for(toolkit, scheme)?,
+        (AuthConfigType::Managed, None) => managed_scheme(toolkit)?,
+    };
+    if scheme == "OAUTH2" {
+        match spec.kind {
+            AuthConfigType::Managed => return Err(no_oauth_app(toolkit)),
+            AuthConfigType::Custom => check_oauth_app(&credentials)?,
+        }
+    }
+    let mut settings = Map::new();
+    if let Some(access) = spec.tool_access_config {
+        settings.insert("tool_access_config".into(), Value::Object(access));
+    }
+    if let Some(tools) = spec.restrict_to_following_tools {
+        settings.insert("restrict_to_following_tools".into(), tools.into());
+    }
+    if let Some(enabled) = spec.is_enabled_for_tool_router {
+        settings.insert("is_enabled_for_tool_router".into(), enabled.into());
+    }
+    let timestamp = now();
+    Ok(AuthConfigRecord {
+        id: keys::new_id("ac_"),
+        project_id: project.to_owned(),
+        toolkit: toolkit.slug.clone(),
+        name: spec
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("{} {}", toolkit.name, scheme_label(&scheme))),
+        auth_scheme: scheme,
+        managed: spec.kind == AuthConfigType::Managed,
+        enabled: true,
+        credentials,
+        settings,
+        created_at: timestamp,
+        updated_at: timestamp,
+    })
+}
+
+/// Checks a config after an update changed its settings.
+pub fn check_updated(config: &AuthConfigRecord) -> Result<(), ApiError> {
+    check_bounds(Some(&config.name), &config.credentials)?;
+    if config.auth_scheme == "OAUTH2" && !config.managed {
+        check_oauth_app(&config.credentials)?;
+    }
+    Ok(())
+}
+
+fn scheme_label(scheme: &str) -> &'static str {
+    match scheme {
+        "API_KEY" => "API key",
+        "BEARER_TOKEN" => "bearer token",
+        "BASIC" => "basic auth",
+        _ => "OAuth2",
+    }
+}
+
+/// The auth config an account of `toolkit` with `scheme` is made under when
+/// the request names none: the project's oldest enabled one for that
+/// scheme, or a new managed one.
+pub fn config_for_account(
+    store: &Store,
+    project: &str,
+    toolkit: &Toolkit,
+    scheme: &str,
+) -> Result<AuthConfigRecord, StoreError> {
+    if let Some(config) = store.default_auth_config(project, &toolkit.slug, Some(scheme))? {
+        return Ok(config);
+    }
+    let timestamp = now();
+    let config = AuthConfigRecord {
+        id: keys::new_id("ac_"),
+        project_id: project.to_owned(),
+        toolkit: toolkit.slug.clone(),
+        name: format!("{} {}", toolkit.name, scheme_label(scheme)),
+        auth_scheme: scheme.to_owned(),
+        managed: true,
+        enabled: true,
+        credentials: Map::new(),
+        settings: Map::new(),
+        created_at: timestamp,
+        updated_at: timestamp,
+    };
+    store.create_auth_config(&config)?;
+    Ok(config)
+}
