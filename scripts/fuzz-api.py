@@ -8,11 +8,12 @@ schemathesis for a bounded time with every check. Fails on any 5xx, any
 response that violates the document, a schema-valid request refused, or a
 crash.
 
-`positive_data_acceptance` is off for four operations whose validity the
+`positive_data_acceptance` is off for operations whose validity the
 document cannot state: account_create and auth_config_create (which schemes
-and credential fields a toolkit takes is the catalog's to say), and execute /
-execute_meta (`arguments` must match the input schema of the tool the body
-names, which the tools endpoint gives).
+and credential fields a toolkit takes is the catalog's to say), account_link
+and session_link (the auth config's state and scheme, the session's
+toolkits), and execute / execute_meta (`arguments` must match the input
+schema of the tool the body names, which the tools endpoint gives).
 
 Usage: <venv>/bin/python scripts/fuzz-api.py [--seconds 60]
 """
@@ -98,8 +99,14 @@ def seed(addr):
     operations(["auth_config_retrieve", "auth_config_update"], {"path.id": ("configs", 0.9)})
     operations(["auth_config_set_status"], {"path.id": ("configs", 0.9), "path.status": ("statuses", 0.9)})
     operations(["auth_config_delete"], {"path.id": ("doomed_configs", 0.5)})
-    # Whether a toolkit takes a scheme is the catalog's to say.
+    # Whether a toolkit takes a scheme is the catalog's to say; whether a
+    # link can be made depends on the auth config's state and scheme and on
+    # the session's toolkits.
     operations(["auth_config_create"], checks_off=["positive_data_acceptance"])
+    operations(["account_link"], {"body.auth_config_id": ("configs", 0.9)},
+               checks_off=["positive_data_acceptance"])
+    operations(["session_link"], {"path.id": ("sessions", 0.9)},
+               checks_off=["positive_data_acceptance"])
     operations(["log_log"], {"path.id": ("logs", 0.9)})
     operations(["file_download", "file_upload"], {"path.token": ("tokens", 0.9)})
     operations(["tool_tool"], {"path.slug": ("tools", 0.9)})

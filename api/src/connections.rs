@@ -5,7 +5,7 @@
 use crate::catalog::toolkit::Toolkit;
 use crate::error::ApiError;
 use crate::keys;
-use crate::store::{AuthConfigRecord, Store, StoreError, now};
+use crate::store::{AccountRecord, AuthConfigRecord, LinkRecord, Store, StoreError, now};
 use crate::wire::auth_config::{AuthConfigSpec, AuthConfigType};
 use serde_json::{Map, Value};
 
@@ -195,4 +195,128 @@ pub fn config_for_account(
     };
     store.create_auth_config(&config)?;
     Ok(config)
+}
+
+/// Longest `callback_url`, in characters.
+pub const MAX_CALLBACK_CHARS: usize = 2048;
+
+/// Checks a `callback_url`: an absolute http(s) URL.
+pub fn check_callback(url: Option<&str>, field: &str) -> Result<(), ApiError> {
+    let Some(url) = url.filter(|u| !u.is_empty()) else {
+        return Ok(());
+    };
+    let ok = url.chars().count() <= MAX_CALLBACK_CHARS
+        && reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "{field}: must be an absolute http(s) URL of at most {MAX_CALLBACK_CHARS} characters"
+        )))
+    }
+}
+
+/// A link just made: the INITIATED account, the token (shown once) and
+/// when it expires.
+#[derive(Debug)]
+pub struct NewLink {
+    /// The account the link completes.
+    pub account: AccountRecord,
+    /// The secret part of the URL.
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Makes an INITIATED account of `user_id` under `config` and the link that
+/// completes it in the browser. Only API_KEY, BEARER_TOKEN and BASIC
+/// configs have a hosted form so far.
+pub fn start_link(
+    store: &Store,
+    config: &AuthConfigRecord,
+    user_id: String,
+    alias: Option<String>,
+    callback_url: Option<String>,
+    ttl: std::time::Duration,
+) -> Result<NewLink, StoreError> {
+    let timestamp = now();
+    let account = AccountRecord {
+        id: keys::new_id("ca_"),
+        project_id: config.project_id.clone(),
+        user_id,
+        toolkit: config.toolkit.clone(),
+        auth_scheme: config.auth_scheme.clone(),
+        status: "INITIATED".into(),
+        credentials: Value::Object(Map::new()),
+        alias: alias.filter(|a| !a.is_empty()),
+        created_at: timestamp,
+        updated_at: timestamp,
+        auth_config_id: config.id.clone(),
+        status_reason: None,
+        enabled: true,
+    };
+    let token = format!(
+        "lt_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let expires_at = timestamp.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let link = LinkRecord {
+        project_id: config.project_id.clone(),
+        account_id: account.id.clone(),
+        callback_url: callback_url.filter(|u| !u.is_empty()),
+        expires_at,
+        used_at: None,
+    };
+    store.create_linked_account(&account, &token, &link)?;
+    Ok(NewLink {
+        account,
+        token,
+        expires_at,
+    })
+}
+
+/// Refuses configs without a hosted form yet.
+pub fn check_linkable(config: &AuthConfigRecord) -> Result<(), ApiError> {
+    if !config.enabled {
+        return Err(ApiError::BadRequest(format!(
+            "auth_config: {} is disabled; enable it or use another",
+            config.id
+        )));
+    }
+    if config.auth_scheme == "OAUTH2" {
+        return Err(ApiError::BadRequest(format!(
+            "auth_config: {} is an OAUTH2 config; toolshed does not run OAuth2 redirect flows yet \
+             (connect with an access token: state {{authScheme: OAUTH2, val: {{access_token}}}})",
+            config.id
+        )));
+    }
+    Ok(())
+}
+
+/// The auth config a session's user connects `toolkit` with: the one the
+/// session pins (`auth_configs`), else the project's oldest enabled one,
+/// else a new managed one when the toolkit takes a scheme that needs no app.
+pub fn config_for_session(
+    store: &Store,
+    project: &str,
+    toolkit: &Toolkit,
+    pinned: Option<&str>,
+) -> Result<Result<AuthConfigRecord, ApiError>, StoreError> {
+    if let Some(id) = pinned {
+        return Ok(store.auth_config(project, id)?.ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "auth_configs.{}: the session pins {}, which does not exist",
+                toolkit.slug,
+                crate::error::clip(id, 64)
+            ))
+        }));
+    }
+    if let Some(config) = store.default_auth_config(project, &toolkit.slug, None)? {
+        return Ok(Ok(config));
+    }
+    match managed_scheme(toolkit) {
+        Ok(scheme) => config_for_account(store, project, toolkit, &scheme).map(Ok),
+        Err(err) => Ok(Err(err)),
+    }
 }

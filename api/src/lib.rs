@@ -64,6 +64,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::sessions::routes())
         .merge(routes::auth_configs::routes())
         .merge(routes::connected_accounts::routes())
+        .merge(routes::links::routes())
+        .merge(routes::connect_page::routes())
         .merge(routes::files::routes().layer(DefaultBodyLimit::max(
             routes::files::MAX_UPLOAD_BYTES as usize + 1,
         )))

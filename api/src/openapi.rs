@@ -42,6 +42,8 @@ use utoipa::{Modify, OpenApi};
         routes::auth_configs::set_status,
         routes::auth_configs::delete,
         routes::connected_accounts::create,
+        routes::links::account_link,
+        routes::links::session_link,
         routes::connected_accounts::list,
         routes::connected_accounts::retrieve,
         routes::tools::tool,
@@ -117,9 +119,11 @@ mod tests {
             "/api/v3.1/auth_configs",
             "/api/v3.1/auth_configs/{id}",
             "/api/v3.1/auth_configs/{id}/{status}",
+            "/api/v3.1/connected_accounts/link",
+            "/api/v3.1/tool_router/session/{id}/link",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 21);
+        assert_eq!(doc.paths.paths.len(), 23);
     }
 }

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     /// matches any port): loopback names, the `--public-url` host and
     /// `--mcp-allowed-host`s.
     pub mcp_allowed_hosts: Vec<String>,
+    /// How long a connect link stays usable; then its account turns EXPIRED.
+    pub link_ttl: std::time::Duration,
     /// Requests per second one project may make (bursts of twice that);
     /// past it, 429.
     pub requests_per_second_per_project: u32,

@@ -1114,10 +1114,6 @@ async fn auth_configs_and_composio_shaped_accounts() {
             "needs api_key",
         ),
         (
-            json!({"auth_config": {"id": linear}, "connection": {"user_id": "ann"}}),
-            "connection.state",
-        ),
-        (
             json!({"auth_config": {"id": linear}, "connection": {"user_id": " "}}),
             "connection.user_id",
         ),
@@ -1255,6 +1251,242 @@ async fn auth_configs_and_composio_shaped_accounts() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+/// A client that shows redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn post_form(url: &str, form: &str) -> (u16, String, Option<String>) {
+    let resp = no_redirects()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    (status, resp.text().await.unwrap(), location)
+}
+
+#[tokio::test]
+async fn connect_links_complete_once_through_the_hosted_page() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let config = server
+        .ok(
+            "POST",
+            "/api/v3.1/auth_configs",
+            Some(json!({"toolkit": {"slug": "linear"}})),
+        )
+        .await["auth_config"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let link = server
+        .ok("POST", "/api/v3.1/connected_accounts/link", Some(json!({"auth_config_id": config, "user_id": "lee", "callback_url": "https://app.example/cb?x=1"})))
+        .await;
+    let account = link["connected_account_id"].as_str().unwrap().to_owned();
+    let url = link["redirect_url"].as_str().unwrap().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/link/lt_", server.base)),
+        "{url}"
+    );
+    assert!(link["expires_at"].as_str().unwrap().ends_with('Z'));
+    let got = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/connected_accounts/{account}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["status"], "INITIATED");
+
+    // The page needs no key, works without JavaScript and labels its field.
+    let page = reqwest::get(&url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = page.text().await.unwrap();
+    for part in [
+        "Connect Linear",
+        "<label for=\"api_key\">",
+        "id=\"api_key\"",
+        "type=\"password\"",
+        "<form method=\"post\">",
+        "<button type=\"submit\">",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert!(!html.contains("<script"));
+
+    // A blank field is refused and changes nothing.
+    let (status, html, _) = post_form(&url, "api_key=+").await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("API key is required"),
+        "{html}"
+    );
+    let got = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/connected_accounts/{account}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["status"], "INITIATED");
+
+    // The credential completes the account and the browser goes back.
+    let (status, _, location) = post_form(&url, "api_key=lee-linear-key&extra=ignored").await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        location.unwrap(),
+        format!("https://app.example/cb?x=1&status=success&connected_account_id={account}")
+    );
+    let got = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/connected_accounts/{account}"),
+            None,
+        )
+        .await;
+    assert_eq!(got["status"], "ACTIVE");
+    assert!(!got.to_string().contains("lee-linear-key"));
+    let session = server
+        .session(json!({"user_id": "lee", "toolkits": ["linear"]}))
+        .await;
+    let out = server
+        .execute(&session, "LINEAR_LIST_TEAMS", json!({}))
+        .await;
+    assert_eq!(out["error"], Value::Null, "{out}");
+
+    // Used, forged: a page says so and nothing changes.
+    let (status, html, _) = post_form(&url, "api_key=other").await;
+    assert_eq!(status, 410);
+    assert!(html.contains("already used"));
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 410);
+    let forged = format!("{}/link/lt_{}", server.base, "0".repeat(64));
+    assert_eq!(reqwest::get(&forged).await.unwrap().status(), 404);
+    assert_eq!(post_form(&forged, "api_key=x").await.0, 404);
+
+    // session.authorize: the session's user, a config made for the toolkit.
+    let session = server
+        .session(json!({"user_id": "mo", "toolkits": ["github", "gmail"]}))
+        .await;
+    let link = server
+        .ok(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/link"),
+            Some(json!({"toolkit": "GitHub"})),
+        )
+        .await;
+    let id = link["connected_account_id"].as_str().unwrap();
+    let got = server
+        .ok("GET", &format!("/api/v3.1/connected_accounts/{id}"), None)
+        .await;
+    assert_eq!(
+        (got["user_id"].as_str(), got["status"].as_str()),
+        (Some("mo"), Some("INITIATED"))
+    );
+    let html = reqwest::get(link["redirect_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<label for=\"token\">"), "{html}");
+    let (status, _, _) = post_form(link["redirect_url"].as_str().unwrap(), "token=gh-token").await;
+    assert_eq!(status, 200, "no callback: a page says it is done");
+    for (body, words) in [
+        (json!({"toolkit": "slack"}), "not enabled in this session"),
+        (json!({"toolkit": "nope"}), "not a known toolkit"),
+        (
+            json!({"toolkit": "github", "callback_url": "javascript:alert(1)"}),
+            "callback_url",
+        ),
+    ] {
+        let (status, err) = server
+            .call(
+                "POST",
+                &format!("/api/v3.1/tool_router/session/{session}/link"),
+                Some(body.clone()),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(words),
+            "{body}: {err}"
+        );
+    }
+
+    // Composio's initiate without credentials answers with the link.
+    let made = server
+        .ok(
+            "POST",
+            "/api/v3.1/connected_accounts",
+            Some(json!({"auth_config": {"id": config}, "connection": {"user_id": "ned"}})),
+        )
+        .await;
+    assert_eq!(made["status"], "INITIATED");
+    assert_eq!(made["connectionData"]["val"]["status"], "INITIATED");
+    assert!(
+        made["connectionData"]["val"]["redirectUrl"]
+            .as_str()
+            .unwrap()
+            .contains("/link/lt_")
+    );
+    assert_eq!(
+        made["redirect_url"],
+        made["connectionData"]["val"]["redirectUrl"]
+    );
+}
+
+#[tokio::test]
+async fn an_unused_link_expires_and_its_account_says_why() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server_with_args(dir.path(), &up, &[], &["--link-ttl-secs", "0"]);
+    let session = server
+        .session(json!({"user_id": "ola", "toolkits": ["slack"]}))
+        .await;
+    let link = server
+        .ok(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/link"),
+            Some(json!({"toolkit": "slack"})),
+        )
+        .await;
+    let id = link["connected_account_id"].as_str().unwrap();
+    let got = server
+        .ok("GET", &format!("/api/v3.1/connected_accounts/{id}"), None)
+        .await;
+    assert_eq!(got["status"], "EXPIRED");
+    assert!(got["status_reason"].as_str().unwrap().contains("expired"));
+    let url = link["redirect_url"].as_str().unwrap();
+    let (status, html, _) = post_form(url, "token=late").await;
+    assert_eq!(status, 410);
+    assert!(html.contains("expired"));
+    let got = server
+        .ok("GET", &format!("/api/v3.1/connected_accounts/{id}"), None)
+        .await;
+    assert_eq!(
+        got["status"], "EXPIRED",
+        "a late submission changes nothing"
+    );
 }
 
 #[tokio::test]

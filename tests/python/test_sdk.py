@@ -230,3 +230,33 @@ def test_auth_configs_and_initiate_through_the_sdk(composio, server):
     composio.auth_configs.delete(ours.id)
     with pytest.raises(Exception):
         composio.connected_accounts.get(request.id)
+
+
+def test_session_authorize_and_wait_for_connection(composio, server):
+    """session.authorize gives a link; the hosted form (submitted over
+    HTTP, as a browser would) completes it; wait_for_connection sees it."""
+    import urllib.parse
+    import urllib.request
+
+    session = composio.create(user_id="pia", toolkits=["slack"])
+    request = session.authorize("slack", callback_url="https://app.example/done")
+    assert request.id.startswith("ca_") and request.redirect_url
+    page = urllib.request.urlopen(request.redirect_url).read().decode()
+    assert 'for="token"' in page
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    form = urllib.parse.urlencode({"token": "pia-slack-token"}).encode()
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        opener.open(urllib.request.Request(request.redirect_url, data=form, method="POST"))
+    assert answer.value.code == 303
+    location = answer.value.headers["Location"]
+    assert location.startswith("https://app.example/done?status=success&connected_account_id=ca_")
+
+    account = request.wait_for_connection(timeout=10)
+    assert account.status == "ACTIVE"
+    toolkits = {t.slug: t for t in session.toolkits().items}
+    assert toolkits["slack"].connection.is_active

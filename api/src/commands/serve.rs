@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// Others get 403, the DNS-rebinding guard the MCP spec asks for.
     #[arg(long = "mcp-allowed-host", value_name = "HOST")]
     pub mcp_allowed_hosts: Vec<String>,
+    /// How long a connect link (the hosted page where a user completes a
+    /// connected account) stays usable, in seconds; then the account turns
+    /// EXPIRED (0 makes links expire at once, for testing).
+    #[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=604_800))]
+    pub link_ttl_secs: u64,
     /// Tool-execution logs older than this many days are deleted.
     #[arg(long, value_name = "DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=36_500))]
     pub log_retention_days: u64,
@@ -127,6 +132,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
             .unwrap_or_else(default_memory_budget),
         requests_per_second_per_project: args.requests_per_second_per_project,
         mcp_allowed_hosts,
+        link_ttl: Duration::from_secs(args.link_ttl_secs),
     };
     Ok(Prepared {
         state: AppState::new(store, engine, catalog, config),

@@ -8,6 +8,7 @@ use crate::error::{ApiError, clip};
 use crate::extract::{Json, Project, Query};
 use crate::keys;
 use crate::routes::page::PageRequest;
+use crate::routes::sessions::base_url;
 use crate::session::request::UserId;
 use crate::state::AppState;
 use crate::store::{AccountFilter, AccountRecord, AuthConfigRecord, now};
@@ -68,6 +69,8 @@ struct Connection {
     /// A label to choose the account by.
     #[schema(max_length = 256)]
     alias: Option<String>,
+    /// Where the browser goes after the hosted page (without `state`).
+    callback_url: Option<String>,
     /// The credentials, as `{authScheme, val: {status, api_key | token |
     /// access_token | username, password, ...}}`.
     state: Option<ConnectionState>,
@@ -202,10 +205,14 @@ struct ConnectionDataValue {
 async fn create(
     State(state): State<AppState>,
     Project(project): Project,
+    headers: axum::http::HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<CreatedAccount>, ApiError> {
     let (account, config) = if body.get("auth_config").is_some() {
         let body: InitiateBody = crate::tool_error::parse_arguments(body)?;
+        if body.connection.state.is_none() {
+            return linked(&state, &project, &headers, body).await;
+        }
         initiated(&state, &project, body).await?
     } else {
         let body: DirectBody = crate::tool_error::parse_arguments(body)?;
@@ -233,26 +240,66 @@ async fn create(
     }))
 }
 
+/// Composio's body without credentials: an INITIATED account and the link
+/// where the user completes it.
+async fn linked(
+    state: &AppState,
+    project: &str,
+    headers: &axum::http::HeaderMap,
+    body: InitiateBody,
+) -> Result<axum::Json<CreatedAccount>, ApiError> {
+    let connection = body.connection;
+    check_alias(connection.alias.as_deref())?;
+    connections::check_callback(
+        connection.callback_url.as_deref(),
+        "connection.callback_url",
+    )?;
+    let config = named_config(state, project, &body.auth_config.id).await?;
+    let link = crate::routes::links::start(
+        state,
+        config.clone(),
+        connection.user_id.0,
+        connection.alias,
+        connection.callback_url,
+    )
+    .await?;
+    let redirect =
+        crate::routes::links::LinkResponse::of(&link, &base_url(state, headers)).redirect_url;
+    Ok(axum::Json(CreatedAccount {
+        redirect_url: Some(redirect.clone()),
+        connection_data: ConnectionData {
+            auth_scheme: link.account.auth_scheme.clone(),
+            val: ConnectionDataValue {
+                status: link.account.status.clone(),
+                redirect_url: Some(redirect),
+            },
+        },
+        account: AccountResponse::of(&link.account, Some(&config)),
+    }))
+}
+
+/// The project's auth config `id`.
+async fn named_config(
+    state: &AppState,
+    project: &str,
+    id: &str,
+) -> Result<AuthConfigRecord, ApiError> {
+    let (project, key) = (project.to_owned(), id.to_owned());
+    state
+        .store
+        .run(move |store| store.auth_config(&project, &key))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("auth config {} not found", clip(id, 64))))
+}
+
 /// An account from Composio's body, under the named auth config.
 async fn initiated(
     state: &AppState,
     project: &str,
     body: InitiateBody,
 ) -> Result<(AccountRecord, AuthConfigRecord), ApiError> {
-    let config = {
-        let (project, id) = (project.to_owned(), body.auth_config.id.clone());
-        state
-            .store
-            .run(move |store| store.auth_config(&project, &id))
-            .await
-            .map_err(ApiError::internal)?
-    }
-    .ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "auth config {} not found",
-            clip(&body.auth_config.id, 64)
-        ))
-    })?;
+    let config = named_config(state, project, &body.auth_config.id).await?;
     if !config.enabled {
         return Err(ApiError::BadRequest(format!(
             "auth_config.id: {} is disabled; enable it or use another",
@@ -263,9 +310,7 @@ async fn initiated(
     check_alias(connection.alias.as_deref())?;
     let Some(connection_state) = connection.state else {
         return Err(ApiError::BadRequest(
-            "connection.state: give the credentials as {authScheme, val: {...}}; \
-             toolshed does not run hosted connection flows yet (issue 9)"
-                .into(),
+            "connection.state: give the credentials as {authScheme, val: {...}}".into(),
         ));
     };
     let scheme = connection_state.auth_scheme.to_ascii_uppercase();
@@ -374,7 +419,12 @@ async fn retrieve(
         let id = id.clone();
         state
             .store
-            .run(move |store| store.account(&project, &id))
+            .run(move |store| {
+                // Links that ran out make their accounts EXPIRED before
+                // anyone reads them (wait_for_connection polls this).
+                store.expire_links(&project, now())?;
+                store.account(&project, &id)
+            })
             .await
             .map_err(ApiError::internal)?
     }
@@ -480,7 +530,10 @@ async fn list(
     };
     let (accounts, total) = state
         .store
-        .run(move |store| store.list_accounts(&project, &filter, page.offset, page.limit))
+        .run(move |store| {
+            store.expire_links(&project, now())?;
+            store.list_accounts(&project, &filter, page.offset, page.limit)
+        })
         .await
         .map_err(ApiError::internal)?;
     Ok(axum::Json(

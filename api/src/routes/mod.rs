@@ -1,8 +1,10 @@
 //! HTTP routes, one module per resource.
 
 pub mod auth_configs;
+pub mod connect_page;
 pub mod connected_accounts;
 pub mod files;
+pub mod links;
 pub mod logs;
 pub mod page;
 pub mod sessions;

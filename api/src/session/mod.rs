@@ -492,6 +492,7 @@ mod tests {
                 mcp_allowed_hosts: Vec::new(),
                 sandbox_memory_budget_bytes: 16 << 30,
                 requests_per_second_per_project: 1000,
+                link_ttl: Duration::from_secs(600),
             },
         );
         let ctx = SessionContext::load(&state, "p", "trs_evict")

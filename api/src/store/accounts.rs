@@ -38,6 +38,36 @@ fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SealedAccount> {
     })
 }
 
+/// Inserts `account` with its sealed credentials.
+pub(super) fn insert_account(
+    conn: &rusqlite::Connection,
+    account: &AccountRecord,
+    sealed: &str,
+) -> Result<()> {
+    conn.execute(
+        &format!(
+            "INSERT INTO connected_accounts ({COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        ),
+        params![
+            account.id,
+            account.project_id,
+            account.user_id,
+            account.toolkit,
+            account.auth_scheme,
+            account.status,
+            sealed,
+            account.alias,
+            account.created_at,
+            account.updated_at,
+            account.auth_config_id,
+            account.status_reason,
+            account.enabled,
+        ],
+    )?;
+    Ok(())
+}
+
 impl Store {
     fn open_account(&self, row: SealedAccount) -> Result<AccountRecord> {
         let mut record = row.record;
@@ -46,7 +76,7 @@ impl Store {
         Ok(record)
     }
 
-    fn seal_account(&self, account: &AccountRecord) -> Result<String> {
+    pub(super) fn seal_account(&self, account: &AccountRecord) -> Result<String> {
         Ok(self.secrets.sealer.seal(
             serde_json::to_string(&account.credentials)?.as_bytes(),
             &account.id,
@@ -55,28 +85,8 @@ impl Store {
 
     /// Stores a connected account.
     pub fn create_account(&self, account: &AccountRecord) -> Result<()> {
-        self.conn().execute(
-            &format!(
-                "INSERT INTO connected_accounts ({COLUMNS})
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-            ),
-            params![
-                account.id,
-                account.project_id,
-                account.user_id,
-                account.toolkit,
-                account.auth_scheme,
-                account.status,
-                self.seal_account(account)?,
-                account.alias,
-                account.created_at,
-                account.updated_at,
-                account.auth_config_id,
-                account.status_reason,
-                account.enabled,
-            ],
-        )?;
-        Ok(())
+        let sealed = self.seal_account(account)?;
+        insert_account(&self.conn(), account, &sealed)
     }
 
     /// Writes an account's status, reason, credentials, alias and enabled
@@ -103,10 +113,17 @@ impl Store {
 
     /// Deletes an account; false when there was none.
     pub fn delete_account(&self, project_id: &str, id: &str) -> Result<bool> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM connect_links WHERE project_id = ?1 AND account_id = ?2",
+            params![project_id, id],
+        )?;
+        let changed = tx.execute(
             "DELETE FROM connected_accounts WHERE project_id = ?1 AND id = ?2",
             params![project_id, id],
         )?;
+        tx.commit()?;
         Ok(changed == 1)
     }
 

@@ -112,6 +112,11 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
+            "DELETE FROM connect_links WHERE project_id = ?1 AND account_id IN (
+                 SELECT id FROM connected_accounts WHERE project_id = ?1 AND auth_config_id = ?2)",
+            params![project_id, id],
+        )?;
+        tx.execute(
             "DELETE FROM connected_accounts WHERE project_id = ?1 AND auth_config_id = ?2",
             params![project_id, id],
         )?;

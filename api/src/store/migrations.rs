@@ -97,4 +97,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
           AND a.auth_scheme = connected_accounts.auth_scheme);
     CREATE INDEX accounts_by_auth_config ON connected_accounts(project_id, auth_config_id);
     "#,
+    // 4: connect links (only a keyed hash of each token is stored).
+    r#"
+    CREATE TABLE connect_links (
+        token_hash TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        account_id TEXT NOT NULL,
+        callback_url TEXT,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    );
+    CREATE INDEX connect_links_by_account ON connect_links(project_id, account_id);
+    "#,
 ];

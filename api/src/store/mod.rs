@@ -7,6 +7,7 @@
 
 mod accounts;
 mod auth_configs;
+mod links;
 mod migrations;
 mod sqlite;
 
@@ -181,6 +182,21 @@ pub struct AuthConfigRecord {
     pub created_at: i64,
     /// Unix seconds.
     pub updated_at: i64,
+}
+
+/// A connect link (its token is never stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkRecord {
+    /// The owning project.
+    pub project_id: String,
+    /// The INITIATED account it completes.
+    pub account_id: String,
+    /// Where the browser goes afterwards.
+    pub callback_url: Option<String>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds, once used.
+    pub used_at: Option<i64>,
 }
 
 /// Which auth configs a list asks for.

@@ -149,7 +149,7 @@ fn insert_logs(conn: &mut Connection, logs: &[&LogRecord]) -> Result<()> {
 /// What seals credentials and keys API-key hashes (see [`crate::secrets`]).
 pub(super) struct Secrets {
     pub(super) sealer: Sealer,
-    pepper: Pepper,
+    pub(super) pepper: Pepper,
 }
 
 impl std::fmt::Debug for Store {
