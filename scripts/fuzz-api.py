@@ -12,7 +12,7 @@ crash.
 document cannot state: account_create and auth_config_create (which schemes
 and credential fields a toolkit takes is the catalog's to say), account_link
 and session_link (the auth config's state and scheme, the session's
-toolkits), and execute / execute_meta (`arguments` must match the input
+toolkits), account_update (credentials in the account's own scheme), and execute / execute_meta (`arguments` must match the input
 schema of the tool the body names, which the tools endpoint gives).
 
 Usage: <venv>/bin/python scripts/fuzz-api.py [--seconds 60]
@@ -48,9 +48,9 @@ def seed(addr):
     base = "/api/v3.1/tool_router/session"
     session = call(addr, "POST", base, {"user_id": "fuzz", "toolkits": ["hackernews", "github"]})["session_id"]
     doomed = call(addr, "POST", base, {"user_id": "fuzz"})["session_id"]
-    account = call(addr, "POST", "/api/v3.1/connected_accounts", {
+    account, doomed_account = [call(addr, "POST", "/api/v3.1/connected_accounts", {
         "user_id": "fuzz", "toolkit": "github", "auth_scheme": "BEARER_TOKEN",
-        "credentials": {"token": "fuzz-token"}})["id"]
+        "credentials": {"token": "fuzz-token"}})["id"] for _ in range(2)]
     configs = [call(addr, "POST", "/api/v3.1/auth_configs", {
         "toolkit": {"slug": "linear"}, "auth_config": {"type": kind, "authScheme": "API_KEY"}})["auth_config"]["id"]
         for kind in ("use_composio_managed_auth", "use_custom_auth")]
@@ -66,7 +66,7 @@ def seed(addr):
     tokens = [t.rsplit("/", 1)[1] for t in tokens if t]
     tools = [t["slug"] for t in call(addr, "GET", f"{base}/{session}/tools")["items"]]
     dictionaries = {
-        "sessions": [session], "doomed": [doomed], "accounts": [account], "logs": [log],
+        "sessions": [session], "doomed": [doomed], "accounts": [account], "doomed_accounts": [doomed_account], "logs": [log],
         "tokens": tokens, "tools": tools + ["HACKERNEWS_GET_USER", "GITHUB_GET_REPO"],
         "configs": configs[:1], "doomed_configs": configs[1:], "statuses": ["ENABLED", "DISABLED"],
     }
@@ -94,7 +94,11 @@ def seed(addr):
                {"path.id": ("sessions", 0.9), "body.tool_slug": ("tools", 0.8)},
                checks_off=["positive_data_acceptance"])
     operations(["session_delete"], {"path.id": ("doomed", 0.5)})
-    operations(["account_retrieve"], {"path.id": ("accounts", 0.9)})
+    operations(["account_retrieve", "account_set_status"], {"path.id": ("accounts", 0.9)})
+    operations(["account_delete"], {"path.id": ("doomed_accounts", 0.5)})
+    # New credentials must be in the account's own scheme.
+    operations(["account_update"], {"path.id": ("accounts", 0.9)},
+               checks_off=["positive_data_acceptance"])
     operations(["account_create"], checks_off=["positive_data_acceptance"])
     operations(["auth_config_retrieve", "auth_config_update"], {"path.id": ("configs", 0.9)})
     operations(["auth_config_set_status"], {"path.id": ("configs", 0.9), "path.status": ("statuses", 0.9)})

@@ -42,6 +42,9 @@ use utoipa::{Modify, OpenApi};
         routes::auth_configs::set_status,
         routes::auth_configs::delete,
         routes::connected_accounts::create,
+        routes::connected_accounts::update,
+        routes::connected_accounts::set_status,
+        routes::connected_accounts::delete,
         routes::links::account_link,
         routes::links::session_link,
         routes::connected_accounts::list,
@@ -121,9 +124,10 @@ mod tests {
             "/api/v3.1/auth_configs/{id}/{status}",
             "/api/v3.1/connected_accounts/link",
             "/api/v3.1/tool_router/session/{id}/link",
+            "/api/v3.1/connected_accounts/{id}/status",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 23);
+        assert_eq!(doc.paths.paths.len(), 24);
     }
 }

@@ -61,6 +61,9 @@ pub struct AppState {
     pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.
     pub config: Arc<ServerConfig>,
+    /// `http://<address>` once `serve` listens (the base of links when there
+    /// is no `--public-url` and no request to take a host from).
+    pub listen_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -91,7 +94,19 @@ impl AppState {
             tokens: Arc::default(),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             config: Arc::new(config),
+            listen_url: Arc::default(),
         }
+    }
+
+    /// Where clients reach this server, outside a request: `--public-url`,
+    /// else the address `serve` listens on; `None` when nothing serves
+    /// HTTP (the stdio MCP mode without `--public-url`).
+    pub fn public_base(&self) -> Option<String> {
+        self.config
+            .public_url
+            .as_deref()
+            .map(|url| url.trim_end_matches('/').to_owned())
+            .or_else(|| self.listen_url.get().cloned())
     }
 
     /// Host directory of a session's workbench (`/home/user`).

@@ -850,12 +850,27 @@ async fn connections_and_toolkits() {
     let results = &out["data"]["results"];
     assert_eq!(results["slack"]["status"], "active");
     assert_eq!(results["hackernews"]["status"], "active");
-    assert_eq!(results["github"]["status"], "failed");
+    // A missing connection is initiated: a link the agent shows the user.
+    assert_eq!(results["github"]["status"], "initiated", "{out}");
     assert!(
         results["github"]["instruction"]
             .as_str()
             .unwrap()
-            .contains("connected_accounts")
+            .contains("redirect_url")
+    );
+    let link = results["github"]["redirect_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        link.starts_with(&format!("{}/link/lt_", server.base)),
+        "{link}"
+    );
+    assert!(
+        results["github"]["auth_config_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ac_")
     );
     assert!(
         results["gmail"]["error_message"]
@@ -864,6 +879,80 @@ async fn connections_and_toolkits() {
             .contains("not enabled")
     );
     assert_eq!(out["data"]["summary"]["active_connections"], 2);
+    assert_eq!(out["data"]["summary"]["initiated_connections"], 1);
+    // The user completes it; the next call sees github active.
+    assert_eq!(post_form(&link, "token=hal-gh").await.0, 200);
+    let again = server
+        .execute(
+            &id,
+            "COMPOSIO_MANAGE_CONNECTIONS",
+            json!({"toolkits": ["github"]}),
+        )
+        .await;
+    assert_eq!(again["data"]["results"]["github"]["status"], "active");
+    let pending = results["github"]["connected_account_id"].as_str().unwrap();
+    assert_eq!(
+        again["data"]["results"]["github"]["connected_account_id"],
+        pending
+    );
+    // reinitiate_all starts a new link even for a connected toolkit.
+    let redo = server
+        .execute(
+            &id,
+            "COMPOSIO_MANAGE_CONNECTIONS",
+            json!({"toolkits": ["github"], "reinitiate_all": true}),
+        )
+        .await;
+    assert_eq!(redo["data"]["results"]["github"]["status"], "initiated");
+    assert_eq!(redo["data"]["results"]["github"]["was_reinitiated"], true);
+
+    // Accounts can be disabled (tools stop using them), relabelled, deleted.
+    let path = format!("/api/v3.1/connected_accounts/{pending}");
+    let off = server
+        .ok(
+            "PATCH",
+            &format!("{path}/status"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(off["success"], true);
+    let got = server.ok("GET", &path, None).await;
+    assert_eq!(got["is_disabled"], true);
+    let check = server
+        .execute(
+            &id,
+            "COMPOSIO_MANAGE_CONNECTIONS",
+            json!({"toolkits": ["github"]}),
+        )
+        .await;
+    assert_ne!(
+        check["data"]["results"]["github"]["status"], "active",
+        "a disabled account is not used"
+    );
+    server
+        .ok(
+            "PATCH",
+            &format!("{path}/status"),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    let renamed = server
+        .ok("PATCH", &path, Some(json!({"alias": "main"})))
+        .await;
+    assert_eq!(renamed["success"], true);
+    assert_eq!(server.ok("GET", &path, None).await["alias"], "main");
+    let (status, err) = server
+        .call("PATCH", &path, Some(json!({"connection": {"state": {"authScheme": "API_KEY", "val": {"api_key": "k"}}}})), Some(KEY))
+        .await;
+    assert_eq!(status, 400, "{err}");
+    server
+        .ok("PATCH", &path, Some(json!({"connection": {"state": {"authScheme": "BEARER_TOKEN", "val": {"token": "new"}}}})))
+        .await;
+    assert_eq!(server.ok("DELETE", &path, None).await["success"], true);
+    let (status, _) = server.call("GET", &path, None, Some(KEY)).await;
+    assert_eq!(status, 404);
+    let (status, _) = server.call("DELETE", &path, None, Some(KEY)).await;
+    assert_eq!(status, 404);
 
     let toolkits = server
         .ok(

@@ -173,6 +173,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         .map(|a| a.to_string())
         .unwrap_or_default();
     println!("toolshed listening on http://{addr}");
+    let _ = state.listen_url.set(format!("http://{addr}"));
 
     let evictor = tokio::spawn(evict_idle(state.clone()));
     let pruner = tokio::spawn(prune_logs(

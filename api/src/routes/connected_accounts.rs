@@ -24,7 +24,14 @@ use serde_json::Value;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v3.1/connected_accounts", post(create).get(list))
-        .route("/api/v3.1/connected_accounts/{id}", get(retrieve))
+        .route(
+            "/api/v3.1/connected_accounts/{id}",
+            get(retrieve).patch(update).delete(delete),
+        )
+        .route(
+            "/api/v3.1/connected_accounts/{id}/status",
+            axum::routing::patch(set_status),
+        )
 }
 
 /// A `POST /connected_accounts` body: Composio's shape (an auth config and
@@ -115,6 +122,18 @@ const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
 /// Composio's spellings of credential fields, mapped to toolshed's.
 const FIELD_SPELLINGS: [(&str, &str); 2] =
     [("generic_api_key", "api_key"), ("bearer_token", "token")];
+
+/// The credentials in a Composio state `val`: without its `status`, with
+/// Composio's field spellings mapped to toolshed's.
+fn composio_credentials(mut val: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    val.remove("status");
+    for (composio, ours) in FIELD_SPELLINGS {
+        if let Some(value) = val.remove(composio) {
+            val.entry(ours).or_insert(value);
+        }
+    }
+    val
+}
 
 /// Checks credentials for `scheme`: their size and the field it needs.
 fn check_credentials(
@@ -322,13 +341,7 @@ async fn initiated(
             clip(&scheme, 32)
         )));
     }
-    let mut credentials = connection_state.val;
-    credentials.remove("status");
-    for (composio, ours) in FIELD_SPELLINGS {
-        if let Some(value) = credentials.remove(composio) {
-            credentials.entry(ours).or_insert(value);
-        }
-    }
+    let credentials = composio_credentials(connection_state.val);
     check_credentials(&scheme, &credentials, "connection.state.val")?;
     let timestamp = now();
     let account = AccountRecord {
@@ -563,4 +576,164 @@ async fn responses(
         })
         .await
         .map_err(ApiError::internal)
+}
+
+async fn load(state: &AppState, project: &str, id: &str) -> Result<AccountRecord, ApiError> {
+    let (project, key) = (project.to_owned(), id.to_owned());
+    state
+        .store
+        .run(move |store| store.account(&project, &key))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::NotFound(format!("connected account {} not found", clip(id, 64))))
+}
+
+async fn save(state: &AppState, account: &AccountRecord) -> Result<(), ApiError> {
+    let stored = account.clone();
+    let found = state
+        .store
+        .run(move |store| store.update_account(&stored))
+        .await
+        .map_err(ApiError::internal)?;
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "connected account {} not found",
+            account.id
+        )))
+    }
+}
+
+/// `PATCH /connected_accounts/{id}/status`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct StatusBody {
+    /// Whether tools may use the account.
+    enabled: bool,
+}
+
+/// `{success}` (and the account's id and status).
+#[derive(Serialize, utoipa::ToSchema)]
+struct Changed {
+    /// Always true.
+    success: bool,
+    /// The account.
+    id: String,
+    /// Its status.
+    status: String,
+}
+
+#[utoipa::path(
+    operation_id = "account_set_status", patch, path = "/api/v3.1/connected_accounts/{id}/status", tag = "connected accounts", params(("id" = String, Path, description = "The account id (ca_...)")),
+    request_body = StatusBody,
+    responses((status = 200, body = Changed), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn set_status(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<StatusBody>,
+) -> Result<axum::Json<Changed>, ApiError> {
+    let mut account = load(&state, &project, &id).await?;
+    account.enabled = body.enabled;
+    account.updated_at = now();
+    save(&state, &account).await?;
+    Ok(axum::Json(Changed {
+        success: true,
+        id: account.id,
+        status: account.status,
+    }))
+}
+
+/// `PATCH /connected_accounts/{id}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct UpdateBody {
+    /// A new label (empty removes it).
+    #[schema(max_length = 256)]
+    alias: Option<String>,
+    /// New credentials, as `{state: {authScheme, val: {...}}}` (the scheme
+    /// cannot change).
+    connection: Option<UpdateConnection>,
+}
+
+/// The connection block of [`UpdateBody`].
+#[derive(Deserialize, utoipa::ToSchema)]
+struct UpdateConnection {
+    /// `{authScheme, val}`.
+    state: ConnectionState,
+}
+
+#[utoipa::path(
+    operation_id = "account_update", patch, path = "/api/v3.1/connected_accounts/{id}", tag = "connected accounts", params(("id" = String, Path, description = "The account id (ca_...)")),
+    request_body = UpdateBody,
+    responses((status = 200, body = Changed), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn update(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<UpdateBody>,
+) -> Result<axum::Json<Changed>, ApiError> {
+    let mut account = load(&state, &project, &id).await?;
+    if let Some(alias) = body.alias {
+        check_alias(Some(&alias))?;
+        account.alias = Some(alias).filter(|a| !a.is_empty());
+    }
+    if let Some(connection) = body.connection {
+        let scheme = connection.state.auth_scheme.to_ascii_uppercase();
+        if scheme != account.auth_scheme {
+            return Err(ApiError::BadRequest(format!(
+                "connection.state.authScheme: the account is {}, not {}",
+                account.auth_scheme,
+                clip(&scheme, 32)
+            )));
+        }
+        let credentials = composio_credentials(connection.state.val);
+        check_credentials(&scheme, &credentials, "connection.state.val")?;
+        account.credentials = Value::Object(credentials);
+        account.status = "ACTIVE".into();
+        account.status_reason = None;
+    }
+    account.updated_at = now();
+    save(&state, &account).await?;
+    Ok(axum::Json(Changed {
+        success: true,
+        id: account.id,
+        status: account.status,
+    }))
+}
+
+#[utoipa::path(
+    operation_id = "account_delete", delete, path = "/api/v3.1/connected_accounts/{id}", tag = "connected accounts", params(("id" = String, Path, description = "The account id (ca_...)")),
+    responses((status = 200, body = crate::wire::auth_config::Success), (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn delete(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<axum::Json<crate::wire::auth_config::Success>, ApiError> {
+    let key = id.clone();
+    let deleted = state
+        .store
+        .run(move |store| store.delete_account(&project, &key))
+        .await
+        .map_err(ApiError::internal)?;
+    if !deleted {
+        return Err(ApiError::NotFound(format!(
+            "connected account {} not found",
+            clip(&id, 64)
+        )));
+    }
+    Ok(axum::Json(crate::wire::auth_config::Success {
+        success: true,
+        message: format!("connected account {id} deleted"),
+    }))
 }

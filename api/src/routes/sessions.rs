@@ -659,7 +659,7 @@ async fn list_toolkits(
         let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
         let account = accounts
             .iter()
-            .find(|a| a.toolkit == toolkit.slug && a.status == "ACTIVE");
+            .find(|a| a.toolkit == toolkit.slug && a.is_usable());
         let connected = no_auth || account.is_some();
         if query.is_connected.is_some_and(|c| c != connected) {
             continue;

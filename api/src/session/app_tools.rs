@@ -203,7 +203,7 @@ pub async fn resolve_account(
         .run(move |store| store.accounts_for_user(&project, &user, Some(&slug)))
         .await
         .map_err(ToolError::internal)?;
-    let active = |a: &&AccountRecord| a.status == "ACTIVE";
+    let active = |a: &&AccountRecord| a.is_usable();
     let pinned = caller.config.connected_accounts.get(toolkit);
     if let Some(wanted) = requested.filter(|r| !r.is_empty()) {
         // The session's pinned accounts bound which ones a call may name.

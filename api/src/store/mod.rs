@@ -155,6 +155,13 @@ pub struct AccountRecord {
     pub enabled: bool,
 }
 
+impl AccountRecord {
+    /// Whether tools may run with it: ACTIVE and not disabled.
+    pub fn is_usable(&self) -> bool {
+        self.status == "ACTIVE" && self.enabled
+    }
+}
+
 /// How a toolkit's connections authenticate, for one project: the scheme,
 /// and for OAuth2 the app (client id and secret, scopes).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

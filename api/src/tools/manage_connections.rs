@@ -1,10 +1,13 @@
 //! COMPOSIO_MANAGE_CONNECTIONS: the session user's connection status per
-//! toolkit. Accounts with API-key or bearer-token credentials are created
-//! with `POST /api/v3.1/connected_accounts`; hosted OAuth connect links are
-//! not offered by this server yet, so a missing connection is reported as
-//! `failed` with instructions rather than as a link that cannot complete.
+//! toolkit. A missing connection (or every one, with `reinitiate_all`) is
+//! initiated: an INITIATED account and a Connect Link `redirect_url` the
+//! agent shows the user. Where no link can be made (an OAuth2-only toolkit
+//! without an app, or no HTTP server to serve the page) it is reported as
+//! `failed` with what to do instead.
 
 use super::{ActiveAccount, ToolkitList, Workflow};
+use crate::catalog::toolkit::Toolkit;
+use crate::connections;
 use crate::session::{SessionContext, WorkflowSession};
 use crate::tool_error::ToolError;
 use serde::{Deserialize, Serialize};
@@ -15,7 +18,7 @@ use std::collections::BTreeMap;
 pub struct Args {
     /// Toolkit slugs (1-50).
     pub toolkits: ToolkitList,
-    /// Accepted for compatibility; connections are not re-initiated here.
+    /// Initiate new links even for connected toolkits.
     #[serde(default)]
     pub reinitiate_all: Option<bool>,
     /// The workflow id echoed back.
@@ -41,7 +44,7 @@ pub struct Output {
 pub struct Connection {
     /// The toolkit slug.
     pub toolkit: String,
-    /// active or failed.
+    /// active, initiated or failed.
     pub status: &'static str,
     /// Whether its tools can run now.
     pub has_active_connection: bool,
@@ -54,6 +57,18 @@ pub struct Connection {
     /// What to do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
+    /// Where the user completes an initiated connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The INITIATED account, for an initiated connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_account_id: Option<String>,
+    /// The auth config it is made under, for an initiated connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_config_id: Option<String>,
+    /// Whether a connected toolkit got a new link (`reinitiate_all`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub was_reinitiated: bool,
 }
 
 /// Counts of the results.
@@ -63,15 +78,16 @@ pub struct Summary {
     pub total_toolkits: usize,
     /// Connected.
     pub active_connections: usize,
-    /// Started here (always 0: no hosted connect links yet).
+    /// Started here (a link to complete).
     pub initiated_connections: usize,
     /// Not connected.
     pub failed_connections: usize,
 }
 
-/// Runs the tool (on a blocking thread: it reads the store).
+/// Runs the tool (on a blocking thread: it reads and writes the store).
 pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     let toolkits = args.toolkits.slugs()?;
+    let reinitiate = args.reinitiate_all.unwrap_or(false);
     let catalog = &ctx.state.catalog;
     let accounts = ctx
         .state
@@ -79,7 +95,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
         .accounts_for_user(&ctx.record.project_id, &ctx.record.user_id, None)
         .map_err(ToolError::internal)?;
     let mut results = BTreeMap::new();
-    let (mut active, mut failed) = (0, 0);
+    let (mut active, mut initiated, mut failed) = (0, 0, 0);
     for slug in &toolkits {
         let failure = |message: String| Connection {
             toolkit: slug.clone(),
@@ -105,45 +121,115 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
                 instruction: Some(format!("{slug} needs no connection.")),
                 ..Connection::default()
             },
-            Some(t) => match accounts
-                .iter()
-                .find(|a| &a.toolkit == slug && a.status == "ACTIVE")
-            {
-                Some(account) => Connection {
-                    toolkit: slug.clone(),
-                    status: "active",
-                    has_active_connection: true,
-                    account: Some(ActiveAccount::of(account)),
-                    ..Connection::default()
-                },
-                None => Connection {
-                    instruction: Some(format!(
-                        "Ask the user (or the app) to connect {slug}: POST /api/v3.1/connected_accounts with user_id, toolkit \"{slug}\", auth_scheme one of {} and the credential. Hosted OAuth links are not available on this server yet.",
-                        t.auth.schemes.join(", ")
-                    )),
-                    ..failure(format!(
-                        "no connected {slug} account for user {}",
-                        ctx.record.user_id
-                    ))
-                },
-            },
+            Some(t) => {
+                let existing = accounts
+                    .iter()
+                    .find(|a| &a.toolkit == slug && a.is_usable());
+                match existing {
+                    Some(account) if !reinitiate => Connection {
+                        toolkit: slug.clone(),
+                        status: "active",
+                        has_active_connection: true,
+                        account: Some(ActiveAccount::of(account)),
+                        ..Connection::default()
+                    },
+                    _ => {
+                        let mut entry = initiate(ctx, t)?;
+                        entry.was_reinitiated = existing.is_some() && entry.status == "initiated";
+                        entry
+                    }
+                }
+            }
         };
-        if entry.has_active_connection {
-            active += 1;
-        } else {
-            failed += 1;
+        match entry.status {
+            "active" => active += 1,
+            "initiated" => initiated += 1,
+            _ => failed += 1,
         }
         results.insert(slug.clone(), entry);
     }
     Ok(Output {
-        message: format!("{active} of {} toolkits are connected", toolkits.len()),
+        message: format!(
+            "{active} of {} toolkits are connected{}",
+            toolkits.len(),
+            if initiated > 0 {
+                format!("; {initiated} need the user to open their redirect_url")
+            } else {
+                String::new()
+            }
+        ),
         results,
         summary: Summary {
             total_toolkits: toolkits.len(),
             active_connections: active,
-            initiated_connections: 0,
+            initiated_connections: initiated,
             failed_connections: failed,
         },
         session: ctx.workflow_session(args.workflow.id()),
+    })
+}
+
+/// Starts a Connect Link for `toolkit`, or says why there is none.
+fn initiate(ctx: &SessionContext, toolkit: &Toolkit) -> Result<Connection, ToolError> {
+    let slug = &toolkit.slug;
+    let failed = |message: String, instruction: String| Connection {
+        toolkit: slug.clone(),
+        status: "failed",
+        error_message: Some(message),
+        instruction: Some(instruction),
+        ..Connection::default()
+    };
+    let direct = format!(
+        "Or create the account with ready credentials: POST /api/v3.1/connected_accounts with user_id \"{}\", toolkit \"{slug}\", auth_scheme one of {} and the credential.",
+        ctx.record.user_id,
+        toolkit.auth.schemes.join(", ")
+    );
+    let Some(base) = ctx.state.public_base() else {
+        return Ok(failed(
+            format!(
+                "no connected {slug} account for user {}",
+                ctx.record.user_id
+            ),
+            format!(
+                "This server has no public URL for connect links (start it with --public-url). {direct}"
+            ),
+        ));
+    };
+    let store = &ctx.state.store;
+    let pinned = ctx.config.auth_configs.get(slug).map(String::as_str);
+    let config =
+        match connections::config_for_session(store, &ctx.record.project_id, toolkit, pinned)
+            .map_err(ToolError::internal)?
+            .and_then(|config| connections::check_linkable(&config).map(|()| config))
+        {
+            Ok(config) => config,
+            Err(err) => {
+                return Ok(failed(
+                    format!("cannot start a {slug} connection: {err}"),
+                    direct,
+                ));
+            }
+        };
+    let link = connections::start_link(
+        store,
+        &config,
+        ctx.record.user_id.clone(),
+        None,
+        None,
+        ctx.state.config.link_ttl,
+    )
+    .map_err(ToolError::internal)?;
+    Ok(Connection {
+        toolkit: slug.clone(),
+        status: "initiated",
+        redirect_url: Some(format!("{base}/link/{}", link.token)),
+        connected_account_id: Some(link.account.id.clone()),
+        auth_config_id: Some(config.id.clone()),
+        instruction: Some(format!(
+            "Ask the user to open redirect_url and enter their {} credentials (the link works once, for {} minutes); then call COMPOSIO_WAIT_FOR_CONNECTIONS or check again.",
+            toolkit.name,
+            ctx.state.config.link_ttl.as_secs().div_ceil(60).max(1)
+        )),
+        ..Connection::default()
     })
 }

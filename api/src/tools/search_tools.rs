@@ -306,7 +306,7 @@ fn connection_status(ctx: &SessionContext, toolkit: &str) -> Result<ConnectionSt
         .accounts_for_user(&ctx.record.project_id, &ctx.record.user_id, Some(toolkit))
         .map_err(ToolError::internal)?
         .into_iter()
-        .filter(|a| a.status == "ACTIVE")
+        .filter(|a| a.is_usable())
         .map(|a| AccountRef {
             id: a.id,
             alias: a.alias,

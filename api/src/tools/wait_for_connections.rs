@@ -89,7 +89,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
                 .map(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
             let account = accounts
                 .iter()
-                .find(|a| &a.toolkit == slug && a.status == "ACTIVE");
+                .find(|a| &a.toolkit == slug && a.is_usable());
             let status = |status, has_active_connection| Status {
                 status,
                 has_active_connection,
