@@ -90,7 +90,7 @@ def seed(addr):
                    "session_rotate_mcp_token", "file_list", "file_upload_url",
                    "file_download_url", "file_delete"]
     operations(session_ops, {"path.id": ("sessions", 0.9), "path.mount": ("mount", 1.0)})
-    operations(["session_execute", "session_execute_meta"],
+    operations(["session_execute", "session_execute_meta", "session_proxy_execute"],
                {"path.id": ("sessions", 0.9), "body.tool_slug": ("tools", 0.8)},
                checks_off=["positive_data_acceptance"])
     operations(["session_delete"], {"path.id": ("doomed", 0.5)})

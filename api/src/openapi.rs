@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         routes::sessions::execute,
         routes::sessions::execute_meta,
         routes::sessions::search,
+        routes::sessions::proxy_execute,
         routes::sessions::rotate_mcp_token,
         routes::files::list,
         routes::files::upload_url,
@@ -125,9 +126,45 @@ mod tests {
             "/api/v3.1/connected_accounts/link",
             "/api/v3.1/tool_router/session/{id}/link",
             "/api/v3.1/connected_accounts/{id}/status",
+            "/api/v3.1/tool_router/session/{id}/proxy_execute",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 24);
+        assert_eq!(doc.paths.paths.len(), 25);
+    }
+
+    /// Two types with one schema name would silently share one component
+    /// (utoipa keeps the last): every request body names what its handler reads.
+    #[test]
+    fn request_bodies_are_their_handlers_types() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for (path, field) in [
+            ("/api/v3.1/tool_router/session/{id}/search", "queries"),
+            (
+                "/api/v3.1/tool_router/session/{id}/proxy_execute",
+                "endpoint",
+            ),
+            ("/api/v3.1/tool_router/session/{id}/execute", "tool_slug"),
+            ("/api/v3.1/tool_router/session/{id}/execute_meta", "slug"),
+            ("/api/v3.1/auth_configs", "toolkit"),
+            ("/api/v3.1/connected_accounts/link", "auth_config_id"),
+        ] {
+            let reference =
+                doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                    ["$ref"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{path} has no body reference"));
+            let name = reference.rsplit('/').next().unwrap();
+            // A flattened part makes the schema an allOf.
+            let parts = schemas[name]["allOf"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![schemas[name].clone()]);
+            assert!(
+                parts.iter().any(|p| p["properties"].get(field).is_some()),
+                "{path}: {name} has no {field}"
+            );
+        }
     }
 }

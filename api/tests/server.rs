@@ -1545,6 +1545,143 @@ async fn connect_links_complete_once_through_the_hosted_page() {
 }
 
 #[tokio::test]
+async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    server
+        .connect(
+            "pat",
+            "github",
+            "BEARER_TOKEN",
+            json!({"token": "pat-gh-token"}),
+        )
+        .await;
+    let session = server
+        .session(json!({"user_id": "pat", "toolkits": ["github", "hackernews"], "proxy_execute": {"enable": true}}))
+        .await;
+    let path = format!("/api/v3.1/tool_router/session/{session}/proxy_execute");
+    let out = server
+        .ok("POST", &path, Some(json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET",
+            "parameters": [{"name": "X-Trace", "type": "header", "value": "t1"}, {"name": "page", "in": "query", "value": 2}]})))
+        .await;
+    assert_eq!(out["result_type"], "completed");
+    assert_eq!(out["status"], 200, "{out}");
+    assert!(out["data"].is_object(), "{out}");
+    assert!(
+        out["headers"]["content-type"]
+            .as_str()
+            .unwrap()
+            .contains("json")
+    );
+    let seen = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let last = &seen[0];
+    assert_eq!(last["path"], "/github/user");
+    assert_eq!(last["query"]["page"], "2");
+    let headers = last["headers"].to_string().to_ascii_lowercase();
+    assert!(headers.contains("bearer pat-gh-token"), "{headers}");
+    assert!(headers.contains("x-trace"), "{headers}");
+    // An upstream error is the upstream's answer, not ours.
+    let missing = server
+        .ok("POST", &path, Some(json!({"toolkit_slug": "github", "endpoint": "/users/no-such-user-xyz", "method": "GET"})))
+        .await;
+    assert_eq!(missing["status"], 404);
+
+    for (body, words) in [
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/../gmail/x", "method": "GET"}),
+            "outside the toolkit's API",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": format!("http://{}/gmail/x", up.addr), "method": "GET"}),
+            "outside",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "http://169.254.169.254/latest", "method": "GET"}),
+            "outside",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user/repos", "method": "POST"}),
+            "body: is required",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "body": {}}),
+            "body: is not allowed",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "HEAD"}),
+            "method",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "parameters": [{"name": "Authorization", "type": "header", "value": "x"}]}),
+            "set by toolshed",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "parameters": [{"name": "Host", "type": "header", "value": "x"}]}),
+            "set by toolshed",
+        ),
+        (
+            json!({"toolkit_slug": "slack", "endpoint": "/x", "method": "GET"}),
+            "not enabled in this session",
+        ),
+        (
+            json!({"toolkit_slug": "nope", "endpoint": "/x", "method": "GET"}),
+            "not a known toolkit",
+        ),
+        (json!({"endpoint": "/x", "method": "GET"}), "toolkit_slug"),
+    ] {
+        let (status, err) = server
+            .call("POST", &path, Some(body.clone()), Some(KEY))
+            .await;
+        assert_eq!(status, 400, "{body}: {err}");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(words),
+            "{body}: {err}"
+        );
+    }
+    // No account for the user: a clear refusal, not an unauthenticated call.
+    let other = server
+        .session(json!({"user_id": "nobody", "toolkits": ["github"]}))
+        .await;
+    let (status, err) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{other}/proxy_execute"),
+            Some(json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+
+    // The meta tool: only with proxy_execute.enable.
+    let meta = server
+        .execute(
+            &session,
+            "COMPOSIO_PROXY_EXECUTE",
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET"}),
+        )
+        .await;
+    assert_eq!(meta["data"]["status"], 200, "{meta}");
+    let tools = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{session}/tools"),
+            None,
+        )
+        .await;
+    assert!(tools.to_string().contains("COMPOSIO_PROXY_EXECUTE"));
+    let (status, err) = server
+        .call("POST", &format!("/api/v3.1/tool_router/session/{other}/execute_meta"), Some(json!({"slug": "COMPOSIO_PROXY_EXECUTE", "arguments": {"toolkit_slug": "github", "endpoint": "/user", "method": "GET"}})), Some(KEY))
+        .await;
+    assert_eq!(status, 400, "disabled without proxy_execute.enable: {err}");
+}
+
+#[tokio::test]
 async fn an_unused_link_expires_and_its_account_says_why() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();

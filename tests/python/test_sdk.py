@@ -261,3 +261,15 @@ def test_session_authorize_and_wait_for_connection(composio, server):
     assert account.status == "ACTIVE"
     toolkits = {t.slug: t for t in session.toolkits().items}
     assert toolkits["slack"].connection.is_active
+
+
+def test_proxy_execute_through_the_sdk(composio, server):
+    connect(server, "quin")
+    session = composio.create(user_id="quin", toolkits=["github"])
+    out = session.proxy_execute(
+        toolkit="github", endpoint="/user", method="GET",
+        parameters=[{"name": "per_page", "in": "query", "value": 5}])
+    status = out["status"] if isinstance(out, dict) else out.status
+    assert status == 200
+    with pytest.raises(Exception, match="outside"):
+        session.proxy_execute(toolkit="github", endpoint="/../gmail/x", method="GET")

@@ -91,7 +91,7 @@ impl Spool {
 }
 
 /// A response body: in memory, or streamed to a spool file.
-enum Body {
+pub(super) enum Body {
     Memory(Vec<u8>),
     File(String, u64),
 }
@@ -188,7 +188,11 @@ impl Executor {
         }
     }
 
-    async fn send(&self, request: &Prepared, spool: Option<&Spool>) -> Result<Response, String> {
+    pub(super) async fn send(
+        &self,
+        request: &Prepared,
+        spool: Option<&Spool>,
+    ) -> Result<Response, String> {
         let mut builder = self
             .client
             .request(request.method.clone(), &request.url)
@@ -274,15 +278,15 @@ impl Executor {
 }
 
 /// What came back: status, lower-cased headers, body.
-type Response = (u16, HashMap<String, String>, Body);
+pub(super) type Response = (u16, HashMap<String, String>, Body);
 
 /// A request ready to send (and to resend on retry).
-struct Prepared {
-    method: reqwest::Method,
-    url: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: Option<Value>,
+pub(super) struct Prepared {
+    pub(super) method: reqwest::Method,
+    pub(super) url: String,
+    pub(super) query: Vec<(String, String)>,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: Option<Value>,
 }
 
 fn build(
@@ -359,7 +363,7 @@ fn build(
     })
 }
 
-fn credential_value(format: &str, credentials: &Value) -> Result<String, String> {
+pub(super) fn credential_value(format: &str, credentials: &Value) -> Result<String, String> {
     let get = |k: &str| {
         credentials
             .get(k)
@@ -434,7 +438,7 @@ fn retry_delay(retry_after: Option<&str>, attempt: u32) -> Option<Duration> {
     Some(BASE_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1)))
 }
 
-fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Execution {
+pub(super) fn finish(response: Result<Response, String>, spool: Option<&Spool>) -> Execution {
     let (status, headers, body) = match response {
         Ok(parts) => parts,
         Err(message) => return Execution::failed(message, None, Value::Null),

@@ -47,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v3.1/tool_router/session/{id}/search", post(search))
         .route(
+            "/api/v3.1/tool_router/session/{id}/proxy_execute",
+            post(proxy_execute),
+        )
+        .route(
             "/api/v3.1/tool_router/session/{id}/mcp/rotate_token",
             post(rotate_mcp_token),
         )
@@ -568,6 +572,42 @@ async fn run_tool(
         log_id: executed.log_id,
         instant_charge: None,
         hook_results: Vec::new(),
+    }))
+}
+
+/// What `POST .../proxy_execute` returns.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ProxyResult {
+    /// Always `completed` (the upstream answered; see `status`).
+    result_type: &'static str,
+    /// The upstream's answer.
+    #[serde(flatten)]
+    output: tools::proxy_execute::Output,
+}
+
+/// `POST .../proxy_execute` (`session.proxy_execute`): an authenticated
+/// request to a toolkit's API with the session user's account.
+#[utoipa::path(
+    operation_id = "session_proxy_execute", post, path = "/api/v3.1/tool_router/session/{id}/proxy_execute", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body = tools::proxy_execute::Args,
+    responses((status = 200, body = ProxyResult), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody),
+        (status = 503, description = "The toolkit's API did not answer", body = crate::error::ErrorBody))
+)]
+async fn proxy_execute(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Result<axum::Json<ProxyResult>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id).await?;
+    let args: tools::proxy_execute::Args = crate::tool_error::parse_arguments(body)?;
+    let output = tools::proxy_execute::run(&ctx, args).await?;
+    Ok(axum::Json(ProxyResult {
+        result_type: "completed",
+        output,
     }))
 }
 

@@ -6,6 +6,7 @@ pub mod get_tool_schemas;
 pub mod manage_connections;
 pub mod multi_execute;
 pub mod preview;
+pub mod proxy_execute;
 pub mod remote_bash;
 pub mod remote_workbench;
 pub mod search_tools;
@@ -38,6 +39,8 @@ pub enum MetaTool {
     RemoteWorkbench,
     /// COMPOSIO_REMOTE_BASH_TOOL.
     RemoteBash,
+    /// COMPOSIO_PROXY_EXECUTE.
+    ProxyExecute,
 }
 
 // The OpenAPI schema of a meta tool's slug: one of [`MetaTool::ALL`].
@@ -57,7 +60,7 @@ impl utoipa::ToSchema for MetaTool {}
 
 impl MetaTool {
     /// Every meta tool, in the order sessions list them.
-    pub const ALL: [MetaTool; 7] = [
+    pub const ALL: [MetaTool; 8] = [
         MetaTool::SearchTools,
         MetaTool::GetToolSchemas,
         MetaTool::MultiExecute,
@@ -65,6 +68,7 @@ impl MetaTool {
         MetaTool::WaitForConnections,
         MetaTool::RemoteWorkbench,
         MetaTool::RemoteBash,
+        MetaTool::ProxyExecute,
     ];
 
     /// The slug.
@@ -77,6 +81,7 @@ impl MetaTool {
             MetaTool::WaitForConnections => "COMPOSIO_WAIT_FOR_CONNECTIONS",
             MetaTool::RemoteWorkbench => "COMPOSIO_REMOTE_WORKBENCH",
             MetaTool::RemoteBash => "COMPOSIO_REMOTE_BASH_TOOL",
+            MetaTool::ProxyExecute => "COMPOSIO_PROXY_EXECUTE",
         }
     }
 
@@ -97,6 +102,7 @@ impl MetaTool {
                 config.flag("manage_connections") && config.flag("wait_for_connections")
             }
             MetaTool::RemoteWorkbench | MetaTool::RemoteBash => config.flag("workbench"),
+            MetaTool::ProxyExecute => config.flag("proxy_execute"),
         }
     }
 
@@ -134,6 +140,11 @@ impl MetaTool {
                 "Remote bash tool",
                 remote_bash::DESCRIPTION.into(),
                 remote_bash::input_schema(),
+            ),
+            MetaTool::ProxyExecute => (
+                "Proxy execute",
+                proxy_execute::DESCRIPTION.into(),
+                proxy_execute::input_schema(),
             ),
         };
         ToolItem {
@@ -481,6 +492,10 @@ impl MetaTool {
                 let args: remote_bash::Args = parse_arguments(arguments)?;
                 let (output, error) = remote_bash::run(ctx, &args).await?;
                 ToolOutput::new(output, error)
+            }
+            MetaTool::ProxyExecute => {
+                let args: proxy_execute::Args = parse_arguments(arguments)?;
+                ToolOutput::new(proxy_execute::run(ctx, args).await?, None)
             }
         }
     }

@@ -22,6 +22,7 @@ const MAX_USE_CASE_CHARS: usize = 1024;
 
 /// The arguments.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SearchArgs)]
 pub struct Args {
     /// One query per sub-task.
     #[schema(min_items = 1, max_items = 7)]
@@ -33,6 +34,7 @@ pub struct Args {
 
 /// One sub-task to find tools for.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SearchQuery)]
 pub struct Query {
     /// What the agent wants to do.
     #[schema(min_length = 1, max_length = 1024, pattern = r"\S")]
@@ -89,6 +91,7 @@ impl Args {
 
 /// The result.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SearchOutput)]
 pub struct Output {
     /// One per query, in order.
     pub results: Vec<QueryResult>,
