@@ -57,7 +57,16 @@ step "API fuzzing: schemathesis for 60 s against the served OpenAPI document"
 TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
   timeout 300 "$VENV/bin/python" scripts/fuzz-api.py --seconds 60
 
-step "TypeScript MCP client (@modelcontextprotocol/sdk) against the real server"
+step "TypeScript MCP client and the connect page in headless Chromium (playwright-core)"
+# The browser test drives Debian's Chromium; a fresh machine gets it here.
+if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else
+    echo "the browser test needs Chromium: install Debian's chromium package (or set CHROMIUM)" >&2
+    exit 1
+  fi
+  timeout 600 $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive timeout 600 $sudo apt-get install -y -qq --no-install-recommends chromium
+fi
 # npm's cache (~/.npm) makes reinstalls quick; node_modules stays out of git.
 (cd tests/ts && timeout 300 npm ci --no-audit --no-fund --prefer-offline)
 TOOLSHED_ABS_BIN="$(realpath "$TOOLSHED_DEBUG_BIN")"

@@ -1903,6 +1903,31 @@ async fn wait_for_connections_sees_a_new_account() {
         .await;
     assert_eq!(done["result_type"], "completed", "{done}");
     assert_eq!(done["data"]["results"]["slack"]["status"], "ACTIVE");
+
+    // A wait in progress wakes when the user completes a link (the wait
+    // listens for account writes; a missed one would run into its 60 s).
+    let link = server
+        .ok(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{id}/link"),
+            Some(json!({"toolkit": "github"})),
+        )
+        .await;
+    let url = link["redirect_url"].as_str().unwrap().to_owned();
+    let (waited, submitted) = tokio::join!(
+        server.execute(
+            &id,
+            "COMPOSIO_WAIT_FOR_CONNECTIONS",
+            json!({"toolkits": ["github"], "timeout_seconds": 60})
+        ),
+        post_form(&url, "token=jo-gh"),
+    );
+    assert_eq!(submitted.0, 200);
+    assert_eq!(waited["result_type"], "completed", "{waited}");
+    assert_eq!(
+        waited["data"]["results"]["github"]["connected_account_id"],
+        link["connected_account_id"]
+    );
 }
 
 #[tokio::test]

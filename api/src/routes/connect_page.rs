@@ -44,7 +44,9 @@ fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; form-action 'self'; frame-ancestors 'none'",
+            // No form-action: browsers apply it to the redirect after the
+            // form, and the callback can be any app's URL.
+            "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'",
         ),
     );
     headers.insert(

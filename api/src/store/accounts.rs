@@ -4,8 +4,36 @@
 
 use super::{AccountFilter, AccountRecord, Store, StoreError};
 use rusqlite::{OptionalExtension, params};
+use std::collections::HashMap;
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+/// A change counter per project, bumped by every write to its accounts, so
+/// waiters (COMPOSIO_WAIT_FOR_CONNECTIONS) wake on changes instead of
+/// polling the database.
+#[derive(Default)]
+pub(super) struct AccountChanges {
+    projects: std::sync::Mutex<HashMap<String, tokio::sync::watch::Sender<u64>>>,
+}
+
+impl AccountChanges {
+    fn sender(&self, project_id: &str) -> tokio::sync::watch::Sender<u64> {
+        let mut projects = self.projects.lock().unwrap_or_else(|p| p.into_inner());
+        projects
+            .entry(project_id.to_owned())
+            .or_insert_with(|| tokio::sync::watch::channel(0).0)
+            .clone()
+    }
+
+    pub(super) fn bump(&self, project_id: &str) {
+        self.sender(project_id)
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn subscribe(&self, project_id: &str) -> tokio::sync::watch::Receiver<u64> {
+        self.sender(project_id).subscribe()
+    }
+}
 
 /// The columns every account query reads, in [`account_row`]'s order.
 const COLUMNS: &str = "id, project_id, user_id, toolkit, auth_scheme, status, credentials, alias, \
@@ -69,6 +97,11 @@ pub(super) fn insert_account(
 }
 
 impl Store {
+    /// A receiver that sees every later write to `project_id`'s accounts.
+    pub fn account_changes(&self, project_id: &str) -> tokio::sync::watch::Receiver<u64> {
+        self.account_changes.subscribe(project_id)
+    }
+
     fn open_account(&self, row: SealedAccount) -> Result<AccountRecord> {
         let mut record = row.record;
         let plain = self.secrets.sealer.open(&row.sealed, &record.id)?;
@@ -86,7 +119,9 @@ impl Store {
     /// Stores a connected account.
     pub fn create_account(&self, account: &AccountRecord) -> Result<()> {
         let sealed = self.seal_account(account)?;
-        insert_account(&self.conn(), account, &sealed)
+        insert_account(&self.conn(), account, &sealed)?;
+        self.account_changes.bump(&account.project_id);
+        Ok(())
     }
 
     /// Writes an account's status, reason, credentials, alias and enabled
@@ -108,6 +143,7 @@ impl Store {
                 account.updated_at,
             ],
         )?;
+        self.account_changes.bump(&account.project_id);
         Ok(changed == 1)
     }
 
@@ -124,6 +160,8 @@ impl Store {
             params![project_id, id],
         )?;
         tx.commit()?;
+        drop(conn);
+        self.account_changes.bump(project_id);
         Ok(changed == 1)
     }
 

@@ -125,6 +125,8 @@ impl Store {
             params![project_id, id],
         )?;
         tx.commit()?;
+        drop(conn);
+        self.account_changes.bump(project_id);
         Ok(changed == 1)
     }
 

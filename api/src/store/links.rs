@@ -35,6 +35,8 @@ impl Store {
             ],
         )?;
         tx.commit()?;
+        drop(conn);
+        self.account_changes.bump(&account.project_id);
         Ok(())
     }
 
@@ -88,12 +90,16 @@ impl Store {
     /// Turns the project's INITIATED accounts whose links expired unused
     /// (by `now`) EXPIRED; returns how many.
     pub fn expire_links(&self, project_id: &str, now: i64) -> Result<usize> {
-        Ok(self.conn().execute(
+        let expired = self.conn().execute(
             "UPDATE connected_accounts SET status = 'EXPIRED', status_reason = ?3, updated_at = ?2
              WHERE project_id = ?1 AND status = 'INITIATED' AND id IN (
                  SELECT account_id FROM connect_links
                  WHERE project_id = ?1 AND used_at IS NULL AND expires_at <= ?2)",
             params![project_id, now, EXPIRED_REASON],
-        )?)
+        )?;
+        if expired > 0 {
+            self.account_changes.bump(project_id);
+        }
+        Ok(expired)
     }
 }

@@ -16,6 +16,7 @@ pub struct Store {
     pub(super) secrets: Arc<Secrets>,
     logs: Arc<LogWriter>,
     keys: Arc<KeyCache>,
+    pub(super) account_changes: Arc<super::accounts::AccountChanges>,
 }
 
 /// Recent API-key lookups (by peppered hash), so a request does not take
@@ -212,6 +213,7 @@ impl Store {
             conn,
             secrets: Arc::new(secrets),
             keys: Arc::default(),
+            account_changes: Arc::default(),
         };
         store.seal_plaintext_credentials()?;
         Ok(store)

@@ -6,12 +6,10 @@ use crate::session::{SessionContext, WorkflowSession};
 use crate::tool_error::ToolError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest wait a call may ask for.
 const MAX_WAIT: Duration = Duration::from_secs(120);
-/// How often the store is checked while waiting.
-const POLL: Duration = Duration::from_millis(500);
 
 /// The arguments.
 #[derive(Debug, Deserialize)]
@@ -65,13 +63,18 @@ pub struct Status {
     pub error_message: Option<String>,
 }
 
-/// Runs the tool: polls the store until done or the timeout.
+/// Runs the tool: checks the user's accounts, then again after each write
+/// to the project's accounts, until done or the timeout (no polling).
 pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<String>), ToolError> {
     let toolkits = args.toolkits.slugs()?;
     let all = args.mode == Some(Mode::All);
     let wait = Duration::from_secs(args.timeout_seconds.unwrap_or(30)).min(MAX_WAIT);
-    let deadline = Instant::now() + wait;
+    let deadline = tokio::time::Instant::now() + wait;
+    // Subscribed before the first read: a write in between is not missed.
+    let mut changes = ctx.state.store.account_changes(&ctx.record.project_id);
     loop {
+        // Marked seen before the read, so a write after it wakes the wait.
+        changes.borrow_and_update();
         let (project, user) = (ctx.record.project_id.clone(), ctx.record.user_id.clone());
         let accounts = ctx
             .state
@@ -118,7 +121,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
         } else {
             active > 0
         };
-        if done || Instant::now() >= deadline {
+        if done || tokio::time::Instant::now() >= deadline {
             let output = Output {
                 message: if done {
                     "connections are active".to_owned()
@@ -135,6 +138,13 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
             let error = (!done).then(|| "timed out waiting for connections".to_owned());
             return Ok((output, error));
         }
-        tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        // Woken by the next write (or the deadline); a closed channel
+        // cannot happen while the store lives, but would end the wait.
+        if tokio::time::timeout_at(deadline, changes.changed())
+            .await
+            .is_ok_and(|changed| changed.is_err())
+        {
+            return Err(ToolError::internal("account change notifications stopped"));
+        }
     }
 }
