@@ -57,7 +57,7 @@ step "API fuzzing: schemathesis for 60 s against the served OpenAPI document"
 TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
   timeout 300 "$VENV/bin/python" scripts/fuzz-api.py --seconds 60
 
-step "TypeScript MCP client and the connect page in headless Chromium (playwright-core)"
+step "TypeScript: the MCP client, the Composio SDK (@composio/core) and the connect page in headless Chromium"
 # The browser test drives Debian's Chromium; a fresh machine gets it here.
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else

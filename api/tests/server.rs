@@ -980,6 +980,10 @@ async fn connections_and_toolkits() {
         connected["items"][1]["connected_account"]["auth_config"]["auth_scheme"],
         "BEARER_TOKEN"
     );
+    assert_eq!(
+        connected["items"][1]["connected_account"]["auth_config"]["is_composio_managed"], true,
+        "toolshed's own body lands under a managed config"
+    );
 
     // Accounts: bad input and scoping.
     let (status, err) = server

@@ -673,9 +673,23 @@ async fn list_toolkits(
     });
     let needle = query.search.map(|s| s.to_lowercase());
     let user = ctx.record.user_id.clone();
-    let accounts = state
+    let (accounts, managed) = state
         .store
-        .run(move |store| store.accounts_for_user(&project, &user, None))
+        .run(move |store| {
+            let accounts = store.accounts_for_user(&project, &user, None)?;
+            // Which of their auth configs use the operator's app.
+            let mut managed = std::collections::HashMap::new();
+            for account in &accounts {
+                if !managed.contains_key(&account.auth_config_id) {
+                    let config = store.auth_config(&project, &account.auth_config_id)?;
+                    managed.insert(
+                        account.auth_config_id.clone(),
+                        config.is_some_and(|c| c.managed),
+                    );
+                }
+            }
+            Ok((accounts, managed))
+        })
         .await
         .map_err(ApiError::internal)?;
     let mut items = Vec::new();
@@ -714,7 +728,8 @@ async fn list_toolkits(
                 description: toolkit.description.clone(),
                 logo: toolkit.logo.clone(),
             },
-            connected_account: account.map(ToolkitAccount::of),
+            connected_account: account
+                .map(|a| ToolkitAccount::of(a, managed.get(&a.auth_config_id) == Some(&true))),
         });
     }
     Ok(axum::Json(page.envelope(items)))

@@ -40,22 +40,6 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a link for `token` (hashed).
-    pub fn create_link(&self, token: &str, link: &LinkRecord) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO connect_links (token_hash, project_id, account_id, callback_url, expires_at, used_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
-            params![
-                self.secrets.pepper.hash(token),
-                link.project_id,
-                link.account_id,
-                link.callback_url,
-                link.expires_at,
-            ],
-        )?;
-        Ok(())
-    }
-
     /// The link `token` names, if any (used or not).
     pub fn link(&self, token: &str) -> Result<Option<LinkRecord>> {
         Ok(self

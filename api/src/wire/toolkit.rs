@@ -47,8 +47,8 @@ pub struct ToolkitAccount {
 }
 
 impl ToolkitAccount {
-    /// The report of `account`.
-    pub fn of(account: &AccountRecord) -> ToolkitAccount {
+    /// The report of `account`, whose auth config is `managed` or not.
+    pub fn of(account: &AccountRecord, managed: bool) -> ToolkitAccount {
         ToolkitAccount {
             id: account.id.clone(),
             status: account.status.clone(),
@@ -57,8 +57,8 @@ impl ToolkitAccount {
             auth_config: super::account::AuthConfigRef {
                 id: account.auth_config_id.clone(),
                 auth_scheme: account.auth_scheme.clone(),
-                is_composio_managed: false,
-                is_disabled: false,
+                is_composio_managed: managed,
+                is_disabled: !account.enabled,
             },
         }
     }
