@@ -2495,6 +2495,46 @@ async fn a_named_account_must_be_one_the_session_may_use() {
             .contains("this session may use"),
         "{refused}"
     );
+
+    // With require_explicit_selection, a call that names no account among
+    // several gets the candidates; naming one (by alias too) runs.
+    let explicit = server
+        .session(json!({"user_id": "quinn", "toolkits": ["github"], "multi_account": {"enable": true, "require_explicit_selection": true}}))
+        .await;
+    let path = format!("/api/v3.1/tool_router/session/{explicit}/execute");
+    let (_, ambiguous) = server
+        .call(
+            "POST",
+            &path,
+            Some(json!({"tool_slug": "GITHUB_GET_ISSUE", "arguments": args})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(ambiguous["result_type"], "failed");
+    let message = ambiguous["error"].as_str().unwrap();
+    assert!(
+        message.contains(&work) && message.contains(&personal),
+        "{message}"
+    );
+    let (_, chosen) = server
+        .call("POST", &path, Some(call(&personal)), Some(KEY))
+        .await;
+    assert_eq!(chosen["result_type"], "completed", "{chosen}");
+    // Without it, the user's first account is used.
+    let (_, implicit) = server
+        .call(
+            "POST",
+            &format!(
+                "/api/v3.1/tool_router/session/{}/execute",
+                server
+                    .session(json!({"user_id": "quinn", "toolkits": ["github"]}))
+                    .await
+            ),
+            Some(json!({"tool_slug": "GITHUB_GET_ISSUE", "arguments": args})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(implicit["result_type"], "completed", "{implicit}");
 }
 
 #[tokio::test]

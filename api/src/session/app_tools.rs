@@ -233,7 +233,23 @@ pub async fn resolve_account(
                 ))
             });
     }
-    accounts.iter().find(active).cloned().ok_or_else(|| {
+    let usable: Vec<&AccountRecord> = accounts.iter().filter(active).collect();
+    if usable.len() > 1 && caller.config.requires_explicit_account() {
+        let candidates: Vec<String> = usable
+            .iter()
+            .map(|a| match &a.alias {
+                Some(alias) => format!("{} ({})", a.id, clip(alias, 64)),
+                None => a.id.clone(),
+            })
+            .collect();
+        return Err(ToolError::NoAccount(format!(
+            "user {} has {} {toolkit} accounts and this session requires choosing one: pass `account` as one of {}",
+            caller.user_id,
+            usable.len(),
+            candidates.join(", ")
+        )));
+    }
+    usable.first().map(|a| (*a).clone()).ok_or_else(|| {
         ToolError::NoAccount(format!(
             "no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS",
             caller.user_id

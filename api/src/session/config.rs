@@ -329,6 +329,13 @@ impl SessionConfig {
         }
     }
 
+    /// Whether a tool call must name its account when the user has several
+    /// for the toolkit (`multi_account: {enable, require_explicit_selection}`).
+    pub fn requires_explicit_account(&self) -> bool {
+        let flag = |key| self.multi_account.get(key).and_then(Value::as_bool) == Some(true);
+        flag("enable") && flag("require_explicit_selection")
+    }
+
     /// Whether `preload.tools` is "all".
     pub fn preload_all(&self) -> bool {
         self.preload.get("tools").and_then(Value::as_str) == Some("all")
