@@ -69,8 +69,19 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::Mcp(args) => commands::mcp::run(args).await,
             Command::Openapi => {
-                print!("{}", toolshed_api::openapi::json());
-                ExitCode::SUCCESS
+                // A reader that stops early (`| head`) is not an error.
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                match out
+                    .write_all(toolshed_api::openapi::json().as_bytes())
+                    .and_then(|()| out.flush())
+                {
+                    Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                        eprintln!("toolshed openapi: {err}");
+                        ExitCode::FAILURE
+                    }
+                    _ => ExitCode::SUCCESS,
+                }
             }
             Command::Keys(args) => commands::keys::run(args),
             Command::Secrets(args) => commands::secrets::run(args),

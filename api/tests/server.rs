@@ -1546,6 +1546,11 @@ async fn connect_links_complete_once_through_the_hosted_page() {
         made["redirect_url"],
         made["connectionData"]["val"]["redirectUrl"]
     );
+    // Python reads the snake spelling inside `val`.
+    assert_eq!(
+        made["connectionData"]["val"]["redirect_url"],
+        made["connectionData"]["val"]["redirectUrl"]
+    );
 }
 
 #[tokio::test]

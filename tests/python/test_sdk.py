@@ -273,3 +273,31 @@ def test_proxy_execute_through_the_sdk(composio, server):
     assert status == 200
     with pytest.raises(Exception, match="outside"):
         session.proxy_execute(toolkit="github", endpoint="/../gmail/x", method="GET")
+
+
+def test_connected_accounts_link_and_toolkits_authorize(composio, server):
+    """Both SDK ways to start a hosted connection give a link toolshed
+    serves; completing it makes the account ACTIVE."""
+    import urllib.parse
+    import urllib.request
+
+    config = composio.auth_configs.create("notion", {"type": "use_composio_managed_auth"})
+    request = composio.connected_accounts.link("ria", config.id, callback_url="https://app.example/cb")
+    assert request.id.startswith("ca_") and "/link/lt_" in request.redirect_url
+    assert composio.connected_accounts.get(request.id).status == "INITIATED"
+    form = urllib.parse.urlencode({"token": "ria-notion"}).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(
+            urllib.request.Request(request.redirect_url, data=form, method="POST"))
+    assert answer.value.code == 303
+    assert request.wait_for_connection(timeout=10).status == "ACTIVE"
+
+    # toolkits.authorize finds (or makes) the toolkit's auth config and
+    # initiates without credentials: a link, INITIATED.
+    started = composio.toolkits.authorize(user_id="sol", toolkit="slack")
+    assert started.status == "INITIATED" and "/link/lt_" in started.redirect_url

@@ -209,9 +209,12 @@ struct ConnectionData {
 struct ConnectionDataValue {
     /// ACTIVE, INITIATED, ...
     status: String,
-    /// Where the user completes the connection.
+    /// Where the user completes the connection (TS reads this spelling).
     #[serde(rename = "redirectUrl")]
     redirect_url: Option<String>,
+    /// The same (Python reads this spelling).
+    #[serde(rename = "redirect_url")]
+    redirect_url_snake: Option<String>,
 }
 
 #[utoipa::path(
@@ -253,6 +256,7 @@ async fn create(
             val: ConnectionDataValue {
                 status: account.status.clone(),
                 redirect_url: None,
+                redirect_url_snake: None,
             },
         },
         account: AccountResponse::of(&account, Some(&config)),
@@ -290,7 +294,8 @@ async fn linked(
             auth_scheme: link.account.auth_scheme.clone(),
             val: ConnectionDataValue {
                 status: link.account.status.clone(),
-                redirect_url: Some(redirect),
+                redirect_url: Some(redirect.clone()),
+                redirect_url_snake: Some(redirect),
             },
         },
         account: AccountResponse::of(&link.account, Some(&config)),
