@@ -6,40 +6,20 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { startServer } from "./server.mjs";
 
 const KEY = "ts_typescript_suite_key";
 let server;
 let base;
-let dataDir;
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), "toolshed-ts-"));
-  const binary = process.env.TOOLSHED_BIN ?? "target/debug/toolshed";
-  server = spawn(binary, ["serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--toolkits", "fixtures/toolkits"], {
-    cwd: new URL("../..", import.meta.url).pathname,
-    env: { ...process.env, TOOLSHED_API_KEY: KEY, RUST_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = await new Promise((resolve, reject) => {
-    server.once("exit", (code) => reject(new Error(`toolshed serve exited with ${code}`)));
-    createInterface({ input: server.stdout }).on("line", (line) => {
-      const at = line.indexOf("http://");
-      if (at >= 0) resolve(line.slice(at).trim());
-    });
-  });
+  server = await startServer(KEY);
+  base = server.base;
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 async function newSession() {
   const response = await fetch(`${base}/api/v3.1/tool_router/session`, {

@@ -8,50 +8,19 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { Composio, AuthScheme } from "@composio/core";
+import { startServer } from "./server.mjs";
 
 const KEY = "ts_sdk_suite_key";
-const root = new URL("../..", import.meta.url).pathname;
-let upstream;
 let server;
-let base;
-let dataDir;
 let composio;
 
-function started(child, name) {
-  return new Promise((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const at = line.indexOf("http://");
-      if (at >= 0) resolve(line.slice(at).trim().split(/\s/)[0]);
-    });
-  });
-}
-
 before(async () => {
-  upstream = spawn("python3", ["fixtures/upstream/server.py", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const upstreamAddr = (await started(upstream, "the upstream fixture")).replace("http://", "");
-  dataDir = mkdtempSync(join(tmpdir(), "toolshed-sdk-"));
-  const binary = process.env.TOOLSHED_BIN ?? "target/debug/toolshed";
-  server = spawn(binary, ["serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--toolkits", "fixtures/toolkits"], {
-    cwd: root,
-    env: { ...process.env, TOOLSHED_API_KEY: KEY, RUST_LOG: "warn", TOOLSHED_BASE_URL_ALL: `http://${upstreamAddr}/{slug}` },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = await started(server, "toolshed serve");
-  composio = new Composio({ apiKey: KEY, baseURL: base, allowTracking: false, disableVersionCheck: true });
+  server = await startServer(KEY, { withUpstream: true });
+  composio = new Composio({ apiKey: KEY, baseURL: server.base, allowTracking: false, disableVersionCheck: true });
 });
 
-after(() => {
-  server?.kill("SIGTERM");
-  upstream?.kill("SIGTERM");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+after(() => server?.stop());
 
 test("auth configs and an account from an API-key config", async () => {
   const made = await composio.authConfigs.create("linear", { type: "use_custom_auth", authScheme: "API_KEY", name: "ts config", credentials: {} });
