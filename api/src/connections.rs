@@ -197,6 +197,19 @@ pub fn config_for_account(
     Ok(config)
 }
 
+/// Longest account alias, in characters.
+pub const MAX_ALIAS_CHARS: usize = 256;
+
+/// Checks an account alias's length.
+pub fn check_alias(alias: Option<&str>) -> Result<(), ApiError> {
+    if alias.is_some_and(|a| a.chars().count() > MAX_ALIAS_CHARS) {
+        return Err(ApiError::BadRequest(format!(
+            "alias: must be at most {MAX_ALIAS_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Longest `callback_url`, in characters.
 pub const MAX_CALLBACK_CHARS: usize = 2048;
 

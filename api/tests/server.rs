@@ -1635,6 +1635,18 @@ async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else(
             "set by toolshed",
         ),
         (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "parameters": [{"name": "bad name", "type": "header", "value": "x"}]}),
+            "not a valid header",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "parameters": [{"name": "X-A", "type": "header", "value": "a\r\nInjected: 1"}]}),
+            "not a valid header",
+        ),
+        (
+            json!({"toolkit_slug": "github", "endpoint": "/user", "method": "GET", "parameters": [{"name": "authorization", "type": "header", "value": "x"}]}),
+            "set by toolshed",
+        ),
+        (
             json!({"toolkit_slug": "slack", "endpoint": "/x", "method": "GET"}),
             "not enabled in this session",
         ),

@@ -103,7 +103,15 @@ impl Executor {
         );
         url.set_query(None);
         let inject = toolkit.auth.inject.as_ref();
-        for (name, _) in &request.headers {
+        for (name, value) in &request.headers {
+            if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || reqwest::header::HeaderValue::from_str(value).is_err()
+            {
+                return Err(ProxyError::Refused(format!(
+                    "parameters: {} is not a valid header (name: letters, digits and !#$%&'*+-.^_`|~; value: no control characters)",
+                    crate::error::clip(name, 64)
+                )));
+            }
             let lower = name.to_ascii_lowercase();
             if RESERVED_HEADERS.contains(&lower.as_str())
                 || inject
@@ -188,5 +196,11 @@ mod tests {
         // A path that looks like a host stays a path on the toolkit's host.
         let url = url_under(base, "//evil.example/github").unwrap();
         assert_eq!(url.host_str(), Some("up.example"));
+        // Backslashes and encoded dots never climb out of the base path.
+        for sneaky in ["/\\..\\gmail/x", "/%2E%2E/gmail", "/a/..%2f..%2fgmail"] {
+            if let Ok(url) = url_under(base, sneaky) {
+                assert!(url.path().starts_with("/github/"), "{sneaky} -> {url}");
+            }
+        }
     }
 }

@@ -114,8 +114,6 @@ struct DirectBody {
     credentials: serde_json::Map<String, Value>,
 }
 
-/// Longest alias, in characters.
-const MAX_ALIAS_CHARS: usize = 256;
 /// Largest credentials object, as JSON.
 const MAX_CREDENTIALS_BYTES: usize = 16 << 10;
 
@@ -171,15 +169,6 @@ fn check_credentials(
             _ => "token",
         }
     )))
-}
-
-fn check_alias(alias: Option<&str>) -> Result<(), ApiError> {
-    if alias.is_some_and(|a| a.chars().count() > MAX_ALIAS_CHARS) {
-        return Err(ApiError::BadRequest(format!(
-            "alias: must be at most {MAX_ALIAS_CHARS} characters"
-        )));
-    }
-    Ok(())
 }
 
 /// What create returns: the account, and Composio's connection data.
@@ -272,7 +261,7 @@ async fn linked(
     body: InitiateBody,
 ) -> Result<axum::Json<CreatedAccount>, ApiError> {
     let connection = body.connection;
-    check_alias(connection.alias.as_deref())?;
+    connections::check_alias(connection.alias.as_deref())?;
     connections::check_callback(
         connection.callback_url.as_deref(),
         "connection.callback_url",
@@ -331,7 +320,7 @@ async fn initiated(
         )));
     }
     let connection = body.connection;
-    check_alias(connection.alias.as_deref())?;
+    connections::check_alias(connection.alias.as_deref())?;
     let Some(connection_state) = connection.state else {
         return Err(ApiError::BadRequest(
             "connection.state: give the credentials as {authScheme, val: {...}}".into(),
@@ -374,7 +363,7 @@ async fn direct(
     project: &str,
     body: DirectBody,
 ) -> Result<(AccountRecord, AuthConfigRecord), ApiError> {
-    check_alias(body.alias.as_deref())?;
+    connections::check_alias(body.alias.as_deref())?;
     let toolkit_slug = body.toolkit.to_ascii_lowercase();
     let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -687,7 +676,7 @@ async fn update(
 ) -> Result<axum::Json<Changed>, ApiError> {
     let mut account = load(&state, &project, &id).await?;
     if let Some(alias) = body.alias {
-        check_alias(Some(&alias))?;
+        connections::check_alias(Some(&alias))?;
         account.alias = Some(alias).filter(|a| !a.is_empty());
     }
     if let Some(connection) = body.connection {

@@ -81,15 +81,6 @@ impl LinkResponse {
     }
 }
 
-fn check_alias(alias: Option<&str>) -> Result<(), ApiError> {
-    if alias.is_some_and(|a| a.chars().count() > 256) {
-        return Err(ApiError::BadRequest(
-            "alias: must be at most 256 characters".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// Makes the account and link under `config`.
 pub async fn start(
     state: &AppState,
@@ -122,7 +113,7 @@ async fn account_link(
     headers: HeaderMap,
     Json(body): Json<AccountLinkBody>,
 ) -> Result<axum::Json<LinkResponse>, ApiError> {
-    check_alias(body.alias.as_deref())?;
+    connections::check_alias(body.alias.as_deref())?;
     connections::check_callback(body.callback_url.as_deref(), "callback_url")?;
     let config = {
         let (project, id) = (project.clone(), body.auth_config_id.clone());
@@ -167,7 +158,7 @@ async fn session_link(
     headers: HeaderMap,
     Json(body): Json<SessionLinkBody>,
 ) -> Result<axum::Json<LinkResponse>, ApiError> {
-    check_alias(body.alias.as_deref())?;
+    connections::check_alias(body.alias.as_deref())?;
     connections::check_callback(body.callback_url.as_deref(), "callback_url")?;
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let slug = body.toolkit.to_ascii_lowercase();
