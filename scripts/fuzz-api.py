@@ -12,8 +12,12 @@ crash.
 document cannot state: account_create and auth_config_create (which schemes
 and credential fields a toolkit takes is the catalog's to say), account_link
 and session_link (the auth config's state and scheme, the session's
-toolkits), account_update (credentials in the account's own scheme), and execute / execute_meta (`arguments` must match the input
-schema of the tool the body names, which the tools endpoint gives).
+toolkits), account_update (credentials in the account's own scheme),
+account_refresh (whether the account's auth config can make links, and a
+`redirect_url` that is an absolute http(s) URL), account_revoke (only
+OAuth2 accounts of providers with a revocation endpoint can be revoked),
+and execute / execute_meta (`arguments` must match the input schema of the
+tool the body names, which the tools endpoint gives).
 
 Usage: <venv>/bin/python scripts/fuzz-api.py [--seconds 60]
 """
@@ -100,6 +104,8 @@ def seed(addr):
     operations(["account_update"], {"path.id": ("accounts", 0.9)},
                checks_off=["positive_data_acceptance"])
     operations(["account_create"], checks_off=["positive_data_acceptance"])
+    operations(["account_refresh", "account_revoke"], {"path.id": ("accounts", 0.9)},
+               checks_off=["positive_data_acceptance"])
     operations(["auth_config_retrieve", "auth_config_update"], {"path.id": ("configs", 0.9)})
     operations(["auth_config_set_status"], {"path.id": ("configs", 0.9), "path.status": ("statuses", 0.9)})
     operations(["auth_config_delete"], {"path.id": ("doomed_configs", 0.5)})

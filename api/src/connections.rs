@@ -5,6 +5,7 @@
 use crate::catalog::toolkit::Toolkit;
 use crate::error::ApiError;
 use crate::keys;
+use crate::oauth::{OAuth, flow};
 use crate::store::{AccountRecord, AuthConfigRecord, LinkRecord, Store, StoreError, now};
 use crate::wire::auth_config::{AuthConfigSpec, AuthConfigType};
 use serde_json::{Map, Value};
@@ -37,9 +38,9 @@ pub fn scheme_for(toolkit: &Toolkit, scheme: &str) -> Result<String, ApiError> {
 }
 
 /// The scheme a managed config of `toolkit` uses when none is named: the
-/// first one that needs no app of the operator's (toolshed has no OAuth
-/// apps of its own).
-fn managed_scheme(toolkit: &Toolkit) -> Result<String, ApiError> {
+/// first one the server can serve without the project's own app (OAUTH2
+/// only when the operator registered an app for the toolkit).
+fn managed_scheme(toolkit: &Toolkit, oauth: &OAuth) -> Result<String, ApiError> {
     if toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH") {
         return Err(ApiError::BadRequest(format!(
             "toolkit: {} needs no authentication, so it has no auth configs",
@@ -50,18 +51,19 @@ fn managed_scheme(toolkit: &Toolkit) -> Result<String, ApiError> {
         .auth
         .schemes
         .iter()
-        .find(|s| matches!(s.as_str(), "API_KEY" | "BEARER_TOKEN" | "BASIC"))
+        .find(|s| match s.as_str() {
+            "API_KEY" | "BEARER_TOKEN" | "BASIC" => true,
+            "OAUTH2" => oauth.has_operator_app(&toolkit.slug),
+            _ => false,
+        })
         .cloned()
         .ok_or_else(|| no_oauth_app(toolkit))
 }
 
 fn no_oauth_app(toolkit: &Toolkit) -> ApiError {
     ApiError::BadRequest(format!(
-        "auth_config: toolshed has no managed OAuth app for {slug}; register your own: \
-         POST /api/v3.1/auth_configs with {{\"toolkit\": {{\"slug\": \"{slug}\"}}, \"auth_config\": \
-         {{\"type\": \"use_custom_auth\", \"authScheme\": \"OAUTH2\", \"credentials\": \
-         {{\"client_id\": ..., \"client_secret\": ...}}}}}}",
-        slug = toolkit.slug
+        "auth_config: {}",
+        crate::oauth::no_operator_app(&toolkit.slug)
     ))
 }
 
@@ -101,6 +103,7 @@ pub fn check_bounds(name: Option<&str>, settings: &Map<String, Value>) -> Result
 pub fn new_config(
     project: &str,
     toolkit: &Toolkit,
+    oauth: &OAuth,
     spec: AuthConfigSpec,
 ) -> Result<AuthConfigRecord, ApiError> {
     let credentials = spec.credentials.unwrap_or_default();
@@ -112,11 +115,14 @@ pub fn new_config(
             ));
         }
         (_, Some(scheme)) => scheme_for(toolkit, scheme)?,
-        (AuthConfigType::Managed, None) => managed_scheme(toolkit)?,
+        (AuthConfigType::Managed, None) => managed_scheme(toolkit, oauth)?,
     };
     if scheme == "OAUTH2" {
         match spec.kind {
-            AuthConfigType::Managed => return Err(no_oauth_app(toolkit)),
+            AuthConfigType::Managed if !oauth.has_operator_app(&toolkit.slug) => {
+                return Err(no_oauth_app(toolkit));
+            }
+            AuthConfigType::Managed => {}
             AuthConfigType::Custom => check_oauth_app(&credentials)?,
         }
     }
@@ -242,8 +248,8 @@ pub struct NewLink {
 }
 
 /// Makes an INITIATED account of `user_id` under `config` and the link that
-/// completes it in the browser. Only API_KEY, BEARER_TOKEN and BASIC
-/// configs have a hosted form so far.
+/// completes it in the browser: a form for API_KEY, BEARER_TOKEN and BASIC,
+/// the provider's consent screen for OAUTH2.
 pub fn start_link(
     store: &Store,
     config: &AuthConfigRecord,
@@ -268,29 +274,69 @@ pub fn start_link(
         status_reason: None,
         enabled: true,
     };
+    let (token, link, state) = new_link(store, config, &account.id, callback_url, ttl);
+    store.create_linked_account(&account, &token, &link, state.as_deref())?;
+    Ok(NewLink {
+        expires_at: link.expires_at,
+        account,
+        token,
+    })
+}
+
+/// A new link for an existing account (`connected_accounts.refresh`): the
+/// account turns INITIATED until the user completes it, and its earlier
+/// unused links stop working.
+pub fn relink(
+    store: &Store,
+    config: &AuthConfigRecord,
+    mut account: AccountRecord,
+    callback_url: Option<String>,
+    ttl: std::time::Duration,
+) -> Result<NewLink, StoreError> {
+    account.status = "INITIATED".into();
+    account.status_reason = None;
+    account.updated_at = now();
+    let (token, link, state) = new_link(store, config, &account.id, callback_url, ttl);
+    store.relink_account(&account, &token, &link, state.as_deref())?;
+    Ok(NewLink {
+        expires_at: link.expires_at,
+        account,
+        token,
+    })
+}
+
+/// A link's token, record and (for OAUTH2) flow state.
+fn new_link(
+    store: &Store,
+    config: &AuthConfigRecord,
+    account_id: &str,
+    callback_url: Option<String>,
+    ttl: std::time::Duration,
+) -> (String, LinkRecord, Option<String>) {
     let token = format!(
         "lt_{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    let expires_at = timestamp.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let expires_at = now().saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
     let link = LinkRecord {
         project_id: config.project_id.clone(),
-        account_id: account.id.clone(),
+        account_id: account_id.to_owned(),
         callback_url: callback_url.filter(|u| !u.is_empty()),
         expires_at,
         used_at: None,
     };
-    store.create_linked_account(&account, &token, &link)?;
-    Ok(NewLink {
-        account,
-        token,
-        expires_at,
-    })
+    let state = (config.auth_scheme == "OAUTH2").then(|| flow::state_for(store, &token));
+    (token, link, state)
 }
 
-/// Refuses configs without a hosted form yet.
-pub fn check_linkable(config: &AuthConfigRecord) -> Result<(), ApiError> {
+/// Refuses configs no link can be made for: disabled ones, and OAUTH2 ones
+/// without an app or endpoints.
+pub fn check_linkable(
+    config: &AuthConfigRecord,
+    toolkit: &Toolkit,
+    oauth: &OAuth,
+) -> Result<(), ApiError> {
     if !config.enabled {
         return Err(ApiError::BadRequest(format!(
             "auth_config: {} is disabled; enable it or use another",
@@ -298,11 +344,9 @@ pub fn check_linkable(config: &AuthConfigRecord) -> Result<(), ApiError> {
         )));
     }
     if config.auth_scheme == "OAUTH2" {
-        return Err(ApiError::BadRequest(format!(
-            "auth_config: {} is an OAUTH2 config; toolshed does not run OAuth2 redirect flows yet \
-             (connect with an access token: state {{authScheme: OAUTH2, val: {{access_token}}}})",
-            config.id
-        )));
+        oauth
+            .app(config, toolkit)
+            .map_err(|err| ApiError::BadRequest(format!("auth_config: {err}")))?;
     }
     Ok(())
 }
@@ -314,6 +358,7 @@ pub fn config_for_session(
     store: &Store,
     project: &str,
     toolkit: &Toolkit,
+    oauth: &OAuth,
     pinned: Option<&str>,
 ) -> Result<Result<AuthConfigRecord, ApiError>, StoreError> {
     if let Some(id) = pinned {
@@ -328,7 +373,7 @@ pub fn config_for_session(
     if let Some(config) = store.default_auth_config(project, &toolkit.slug, None)? {
         return Ok(Ok(config));
     }
-    match managed_scheme(toolkit) {
+    match managed_scheme(toolkit, oauth) {
         Ok(scheme) => config_for_account(store, project, toolkit, &scheme).map(Ok),
         Err(err) => Ok(Err(err)),
     }

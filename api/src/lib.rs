@@ -19,6 +19,8 @@
 //! - [`session`]: session config, sandboxes, app-tool execution and the
 //!   sandbox's tool bridge.
 //! - [`catalog`]: toolkits and app tools (files, validation, search, HTTP).
+//! - [`connections`]: auth-config rules and connect links; [`oauth`]: OAuth2
+//!   apps, the authorization-code flow and token refresh.
 //! - [`store`]: SQLite behind one type; [`keys`]: API keys and ids;
 //!   [`secrets`]: sealing and peppers; [`file_urls`]: upload/download
 //!   grants; [`timestamp`]: RFC 3339 times.
@@ -34,6 +36,7 @@ pub mod extract;
 pub mod file_urls;
 pub mod keys;
 pub mod mcp;
+pub mod oauth;
 pub mod openapi;
 pub mod request_id;
 pub mod routes;
@@ -66,6 +69,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::connected_accounts::routes())
         .merge(routes::links::routes())
         .merge(routes::connect_page::routes())
+        .merge(routes::oauth_callback::routes())
+        .merge(routes::revocation::routes())
         .merge(routes::files::routes().layer(DefaultBodyLimit::max(
             routes::files::MAX_UPLOAD_BYTES as usize + 1,
         )))

@@ -48,6 +48,8 @@ use utoipa::{Modify, OpenApi};
         routes::connected_accounts::delete,
         routes::links::account_link,
         routes::links::session_link,
+        routes::links::refresh,
+        routes::revocation::revoke,
         routes::connected_accounts::list,
         routes::connected_accounts::retrieve,
         routes::tools::tool,
@@ -127,10 +129,12 @@ mod tests {
             "/api/v3.1/tool_router/session/{id}/link",
             "/api/v3.1/connected_accounts/{id}/status",
             "/api/v3.1/tool_router/session/{id}/proxy_execute",
+            "/api/v3.1/connected_accounts/{id}/refresh",
+            "/api/v3.1/connected_accounts/{id}/revoke",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 25);
+        assert_eq!(doc.paths.paths.len(), 27);
     }
 
     /// Two types with one schema name would silently share one component

@@ -40,6 +40,8 @@ pub struct ServerConfig {
     /// Requests per second one project may make (bursts of twice that);
     /// past it, 429.
     pub requests_per_second_per_project: u32,
+    /// The operator's OAuth apps, by toolkit (`[oauth_apps]` of `--config`).
+    pub oauth_apps: std::collections::BTreeMap<String, crate::oauth::apps::OperatorApp>,
 }
 
 /// Shared state; cheap to clone.
@@ -55,6 +57,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     /// Runs app tools over HTTP.
     pub executor: Executor,
+    /// OAuth2 flows and token refreshes.
+    pub oauth: crate::oauth::OAuth,
     /// Outstanding file upload/download URLs.
     pub tokens: Arc<crate::file_urls::Tokens>,
     /// Requests per second, per project.
@@ -91,6 +95,7 @@ impl AppState {
             sandboxes: Arc::new(Sandboxes::default()),
             catalog: Arc::new(catalog),
             executor: Executor::default(),
+            oauth: crate::oauth::OAuth::new(config.oauth_apps.clone()),
             tokens: Arc::default(),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             config: Arc::new(config),
@@ -133,6 +138,7 @@ impl AppState {
         crate::session::app_tools::AppTools {
             catalog: self.catalog.clone(),
             executor: self.executor.clone(),
+            oauth: self.oauth.clone(),
             store: self.store.clone(),
         }
     }

@@ -3,6 +3,9 @@
 // .../link) is opened, the API-key form is filled by its label and
 // submitted with its button, the browser lands on the callback URL with
 // status=success, and the account is ACTIVE. No JavaScript runs on the page.
+// The OAuth2 flow goes through the upstream fixture's consent page: its
+// Allow button, the provider's redirect to toolshed's callback, and on to
+// the app.
 //
 // TOOLSHED_BIN names the binary; CHROMIUM the browser (default
 // /usr/bin/chromium; scripts/test.sh installs Debian's package).
@@ -18,7 +21,7 @@ let base;
 let browser;
 
 before(async () => {
-  server = await startServer(KEY);
+  server = await startServer(KEY, { oauth: true });
   base = server.base;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -95,5 +98,37 @@ test("a blank form is refused with an alert the screen reader announces", async 
   await page.getByRole("button", { name: "Connect Slack" }).click();
   await page.waitForSelector("h1");
   assert.match(await page.textContent("h1"), /Slack connected/);
+  await page.close();
+});
+
+test("the OAuth2 consent screen's Allow button connects the account", async () => {
+  const session = await api("POST", "/api/v3.1/tool_router/session", { user_id: "browser-user-3", toolkits: ["gmail"] });
+  const link = await api("POST", `/api/v3.1/tool_router/session/${session.session_id}/link`, {
+    toolkit: "gmail", callback_url: "https://app.example/oauth-done",
+  });
+  const page = await browser.newPage({ javaScriptEnabled: false });
+  let landed;
+  await page.route("https://app.example/**", (route) => {
+    landed = route.request().url();
+    return route.fulfill({ status: 200, contentType: "text/html", body: "<p>back in the app</p>" });
+  });
+  // The link leads to the provider's consent page.
+  await page.goto(link.redirect_url);
+  assert.ok(page.url().startsWith(`http://${server.upstream}/_oauth/authorize?`), page.url());
+  assert.ok(new URL(page.url()).searchParams.get("code_challenge"));
+  await page.getByRole("button", { name: "Allow" }).click();
+  await page.waitForURL("https://app.example/**");
+
+  const url = new URL(landed);
+  assert.equal(url.searchParams.get("status"), "success");
+  assert.equal(url.searchParams.get("connected_account_id"), link.connected_account_id);
+  const account = await api("GET", `/api/v3.1/connected_accounts/${link.connected_account_id}`);
+  assert.equal(account.status, "ACTIVE");
+  assert.equal(account.auth_config.auth_scheme, "OAUTH2");
+  // The tokens work against the provider's API.
+  const result = await api("POST", `/api/v3.1/tool_router/session/${session.session_id}/execute`, {
+    tool_slug: "GMAIL_LIST_MESSAGES", arguments: { user_id: "me", maxResults: 1 },
+  });
+  assert.equal(result.error, null, JSON.stringify(result));
   await page.close();
 });

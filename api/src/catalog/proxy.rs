@@ -19,7 +19,7 @@ const RESERVED_HEADERS: &[&str] = &[
 ];
 
 /// A request to proxy.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ProxyRequest {
     /// GET, POST, PUT, PATCH or DELETE.
     pub method: reqwest::Method,

@@ -52,6 +52,53 @@ pub struct Auth {
     /// Where the credential goes.
     #[serde(default)]
     pub inject: Option<Inject>,
+    /// The provider's OAuth2 endpoints, for the OAUTH2 scheme (the
+    /// operator's config file may override them).
+    #[serde(default)]
+    pub oauth2: Option<OAuth2>,
+}
+
+/// A provider's OAuth2 authorization-code flow.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    /// Where the user's browser is sent to grant access.
+    pub authorize_url: String,
+    /// Where codes and refresh tokens are exchanged for access tokens.
+    pub token_url: String,
+    /// Where tokens are revoked (RFC 7009), if the provider has one.
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    /// The scopes asked for when the auth config names none.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Whether to use PKCE (S256); on unless the provider rejects it.
+    #[serde(default = "yes")]
+    pub pkce: bool,
+    /// How the client authenticates at the token endpoint: `basic` (HTTP
+    /// Basic, RFC 6749's default) or `post` (client_id and client_secret in
+    /// the form).
+    #[serde(default)]
+    pub client_auth: ClientAuth,
+    /// Extra query parameters of the authorize URL (e.g. Google's
+    /// `access_type = "offline"`, needed for a refresh token).
+    #[serde(default)]
+    pub authorize_params: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How an OAuth2 client authenticates at the token endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// HTTP Basic.
+    #[default]
+    Basic,
+    /// Form fields.
+    Post,
 }
 
 /// Where a credential goes in upstream requests.
@@ -175,6 +222,11 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
     Ok(toolkit)
 }
 
+/// Whether `url` parses as an absolute http(s) URL.
+pub fn is_http_url(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
 fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
     let fail = |field: String, problem: &str| Err((field, problem.to_owned()));
     if toolkit.slug.is_empty()
@@ -197,6 +249,23 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 format!("auth.schemes[{i}]"),
                 format!("unknown scheme {scheme}; use one of {SCHEMES:?}"),
             ));
+        }
+    }
+    if let Some(oauth2) = &toolkit.auth.oauth2 {
+        if !toolkit.auth.schemes.iter().any(|s| s == "OAUTH2") {
+            return fail(
+                "auth.oauth2".into(),
+                "is only for toolkits with the OAUTH2 scheme",
+            );
+        }
+        for (field, url) in [
+            ("auth.oauth2.authorize_url", Some(&oauth2.authorize_url)),
+            ("auth.oauth2.token_url", Some(&oauth2.token_url)),
+            ("auth.oauth2.revoke_url", oauth2.revoke_url.as_ref()),
+        ] {
+            if url.is_some_and(|u| !is_http_url(u)) {
+                return fail(field.into(), "must be an absolute http(s) URL");
+            }
         }
     }
     let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");

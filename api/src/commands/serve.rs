@@ -1,5 +1,6 @@
 //! `toolshed serve`: the HTTP server.
 
+use super::config_file::ConfigFile;
 use super::data_dir_lock::DataDirLock;
 use super::{default_data_dir, error_chain, keys::ensure_project};
 use crate::state::{AppState, ServerConfig};
@@ -36,7 +37,8 @@ pub struct ServeArgs {
     /// Folder of toolkit definitions (`*/toolkit.toml`; see docs/TOOLKITS.md).
     #[arg(long, value_name = "DIR", default_value_os_t = default_toolkits_dir())]
     pub toolkits: PathBuf,
-    /// Config file (TOML) with `[base_urls]` overrides per toolkit.
+    /// Config file (TOML): `[base_urls]` overrides per toolkit and the
+    /// operator's OAuth apps (`[oauth_apps.<toolkit>]`); see the README.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Wall-clock deadline per workbench cell, in milliseconds.
@@ -103,9 +105,16 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
     let lock = DataDirLock::acquire(&data_dir)?;
     let store = Store::open(&data_dir)
         .map_err(|err| format!("{}: {}", data_dir.display(), error_chain(&err)))?;
-    let overrides = load_overrides(args.config.as_deref())?;
-    let catalog = crate::catalog::Catalog::load(&args.toolkits, &overrides)
+    let file = match args.config.as_deref() {
+        Some(path) => ConfigFile::load(path)?,
+        None => ConfigFile::default(),
+    };
+    let catalog = crate::catalog::Catalog::load(&args.toolkits, &file.base_urls)
         .map_err(|err| format!("cannot load toolkits: {err}"))?;
+    crate::oauth::apps::check(&file.oauth_apps, &catalog).map_err(|err| match &args.config {
+        Some(path) => format!("{}: {err}", path.display()),
+        None => err,
+    })?;
     let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
         Ok(Ok(engine)) => engine,
         Ok(Err(err)) => return Err(error_chain(&err)),
@@ -133,6 +142,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
         requests_per_second_per_project: args.requests_per_second_per_project,
         mcp_allowed_hosts,
         link_ttl: Duration::from_secs(args.link_ttl_secs),
+        oauth_apps: file.oauth_apps,
     };
     Ok(Prepared {
         state: AppState::new(store, engine, catalog, config),
@@ -361,23 +371,4 @@ fn default_toolkits_dir() -> PathBuf {
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| candidates[0].clone())
-}
-
-/// `[base_urls]` of the config file, if one was given.
-fn load_overrides(
-    path: Option<&std::path::Path>,
-) -> Result<std::collections::BTreeMap<String, String>, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct FileConfig {
-        #[serde(default)]
-        base_urls: std::collections::BTreeMap<String, String>,
-    }
-    let Some(path) = path else {
-        return Ok(Default::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let config: FileConfig =
-        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
-    Ok(config.base_urls)
 }

@@ -72,7 +72,7 @@ async fn create(
         .catalog
         .toolkit(&slug)
         .ok_or_else(|| ApiError::NotFound(format!("toolkit {} not found", clip(&slug, 64))))?;
-    let config = connections::new_config(&project, toolkit, body.auth_config)?;
+    let config = connections::new_config(&project, toolkit, &state.oauth, body.auth_config)?;
     {
         let config = config.clone();
         state

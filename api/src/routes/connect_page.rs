@@ -5,14 +5,19 @@
 //! `connected_account_id`; an expired, used or unknown link gets a page
 //! saying so and changes nothing. The page needs no API key: the token in
 //! the URL is the capability.
+//!
+//! For an OAUTH2 account the page is a redirect to the provider's consent
+//! screen instead; the provider comes back to [`super::oauth_callback`].
 
+use crate::oauth::flow;
+use crate::routes::sessions::base_url;
 use crate::state::AppState;
 use crate::store::{AccountRecord, LinkRecord, now};
 use crate::wire::auth_config::{InputField, input_fields};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
@@ -25,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A whole page: `status` with the `body` markup, never cached or framed.
-fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -61,12 +66,12 @@ label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5r
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00}img{height:3rem}";
 
 /// A page that only says something.
-fn notice(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn notice(status: StatusCode, title: &str, message: &str) -> Response {
     page(status, title, html! { h1 { (title) } p { (message) } })
 }
 
 /// Why a link cannot be used.
-fn unusable(link: Option<&LinkRecord>, at: i64) -> Option<Response> {
+pub(super) fn unusable(link: Option<&LinkRecord>, at: i64) -> Option<Response> {
     let Some(link) = link else {
         return Some(notice(
             StatusCode::NOT_FOUND,
@@ -177,8 +182,15 @@ fn form(loaded: &Loaded, error: Option<&str>) -> Markup {
     }
 }
 
-async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     match load(&state, &token).await {
+        Ok(loaded) if loaded.account.auth_scheme == "OAUTH2" => {
+            to_provider(&state, &loaded, &token, &headers).await
+        }
         Ok(loaded) => page(
             StatusCode::OK,
             &format!("Connect {}", loaded.name),
@@ -186,6 +198,78 @@ async fn show(State(state): State<AppState>, Path(token): Path<String>) -> Respo
         ),
         Err(page) => page,
     }
+}
+
+/// Sends the browser to the provider's consent screen, with the `state`
+/// and PKCE challenge of this link's flow.
+async fn to_provider(
+    state: &AppState,
+    loaded: &Loaded,
+    token: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let config = {
+        let (project, id) = (
+            loaded.account.project_id.clone(),
+            loaded.account.auth_config_id.clone(),
+        );
+        state
+            .store
+            .run(move |store| store.auth_config(&project, &id))
+            .await
+    };
+    let toolkit = state.catalog.toolkit(&loaded.account.toolkit);
+    let (Ok(Some(config)), Some(toolkit)) = (config, toolkit) else {
+        return notice(
+            StatusCode::GONE,
+            "Connection unavailable",
+            "The settings this connection was made with no longer exist. Ask for a new link.",
+        );
+    };
+    let app = match state.oauth.app(&config, toolkit) {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::warn!(auth_config = %config.id, error = %err, "an OAuth2 link cannot start");
+            return notice(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Connection unavailable",
+                &format!(
+                    "{} sign-in is not set up on this server. Tell whoever sent you this link.",
+                    loaded.name
+                ),
+            );
+        }
+    };
+    let flow_state = flow::state_for(&state.store, token);
+    let verifier = flow::verifier_for(&state.store, &flow_state);
+    let redirect_uri = format!("{}/oauth/callback", base_url(state, headers));
+    match flow::authorize_url(&app, &redirect_uri, &flow_state, &verifier) {
+        Ok(url) => see_other(url),
+        Err(err) => {
+            tracing::warn!(auth_config = %config.id, error = %err, "an OAuth2 authorize URL cannot be made");
+            notice(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Connection unavailable",
+                &format!(
+                    "{} sign-in is not set up correctly on this server. Tell whoever sent you this link.",
+                    loaded.name
+                ),
+            )
+        }
+    }
+}
+
+/// A 303 to `url`, never cached.
+pub(super) fn see_other(url: String) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, url),
+            (header::CACHE_CONTROL, "no-store".into()),
+            (header::REFERRER_POLICY, "no-referrer".into()),
+        ],
+    )
+        .into_response()
 }
 
 async fn submit(
@@ -197,6 +281,16 @@ async fn submit(
         Ok(loaded) => loaded,
         Err(page) => return page,
     };
+    if loaded.account.auth_scheme == "OAUTH2" {
+        return notice(
+            StatusCode::BAD_REQUEST,
+            &format!("Connect {}", loaded.name),
+            &format!(
+                "This connection signs in with {} itself: open the link again to continue.",
+                loaded.name
+            ),
+        );
+    }
     let fields = input_fields(&loaded.account.auth_scheme);
     let mut credentials = Map::new();
     for field in &fields {
@@ -259,33 +353,47 @@ async fn submit(
         }
     }
     tracing::info!(account = %account.id, toolkit = %account.toolkit, "connected account completed through its link");
-    match loaded
-        .link
-        .callback_url
-        .as_deref()
-        .and_then(|url| callback(url, &account.id))
-    {
-        Some(url) => (
-            StatusCode::SEE_OTHER,
-            [
-                (header::LOCATION, url),
-                (header::CACHE_CONTROL, "no-store".into()),
-            ],
-        )
-            .into_response(),
-        None => notice(
-            StatusCode::OK,
-            &format!("{} connected", loaded.name),
-            "You can close this window.",
-        ),
-    }
+    finish(
+        loaded.link.callback_url.as_deref(),
+        &account.id,
+        Ok(()),
+        &loaded.name,
+    )
 }
 
-/// `url` with `status=success` and `connected_account_id` appended.
-fn callback(url: &str, account_id: &str) -> Option<String> {
-    let mut url = reqwest::Url::parse(url).ok()?;
-    url.query_pairs_mut()
-        .append_pair("status", "success")
-        .append_pair("connected_account_id", account_id);
-    Some(url.into())
+/// Where a finished link leads: the link's `callback_url` with `status`
+/// (`success` or `failed`, and on failure the `error` code) and
+/// `connected_account_id` appended, or a page saying how it went.
+pub(super) fn finish(
+    callback_url: Option<&str>,
+    account_id: &str,
+    outcome: Result<(), (&str, &str)>,
+    name: &str,
+) -> Response {
+    let target = callback_url.and_then(|url| reqwest::Url::parse(url).ok());
+    if let Some(mut url) = target {
+        {
+            let mut query = url.query_pairs_mut();
+            match outcome {
+                Ok(()) => query.append_pair("status", "success"),
+                Err((code, _)) => query
+                    .append_pair("status", "failed")
+                    .append_pair("error", code),
+            };
+            query.append_pair("connected_account_id", account_id);
+        }
+        return see_other(url.into());
+    }
+    match outcome {
+        Ok(()) => notice(
+            StatusCode::OK,
+            &format!("{name} connected"),
+            "You can close this window.",
+        ),
+        Err((_, message)) => notice(
+            StatusCode::BAD_REQUEST,
+            &format!("{name} not connected"),
+            message,
+        ),
+    }
 }

@@ -1,7 +1,9 @@
-//! `/api/v3.1/connected_accounts`: create accounts with API-key or
-//! bearer-token credentials (full auth flows come later) and read them
-//! back. Credentials are stored and injected upstream; responses never
-//! include them.
+//! `/api/v3.1/connected_accounts`: create accounts with ready credentials
+//! (Composio's `initiate` body or toolshed's own), read, list, update,
+//! enable/disable and delete them. Links live in [`super::links`], OAuth2
+//! completion in [`super::oauth_callback`], revocation in
+//! [`super::revocation`]. Credentials are stored sealed and injected
+//! upstream; responses never include them.
 
 use crate::connections;
 use crate::error::{ApiError, clip};
@@ -717,15 +719,22 @@ async fn delete(
     let key = id.clone();
     let deleted = state
         .store
-        .run(move |store| store.delete_account(&project, &key))
+        .run(move |store| {
+            let account = store.account(&project, &key)?;
+            Ok(store
+                .delete_account(&project, &key)?
+                .then_some(account)
+                .flatten())
+        })
         .await
         .map_err(ApiError::internal)?;
-    if !deleted {
+    let Some(account) = deleted else {
         return Err(ApiError::NotFound(format!(
             "connected account {} not found",
             clip(&id, 64)
         )));
-    }
+    };
+    super::revocation::revoke_in_background(&state, account).await;
     Ok(axum::Json(crate::wire::auth_config::Success {
         success: true,
         message: format!("connected account {id} deleted"),

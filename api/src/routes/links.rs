@@ -1,11 +1,13 @@
 //! Connect Link: `POST /api/v3.1/connected_accounts/link` and
 //! `POST /api/v3.1/tool_router/session/{id}/link` (`session.authorize`)
 //! make an INITIATED account and a single-use, expiring URL where the user
-//! completes it (see [`super::connect_page`]).
+//! completes it (see [`super::connect_page`]);
+//! `POST /api/v3.1/connected_accounts/{id}/refresh` makes a new one for an
+//! existing account, to reconnect it.
 
 use crate::connections::{self, NewLink};
 use crate::error::{ApiError, clip};
-use crate::extract::{Json, Project};
+use crate::extract::{Json, Project, Query};
 use crate::routes::sessions::base_url;
 use crate::session::SessionContext;
 use crate::session::request::UserId;
@@ -25,6 +27,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v3.1/tool_router/session/{id}/link",
             post(session_link),
         )
+        .route("/api/v3.1/connected_accounts/{id}/refresh", post(refresh))
 }
 
 /// `POST /connected_accounts/link`.
@@ -81,6 +84,21 @@ impl LinkResponse {
     }
 }
 
+/// The toolkit of `config`, which must be linkable.
+fn linkable_toolkit<'a>(
+    state: &'a AppState,
+    config: &AuthConfigRecord,
+) -> Result<&'a crate::catalog::toolkit::Toolkit, ApiError> {
+    let toolkit = state.catalog.toolkit(&config.toolkit).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "auth_config: toolkit {} is not loaded on this server",
+            config.toolkit
+        ))
+    })?;
+    connections::check_linkable(config, toolkit, &state.oauth)?;
+    Ok(toolkit)
+}
+
 /// Makes the account and link under `config`.
 pub async fn start(
     state: &AppState,
@@ -89,7 +107,7 @@ pub async fn start(
     alias: Option<String>,
     callback_url: Option<String>,
 ) -> Result<NewLink, ApiError> {
-    connections::check_linkable(&config)?;
+    linkable_toolkit(state, &config)?;
     let ttl = state.config.link_ttl;
     state
         .store
@@ -183,10 +201,11 @@ async fn session_link(
         )));
     }
     let pinned = ctx.config.auth_configs.get(&slug).cloned();
+    let oauth = state.oauth.clone();
     let config = state
         .store
         .run(move |store| {
-            connections::config_for_session(store, &project, &toolkit, pinned.as_deref())
+            connections::config_for_session(store, &project, &toolkit, &oauth, pinned.as_deref())
         })
         .await
         .map_err(ApiError::internal)??;
@@ -202,4 +221,98 @@ async fn session_link(
         &link,
         &base_url(&state, &headers),
     )))
+}
+
+/// `POST /connected_accounts/{id}/refresh`: `redirect_url` in the body or
+/// the query (the SDKs send one or the other).
+#[derive(Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RefreshBody {
+    /// Where the browser goes once the user reconnected (`status` and
+    /// `connected_account_id` are appended).
+    redirect_url: Option<String>,
+}
+
+/// The account, INITIATED, and where the user reconnects it.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Refreshed {
+    /// `ca_...`.
+    id: String,
+    /// INITIATED.
+    status: String,
+    /// The new link.
+    redirect_url: String,
+}
+
+#[utoipa::path(
+    operation_id = "account_refresh", post, path = "/api/v3.1/connected_accounts/{id}/refresh", tag = "connected accounts",
+    params(("id" = String, Path, description = "The account id (ca_...)"), RefreshBody),
+    request_body(content = Option<RefreshBody>, description = "Optional; `redirect_url` may come in the query instead"),
+    responses((status = 200, body = Refreshed), (status = 400, description = "Bad input, or the account's auth config cannot make links (disabled; OAuth2 without an app)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn refresh(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<RefreshBody>,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<Refreshed>, ApiError> {
+    // The body is optional, so it is read by hand rather than by `Json`.
+    let body: RefreshBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RefreshBody::default()
+    } else {
+        serde_json::from_slice::<Option<RefreshBody>>(&body)
+            .map(Option::unwrap_or_default)
+            .map_err(|err| {
+                ApiError::BadRequest(format!(
+                    "body: must be a JSON object like {{\"redirect_url\": ...}} ({})",
+                    clip(&err.to_string(), 120)
+                ))
+            })?
+    };
+    let callback_url = body
+        .redirect_url
+        .or(query.redirect_url)
+        .filter(|u| !u.is_empty());
+    connections::check_callback(callback_url.as_deref(), "redirect_url")?;
+    let (account, config) = {
+        let (project, key) = (project.clone(), id.clone());
+        state
+            .store
+            .run(move |store| {
+                let Some(account) = store.account(&project, &key)? else {
+                    return Ok(None);
+                };
+                let config = store.auth_config(&project, &account.auth_config_id)?;
+                Ok(Some((account, config)))
+            })
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("connected account {} not found", clip(&id, 64)))
+            })?
+    };
+    let config = config.ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "connected account {}: its auth config no longer exists",
+            account.id
+        ))
+    })?;
+    linkable_toolkit(&state, &config)?;
+    let ttl = state.config.link_ttl;
+    let link = state
+        .store
+        .run(move |store| connections::relink(store, &config, account, callback_url, ttl))
+        .await
+        .map_err(ApiError::internal)?;
+    let response = LinkResponse::of(&link, &base_url(&state, &headers));
+    Ok(axum::Json(Refreshed {
+        id: link.account.id,
+        status: link.account.status,
+        redirect_url: response.redirect_url,
+    }))
 }

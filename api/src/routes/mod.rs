@@ -6,6 +6,8 @@ pub mod connected_accounts;
 pub mod files;
 pub mod links;
 pub mod logs;
+pub mod oauth_callback;
 pub mod page;
+pub mod revocation;
 pub mod sessions;
 pub mod tools;

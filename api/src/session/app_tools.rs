@@ -6,6 +6,7 @@ use crate::catalog::http::Executor;
 use crate::catalog::http::{Execution, Spool};
 use crate::error::clip;
 use crate::keys;
+use crate::oauth::OAuthError;
 use crate::session::config::SessionConfig;
 use crate::store::Store;
 use crate::store::{AccountRecord, LogRecord, now};
@@ -23,6 +24,8 @@ pub struct AppTools {
     pub catalog: Arc<Catalog>,
     /// Runs them over HTTP.
     pub executor: Executor,
+    /// Keeps OAuth2 access tokens fresh.
+    pub oauth: crate::oauth::OAuth,
     /// Accounts and logs.
     pub store: Store,
 }
@@ -164,25 +167,96 @@ async fn run(
         ))));
     };
     let no_auth = toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH");
-    let credentials = if no_auth {
+    let account = if no_auth {
         None
     } else {
         match resolve_account(tools, caller, &tool.toolkit, account).await {
-            Ok(account) => Some(account.credentials),
+            Ok(account) => match refreshed(tools, account).await {
+                Ok(account) => Some(account),
+                Err(err) => return failed(err),
+            },
             Err(err) => return failed(err),
         }
     };
-    tools
+    let credentials = account.as_ref().map(|a| &a.credentials);
+    let execution = tools
         .executor
         .execute(
             caller.project_id,
             toolkit,
             tool,
             arguments,
-            credentials.as_ref(),
+            credentials,
             spool,
         )
+        .await;
+    let Some(account) = account.filter(|_| execution.status == Some(401)) else {
+        return execution;
+    };
+    // The provider refused the access token: with a new one the call is
+    // made again (a 401 means the request was not carried out).
+    match after_refusal(tools, account).await {
+        Ok(Some(account)) => {
+            tools
+                .executor
+                .execute(
+                    caller.project_id,
+                    toolkit,
+                    tool,
+                    arguments,
+                    Some(&account.credentials),
+                    spool,
+                )
+                .await
+        }
+        Ok(None) => execution,
+        Err(err) => failed(err),
+    }
+}
+
+/// `account`, its OAuth2 access token refreshed first when it expires
+/// soon. When the refresh cannot be made now (the provider is down, the
+/// app is gone) the current token is used: it may still work.
+pub async fn refreshed(
+    tools: &AppTools,
+    account: AccountRecord,
+) -> Result<AccountRecord, ToolError> {
+    match tools
+        .oauth
+        .fresh(&tools.store, &tools.catalog, account.clone())
         .await
+    {
+        Ok(account) => Ok(account),
+        Err(OAuthError::Expired(message)) => Err(ToolError::NoAccount(message)),
+        Err(OAuthError::Store(err)) => Err(ToolError::internal(err)),
+        Err(err) => {
+            tracing::warn!(account = %account.id, error = %err, "could not refresh an OAuth2 access token ahead of its expiry");
+            Ok(account)
+        }
+    }
+}
+
+/// After the provider refused `account`'s access token: the account with a
+/// new one, or `None` when the refusal stands.
+pub async fn after_refusal(
+    tools: &AppTools,
+    account: AccountRecord,
+) -> Result<Option<AccountRecord>, ToolError> {
+    let toolkit = account.toolkit.clone();
+    tools
+        .oauth
+        .after_refusal(&tools.store, &tools.catalog, account)
+        .await
+        .map_err(|err| match err {
+            OAuthError::Expired(message) => ToolError::NoAccount(message),
+            OAuthError::Store(err) => ToolError::internal(err),
+            OAuthError::Unreachable(_) => ToolError::Unavailable(format!(
+                "{toolkit} refused the access token and it could not be refreshed: {err}; try again shortly"
+            )),
+            OAuthError::NotConfigured(_) | OAuthError::Rejected { .. } => ToolError::NoAccount(
+                format!("{toolkit} refused the access token and it could not be refreshed: {err}"),
+            ),
+        })
 }
 
 /// The account to use: the one named (id or alias), else the session's
@@ -250,10 +324,30 @@ pub async fn resolve_account(
         )));
     }
     usable.first().map(|a| (*a).clone()).ok_or_else(|| {
-        ToolError::NoAccount(format!(
-            "no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS",
-            caller.user_id
-        ))
+        let unusable: Vec<String> = accounts
+            .iter()
+            .filter(|a| a.status != "INITIATED")
+            .take(5)
+            .map(|a| {
+                let status = if a.enabled { a.status.as_str() } else { "disabled" };
+                match &a.status_reason {
+                    Some(reason) => format!("{} is {status} ({})", a.id, clip(reason, 200)),
+                    None => format!("{} is {status}", a.id),
+                }
+            })
+            .collect();
+        if unusable.is_empty() {
+            ToolError::NoAccount(format!(
+                "no connected {toolkit} account for user {}: connect one with COMPOSIO_MANAGE_CONNECTIONS",
+                caller.user_id
+            ))
+        } else {
+            ToolError::NoAccount(format!(
+                "user {} has no usable {toolkit} account: {}. The user must reconnect: COMPOSIO_MANAGE_CONNECTIONS with toolkits [\"{toolkit}\"] gives a new link",
+                caller.user_id,
+                unusable.join("; ")
+            ))
+        }
     })
 }
 

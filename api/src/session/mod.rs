@@ -493,6 +493,7 @@ mod tests {
                 sandbox_memory_budget_bytes: 16 << 30,
                 requests_per_second_per_project: 1000,
                 link_ttl: Duration::from_secs(600),
+                oauth_apps: Default::default(),
             },
         );
         let ctx = SessionContext::load(&state, "p", "trs_evict")

@@ -10,30 +10,83 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// Why an INITIATED account became EXPIRED.
 const EXPIRED_REASON: &str = "the connection link expired before the user completed it";
 
+fn insert_link(
+    conn: &rusqlite::Connection,
+    pepper: &crate::secrets::Pepper,
+    token: &str,
+    link: &LinkRecord,
+    state: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO connect_links (token_hash, project_id, account_id, callback_url, expires_at, used_at, state_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
+        params![
+            pepper.hash(token),
+            link.project_id,
+            link.account_id,
+            link.callback_url,
+            link.expires_at,
+            state.map(|s| pepper.hash(s)),
+        ],
+    )?;
+    Ok(())
+}
+
 impl Store {
+    /// A keyed digest of `input` for `purpose` (hex): values only this data
+    /// directory can derive, such as an OAuth2 link's `state`.
+    pub fn keyed_digest(&self, purpose: &str, input: &str) -> String {
+        self.secrets.pepper.hash(&format!("{purpose}:{input}"))
+    }
+
     /// Stores an INITIATED account and the link that completes it, in one
-    /// transaction.
+    /// transaction; `state` is the OAuth2 flow's, for OAUTH2 links.
     pub fn create_linked_account(
         &self,
         account: &super::AccountRecord,
         token: &str,
         link: &LinkRecord,
+        state: Option<&str>,
     ) -> Result<()> {
         let sealed = self.seal_account(account)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         super::accounts::insert_account(&tx, account, &sealed)?;
+        insert_link(&tx, &self.secrets.pepper, token, link, state)?;
+        tx.commit()?;
+        drop(conn);
+        self.account_changes.bump(&account.project_id);
+        Ok(())
+    }
+
+    /// Makes `account` (already stored) INITIATED again with a new link;
+    /// its earlier unused links are spent.
+    pub fn relink_account(
+        &self,
+        account: &super::AccountRecord,
+        token: &str,
+        link: &LinkRecord,
+        state: Option<&str>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO connect_links (token_hash, project_id, account_id, callback_url, expires_at, used_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, NULL)",
+            "UPDATE connect_links SET used_at = ?3
+             WHERE project_id = ?1 AND account_id = ?2 AND used_at IS NULL",
+            params![account.project_id, account.id, account.updated_at],
+        )?;
+        tx.execute(
+            "UPDATE connected_accounts SET status = ?3, status_reason = ?4, updated_at = ?5
+             WHERE project_id = ?1 AND id = ?2",
             params![
-                self.secrets.pepper.hash(token),
-                link.project_id,
-                link.account_id,
-                link.callback_url,
-                link.expires_at,
+                account.project_id,
+                account.id,
+                account.status,
+                account.status_reason,
+                account.updated_at
             ],
         )?;
+        insert_link(&tx, &self.secrets.pepper, token, link, state)?;
         tx.commit()?;
         drop(conn);
         self.account_changes.bump(&account.project_id);
@@ -42,12 +95,23 @@ impl Store {
 
     /// The link `token` names, if any (used or not).
     pub fn link(&self, token: &str) -> Result<Option<LinkRecord>> {
+        self.link_where("token_hash", token)
+    }
+
+    /// The OAuth2 link whose flow has `state`, if any (used or not).
+    pub fn link_by_state(&self, state: &str) -> Result<Option<LinkRecord>> {
+        self.link_where("state_hash", state)
+    }
+
+    fn link_where(&self, column: &'static str, secret: &str) -> Result<Option<LinkRecord>> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT project_id, account_id, callback_url, expires_at, used_at
-                 FROM connect_links WHERE token_hash = ?1",
-                [self.secrets.pepper.hash(token)],
+                &format!(
+                    "SELECT project_id, account_id, callback_url, expires_at, used_at
+                     FROM connect_links WHERE {column} = ?1"
+                ),
+                [self.secrets.pepper.hash(secret)],
                 |row| {
                     Ok(LinkRecord {
                         project_id: row.get(0)?,
@@ -64,9 +128,20 @@ impl Store {
     /// Marks `token` used at `now`; false when it already was (two
     /// submissions race: exactly one wins).
     pub fn use_link(&self, token: &str, now: i64) -> Result<bool> {
+        self.use_link_where("token_hash", token, now)
+    }
+
+    /// [`Store::use_link`] for the OAuth2 link whose flow has `state`.
+    pub fn use_link_by_state(&self, state: &str, now: i64) -> Result<bool> {
+        self.use_link_where("state_hash", state, now)
+    }
+
+    fn use_link_where(&self, column: &'static str, secret: &str, now: i64) -> Result<bool> {
         let changed = self.conn().execute(
-            "UPDATE connect_links SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL",
-            params![self.secrets.pepper.hash(token), now],
+            &format!(
+                "UPDATE connect_links SET used_at = ?2 WHERE {column} = ?1 AND used_at IS NULL"
+            ),
+            params![self.secrets.pepper.hash(secret), now],
         )?;
         Ok(changed == 1)
     }

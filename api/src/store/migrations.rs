@@ -109,4 +109,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX connect_links_by_account ON connect_links(project_id, account_id);
     "#,
+    // 5: an OAuth2 link's `state` (its keyed digest), to find the link when
+    // the provider sends the browser back.
+    r#"
+    ALTER TABLE connect_links ADD COLUMN state_hash TEXT;
+    CREATE UNIQUE INDEX connect_links_by_state ON connect_links(state_hash)
+        WHERE state_hash IS NOT NULL;
+    "#,
 ];

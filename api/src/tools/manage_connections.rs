@@ -197,19 +197,25 @@ fn initiate(ctx: &SessionContext, toolkit: &Toolkit) -> Result<Connection, ToolE
     };
     let store = &ctx.state.store;
     let pinned = ctx.config.auth_configs.get(slug).map(String::as_str);
-    let config =
-        match connections::config_for_session(store, &ctx.record.project_id, toolkit, pinned)
-            .map_err(ToolError::internal)?
-            .and_then(|config| connections::check_linkable(&config).map(|()| config))
-        {
-            Ok(config) => config,
-            Err(err) => {
-                return Ok(failed(
-                    format!("cannot start a {slug} connection: {err}"),
-                    direct,
-                ));
-            }
-        };
+    let config = match connections::config_for_session(
+        store,
+        &ctx.record.project_id,
+        toolkit,
+        &ctx.state.oauth,
+        pinned,
+    )
+    .map_err(ToolError::internal)?
+    .and_then(|config| {
+        connections::check_linkable(&config, toolkit, &ctx.state.oauth).map(|()| config)
+    }) {
+        Ok(config) => config,
+        Err(err) => {
+            return Ok(failed(
+                format!("cannot start a {slug} connection: {err}"),
+                direct,
+            ));
+        }
+    };
     let link = connections::start_link(
         store,
         &config,
@@ -226,8 +232,12 @@ fn initiate(ctx: &SessionContext, toolkit: &Toolkit) -> Result<Connection, ToolE
         connected_account_id: Some(link.account.id.clone()),
         auth_config_id: Some(config.id.clone()),
         instruction: Some(format!(
-            "Ask the user to open redirect_url and enter their {} credentials (the link works once, for {} minutes); then call COMPOSIO_WAIT_FOR_CONNECTIONS or check again.",
-            toolkit.name,
+            "Ask the user to open redirect_url and {} (the link works once, for {} minutes); then call COMPOSIO_WAIT_FOR_CONNECTIONS or check again.",
+            if config.auth_scheme == "OAUTH2" {
+                format!("sign in to {} and allow access", toolkit.name)
+            } else {
+                format!("enter their {} credentials", toolkit.name)
+            },
             ctx.state.config.link_ttl.as_secs().div_ceil(60).max(1)
         )),
         ..Connection::default()

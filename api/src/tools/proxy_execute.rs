@@ -191,7 +191,7 @@ pub async fn run(ctx: &SessionContext, args: Args) -> Result<Output, ToolError> 
         }
     }
     let tools = ctx.state.app_tools();
-    let credentials = if toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH") {
+    let account = if toolkit.auth.schemes.iter().all(|s| s == "NO_AUTH") {
         None
     } else {
         let caller = Caller {
@@ -202,7 +202,7 @@ pub async fn run(ctx: &SessionContext, args: Args) -> Result<Output, ToolError> 
         };
         let account =
             app_tools::resolve_account(&tools, &caller, &slug, args.account.as_deref()).await?;
-        Some(account.credentials)
+        Some(app_tools::refreshed(&tools, account).await?)
     };
     let request = ProxyRequest {
         method,
@@ -211,11 +211,24 @@ pub async fn run(ctx: &SessionContext, args: Args) -> Result<Output, ToolError> 
         headers,
         body,
     };
-    match tools
+    let mut response = tools
         .executor
-        .proxy(toolkit, request, credentials.as_ref())
-        .await
+        .proxy(
+            toolkit,
+            request.clone(),
+            account.as_ref().map(|a| &a.credentials),
+        )
+        .await;
+    if let (Ok(first), Some(account)) = (&response, account)
+        && first.status == 401
+        && let Some(account) = app_tools::after_refusal(&tools, account).await?
     {
+        response = tools
+            .executor
+            .proxy(toolkit, request, Some(&account.credentials))
+            .await;
+    }
+    match response {
         Ok(response) => Ok(Output {
             status: response.status,
             data: response.data,
