@@ -1408,6 +1408,37 @@ async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else(
     let headers = last["headers"].to_string().to_ascii_lowercase();
     assert!(headers.contains("bearer pat-gh-token"), "{headers}");
     assert!(headers.contains("x-trace"), "{headers}");
+
+    // The workbench helper makes the same request from a cell.
+    let cell = concat!(
+        "r, err = proxy_execute('GET', '/user', 'github', query_params={'page': 3}, headers={'X-Trace': 't2'})\n",
+        "bad, bad_err = proxy_execute('GET', '/../gmail/x', 'github')\n",
+        "nobody, nobody_err = proxy_execute('POST', '/user', 'github')\n",
+        "(err, r['status'], type(r['data']).__name__, bad, 'outside' in bad_err, 'body' in nobody_err)"
+    );
+    let out = server
+        .execute(
+            &session,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": cell}),
+        )
+        .await;
+    assert_eq!(
+        out["data"]["results"], "('', 200, 'dict', None, True, True)",
+        "{out}"
+    );
+    let seen = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(seen[0]["query"]["page"], "3");
+    let headers = seen[0]["headers"].to_string().to_ascii_lowercase();
+    assert!(
+        headers.contains("bearer pat-gh-token") && headers.contains("x-trace"),
+        "{headers}"
+    );
     // An upstream error is the upstream's answer, not ours.
     let missing = server
         .ok("POST", &path, Some(json!({"toolkit_slug": "github", "endpoint": "/users/no-such-user-xyz", "method": "GET"})))

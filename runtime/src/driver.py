@@ -3,7 +3,8 @@
 #
 # It installs: output streams that go straight to the host, the sandbox's
 # import policy, a deadline-aware time.sleep, UTC time zone data, the
-# Composio-style helpers (run_composio_tool, run_composio_tools), an inline
+# Composio-style helpers (run_composio_tool, run_composio_tools,
+# proxy_execute), an inline
 # ThreadPoolExecutor, and the functions the cell loop (runtime/src/cell.rs)
 # calls: _cell_starting, _error, _syntax_error and _shell_run. The cell loop
 # itself and the deadline interrupt are native (cell.rs, interrupt.rs), so a
@@ -268,6 +269,32 @@ def run_composio_tool(tool_slug, arguments=None, account=None, **_compat):
     return run_composio_tools([{"tool_slug": tool_slug, "arguments": arguments, "account": account}])[0]
 
 
+def proxy_execute(method, endpoint, toolkit, query_params=None, body=None, headers=None, account=None):
+    """Sends an authenticated request to `toolkit`'s own API with the
+    user's connected account, for endpoints no tool covers: `endpoint` is a
+    path under the toolkit's API ("/user/repos") or a full URL under it;
+    `body` (JSON) is required for POST, PUT and PATCH and not allowed for
+    GET and DELETE. Returns `({"status", "data", "headers"}, "")`, or
+    `(None, "message")` when the request could not be made; an upstream
+    error status is a result, not an error: check `status`."""
+    parameters = []
+    for kind, values in (("query", query_params), ("header", headers)):
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise TypeError(f"{kind} parameters must be a dict of names to values")
+        for name, value in values.items():
+            parameters.append({"name": str(name), "type": kind, "value": value if isinstance(value, str) else str(value)})
+    arguments = {"toolkit_slug": toolkit, "endpoint": endpoint, "method": str(method).upper(),
+                 "body": body, "parameters": parameters}
+    if account is not None:
+        arguments["account"] = account
+    result, error = run_composio_tools([{"tool_slug": "COMPOSIO_PROXY_EXECUTE", "arguments": arguments}])[0]
+    if error:
+        return None, error
+    return result.get("data"), ""
+
+
 # --- concurrent.futures -----------------------------------------------------
 
 try:
@@ -413,6 +440,7 @@ _user_globals = {
     "__builtins__": builtins,
     "run_composio_tool": run_composio_tool,
     "run_composio_tools": run_composio_tools,
+    "proxy_execute": proxy_execute,
     "CellTimeout": CellTimeout,
 }
 sys.modules["__main__"] = type(sys)("__main__")

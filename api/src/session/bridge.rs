@@ -1,6 +1,8 @@
 //! The [`ToolBridge`] of a session's sandbox: `run_composio_tool(s)` in a
-//! cell runs the session's app tools with its connected accounts. Only
-//! slugs and arguments cross from the guest; credentials stay here.
+//! cell runs the session's app tools with its connected accounts, and
+//! `proxy_execute(...)` (the call [`PROXY_SLUG`]) sends a request to a
+//! toolkit's API with them. Only slugs and arguments cross from the guest;
+//! credentials stay here.
 
 use crate::session::app_tools::{self, AppTools, Caller};
 use crate::session::config::SessionConfig;
@@ -22,10 +24,13 @@ pub struct SessionBridge {
     pub config: Arc<RwLock<Arc<SessionConfig>>>,
 }
 
+/// The slug the workbench's `proxy_execute` helper calls with.
+pub const PROXY_SLUG: &str = "COMPOSIO_PROXY_EXECUTE";
+
 impl ToolBridge for SessionBridge {
     fn call(&self, call: ToolCall) -> ToolFuture<'_> {
         Box::pin(async move {
-            if call.tool_slug.starts_with("COMPOSIO_") {
+            if call.tool_slug.starts_with("COMPOSIO_") && call.tool_slug != PROXY_SLUG {
                 return ToolResult::err(format!(
                     "{} is a meta tool; call app tools from the workbench (meta tools are for the agent)",
                     call.tool_slug
@@ -47,6 +52,9 @@ impl ToolBridge for SessionBridge {
                 user_id: &self.user_id,
                 config: &config,
             };
+            if call.tool_slug == PROXY_SLUG {
+                return proxy(&self.tools, &caller, call.arguments).await;
+            }
             match app_tools::execute(
                 &self.tools,
                 &caller,
@@ -64,5 +72,22 @@ impl ToolBridge for SessionBridge {
                 Err(_) => ToolResult::err("the server could not record the call; try again"),
             }
         })
+    }
+}
+
+/// A cell's `proxy_execute`: the upstream's `{status, data, headers}`, or
+/// why the request was not made.
+async fn proxy(tools: &AppTools, caller: &Caller<'_>, arguments: serde_json::Value) -> ToolResult {
+    let args: super::proxy::Args = match crate::tool_error::parse_arguments(arguments) {
+        Ok(args) => args,
+        Err(err) => return ToolResult::err(err.to_string()),
+    };
+    match super::proxy::run(tools, caller, args).await {
+        Ok(output) => ToolResult {
+            successful: true,
+            data: serde_json::to_value(output).unwrap_or_default(),
+            error: None,
+        },
+        Err(err) => ToolResult::err(err.to_string()),
     }
 }

@@ -4,6 +4,7 @@
 pub mod app_tools;
 pub mod bridge;
 pub mod config;
+pub mod proxy;
 pub mod request;
 
 use crate::error::ApiError;
