@@ -330,6 +330,32 @@ fn new_link(
     (token, link, state)
 }
 
+/// Refuses a new connection when `user_id` already has `max` (or more)
+/// ACTIVE accounts of `toolkit` (the session's
+/// `multi_account.max_accounts_per_toolkit`).
+pub fn check_room(
+    store: &Store,
+    project: &str,
+    user_id: &str,
+    toolkit: &str,
+    max: Option<usize>,
+) -> Result<Result<(), ApiError>, StoreError> {
+    let Some(max) = max else {
+        return Ok(Ok(()));
+    };
+    let active = store
+        .accounts_for_user(project, user_id, Some(toolkit))?
+        .iter()
+        .filter(|a| a.status == "ACTIVE")
+        .count();
+    if active < max {
+        return Ok(Ok(()));
+    }
+    Ok(Err(ApiError::BadRequest(format!(
+        "toolkit: user {user_id} already has {active} active {toolkit} accounts, the most this session allows (multi_account.max_accounts_per_toolkit = {max}); delete or disable one first"
+    ))))
+}
+
 /// Refuses configs no link can be made for: disabled ones, and OAUTH2 ones
 /// without an app or endpoints.
 pub fn check_linkable(

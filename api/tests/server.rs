@@ -1427,6 +1427,25 @@ async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else(
         out["data"]["results"], "('', 200, 'dict', None, True, True)",
         "{out}"
     );
+    server
+        .ok(
+            "PATCH",
+            &format!("/api/v3.1/tool_router/session/{session}"),
+            Some(json!({"workbench": {"enable_proxy_execution": false}})),
+        )
+        .await;
+    let out = server
+        .execute(
+            &session,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "proxy_execute('GET', '/user', 'github')"}),
+        )
+        .await;
+    let results = out["data"]["results"].as_str().unwrap_or_default();
+    assert!(
+        results.starts_with("(None,") && results.contains("enable_proxy_execution"),
+        "{out}"
+    );
     let seen = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
         .await
         .unwrap()
@@ -3636,4 +3655,89 @@ async fn mcp_accepts_an_operator_allowed_host_and_no_other() {
         let response = list(host).await.unwrap();
         assert_eq!(response.status().as_u16(), status, "{host}");
     }
+}
+
+#[tokio::test]
+async fn multi_account_bounds_how_many_accounts_a_session_connects() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    for (block, field) in [
+        (
+            json!({"enable": true, "max_accounts_per_toolkit": 11}),
+            "multi_account.max_accounts_per_toolkit",
+        ),
+        (
+            json!({"enable": true, "max_accounts_per_toolkit": 1}),
+            "multi_account.max_accounts_per_toolkit",
+        ),
+        (json!({"enable": "yes"}), "multi_account.enable"),
+        (json!({"enabled": true}), "multi_account"),
+    ] {
+        let (status, body) = server
+            .call(
+                "POST",
+                "/api/v3.1/tool_router/session",
+                Some(json!({"user_id": "max", "multi_account": block})),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400, "{block}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains(field),
+            "{block}: {body}"
+        );
+    }
+    let session = server
+        .session(json!({"user_id": "max", "toolkits": ["linear"], "multi_account": {"enable": true, "max_accounts_per_toolkit": 2}}))
+        .await;
+    let got = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{session}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        got["config"]["multi_account"]["max_accounts_per_toolkit"], 2,
+        "{got}"
+    );
+    let link = format!("/api/v3.1/tool_router/session/{session}/link");
+    // Links do not count until they are completed.
+    for _ in 0..3 {
+        server
+            .ok("POST", &link, Some(json!({"toolkit": "linear"})))
+            .await;
+    }
+    server
+        .connect("max", "linear", "API_KEY", json!({"api_key": "a"}))
+        .await;
+    server
+        .ok("POST", &link, Some(json!({"toolkit": "linear"})))
+        .await;
+    let second = server
+        .connect("max", "linear", "API_KEY", json!({"api_key": "b"}))
+        .await;
+    let (status, body) = server
+        .call("POST", &link, Some(json!({"toolkit": "linear"})), Some(KEY))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_accounts_per_toolkit = 2"),
+        "{body}"
+    );
+    // Room again once one is gone.
+    server
+        .ok(
+            "DELETE",
+            &format!("/api/v3.1/connected_accounts/{second}"),
+            None,
+        )
+        .await;
+    server
+        .ok("POST", &link, Some(json!({"toolkit": "linear"})))
+        .await;
 }

@@ -202,9 +202,16 @@ async fn session_link(
     }
     let pinned = ctx.config.auth_configs.get(&slug).cloned();
     let oauth = state.oauth.clone();
+    let (user, max) = (
+        ctx.record.user_id.clone(),
+        ctx.config.max_accounts_per_toolkit(),
+    );
     let config = state
         .store
         .run(move |store| {
+            if let Err(err) = connections::check_room(store, &project, &user, &slug, max)? {
+                return Ok(Err(err));
+            }
             connections::config_for_session(store, &project, &toolkit, &oauth, pinned.as_deref())
         })
         .await

@@ -53,6 +53,11 @@ impl ToolBridge for SessionBridge {
                 config: &config,
             };
             if call.tool_slug == PROXY_SLUG {
+                if !config.workbench.proxy_execution_enabled {
+                    return ToolResult::err(
+                        "proxy requests from the workbench are disabled in this session's config (workbench.enable_proxy_execution)",
+                    );
+                }
                 return proxy(&self.tools, &caller, call.arguments).await;
             }
             match app_tools::execute(

@@ -260,7 +260,7 @@ impl SessionConfig {
             }
         }
         if let Some(block) = request.multi_account {
-            self.multi_account = Value::Object(block);
+            self.multi_account = serde_json::to_value(block).unwrap_or(Value::Null);
         }
         if let Some(block) = request.preload {
             self.preload = match block.tools {
@@ -334,6 +334,22 @@ impl SessionConfig {
     pub fn requires_explicit_account(&self) -> bool {
         let flag = |key| self.multi_account.get(key).and_then(Value::as_bool) == Some(true);
         flag("enable") && flag("require_explicit_selection")
+    }
+
+    /// How many active accounts of one toolkit a user may have for this
+    /// session to connect another: `multi_account.max_accounts_per_toolkit`
+    /// (default 5) when multi-account is on; no bound otherwise.
+    pub fn max_accounts_per_toolkit(&self) -> Option<usize> {
+        if self.multi_account.get("enable").and_then(Value::as_bool) != Some(true) {
+            return None;
+        }
+        Some(
+            self.multi_account
+                .get("max_accounts_per_toolkit")
+                .and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(5),
+        )
     }
 
     /// Whether `preload.tools` is "all".

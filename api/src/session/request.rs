@@ -152,9 +152,8 @@ pub struct ConfigBlocks {
     pub workbench: Option<WorkbenchRequest>,
     /// The SDK's newer name for `workbench`; `workbench` wins when both are given.
     pub sandbox: Option<WorkbenchRequest>,
-    /// The multi-account block, kept as given.
-    #[schema(value_type = Option<Object>)]
-    pub multi_account: Option<serde_json::Map<String, Value>>,
+    /// Several accounts per user and toolkit.
+    pub multi_account: Option<MultiAccountRequest>,
     /// Tools exposed directly (besides the meta tools).
     pub preload: Option<PreloadRequest>,
     /// The search meta tool.
@@ -421,6 +420,34 @@ fn offload_threshold<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
         Ok(Some(n)) if (1..=MAX_OFFLOAD_THRESHOLD).contains(&n) => Ok(Some(n)),
         Ok(None) => Ok(None),
         _ => Err(out_of_range()),
+    }
+}
+
+/// The multi-account block.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MultiAccountRequest {
+    /// Whether a user may connect several accounts of one toolkit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+    /// How many (2-10; 5 when left out).
+    #[serde(
+        default,
+        deserialize_with = "max_accounts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(minimum = 2, maximum = 10)]
+    pub max_accounts_per_toolkit: Option<u64>,
+    /// Whether a call must name its account when the user has several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_explicit_selection: Option<bool>,
+}
+
+fn max_accounts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    match json_integer::<D, u64>(deserializer) {
+        Ok(Some(n)) if (2..=10).contains(&n) => Ok(Some(n)),
+        Ok(None) => Ok(None),
+        _ => Err(de::Error::custom("must be an integer from 2 to 10")),
     }
 }
 
