@@ -301,3 +301,36 @@ def test_connected_accounts_link_and_toolkits_authorize(composio, server):
     # initiates without credentials: a link, INITIATED.
     started = composio.toolkits.authorize(user_id="sol", toolkit="slack")
     assert started.status == "INITIATED" and "/link/lt_" in started.redirect_url
+
+
+def test_connected_accounts_refresh_and_revoke_through_the_sdk(composio, server):
+    """refresh gives an existing account a new link (the SDK's reconnect);
+    revoke is refused for an API-key account, which has nothing to revoke
+    at a provider."""
+    import urllib.parse
+    import urllib.request
+    import warnings
+
+    from composio import exceptions
+
+    account = connect(server, "tia")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refreshed = composio.connected_accounts.refresh(account, body_redirect_url="https://app.example/again")
+    assert refreshed.id == account and refreshed.status == "INITIATED"
+    assert "/link/lt_" in refreshed.redirect_url
+    assert composio.connected_accounts.get(account).status == "INITIATED"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    form = urllib.parse.urlencode({"token": "tia-new-token"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(
+            urllib.request.Request(refreshed.redirect_url, data=form, method="POST"))
+    assert answer.value.headers["Location"].startswith("https://app.example/again?status=success")
+    assert composio.connected_accounts.get(account).status == "ACTIVE"
+
+    with pytest.raises(exceptions.ComposioConnectedAccountRevocationNotSupportedError):
+        composio.connected_accounts.revoke(account)
