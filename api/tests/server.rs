@@ -2636,6 +2636,12 @@ async fn huge_bad_input_is_refused_before_it_is_stored() {
             "POST",
             "/api/v3.1/tool_router/session".into(),
             json!({"user_id": "u", "multi_account": {"x": big}}),
+            "multi_account",
+        ),
+        (
+            "POST",
+            "/api/v3.1/tool_router/session".into(),
+            json!({"user_id": "u", "auth_configs": {"github": big}}),
             "config",
         ),
         (
