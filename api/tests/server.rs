@@ -1875,7 +1875,7 @@ async fn oversized_bodies_get_413_and_oversized_heads_431() {
 }
 
 #[tokio::test]
-async fn sigterm_shuts_down_cleanly() {
+async fn sigterm_shuts_down_cleanly_and_keeps_the_interpreters() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();
     let mut server = start_server(dir.path(), &up, &[]);
@@ -1884,7 +1884,7 @@ async fn sigterm_shuts_down_cleanly() {
         .execute(
             &id,
             "COMPOSIO_REMOTE_WORKBENCH",
-            json!({"code_to_execute": "1"}),
+            json!({"code_to_execute": "import re\nword = re.compile(r'\\w+')\ndef shout(s):\n    return s.upper() + '!'\nseen = {'a': [1, 2]}"}),
         )
         .await;
     let mut proc = server.proc.take().unwrap();
@@ -1898,11 +1898,72 @@ async fn sigterm_shuts_down_cleanly() {
     );
     let status = proc.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
-    // The data is intact for the next start.
+    // The data is intact for the next start, and the interpreter was
+    // hibernated: its functions, regexes and data are back.
     let server = start_server(dir.path(), &up, &[]);
     server
         .ok("GET", &format!("/api/v3.1/tool_router/session/{id}"), None)
         .await;
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "(shout(word.findall('hi there')[1]), seen['a'])"}),
+        )
+        .await;
+    assert_eq!(out["data"]["results"], "('THERE!', [1, 2])", "{out}");
+    assert_eq!(out["data"]["state_reset"], false, "{out}");
+    // Restored means used up: only a new hibernation writes another.
+    let folder = dir.path().join("sessions").join(&id);
+    assert!(!folder.join("interpreter.ckpt").exists());
+}
+
+#[tokio::test]
+async fn a_damaged_checkpoint_is_refused_kept_aside_and_the_session_starts_fresh() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_server(dir.path(), &up, &[]);
+    let id = server.session(json!({"user_id": "lee"})).await;
+    server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "y = 1"}),
+        )
+        .await;
+    let proc = server.proc.take().unwrap();
+    let pid = proc.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut proc = proc;
+    assert!(proc.0.wait().unwrap().success());
+    let folder = dir.path().join("sessions").join(&id);
+    let image = folder.join("interpreter.ckpt");
+    let mut bytes = std::fs::read(&image).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&image, &bytes).unwrap();
+
+    let server = start_server(dir.path(), &up, &[]);
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "'y' in globals()"}),
+        )
+        .await;
+    assert_eq!(out["data"]["results"], "False", "{out}");
+    assert_eq!(out["data"]["state_reset"], true, "{out}");
+    assert!(!image.exists());
+    assert_eq!(
+        std::fs::read(folder.join("interpreter.ckpt.rejected")).unwrap(),
+        bytes
+    );
 }
 
 #[tokio::test]
@@ -3107,10 +3168,12 @@ async fn the_server_memory_budget_evicts_idle_sandboxes_then_refuses_with_503() 
         .execute(&s[1], "COMPOSIO_REMOTE_WORKBENCH", cell("x"))
         .await;
     assert_eq!(kept["data"]["results"], "'second'", "{kept}");
+    // The evicted one was hibernated: it resumes with its variables.
     let evicted = server
-        .execute(&s[0], "COMPOSIO_REMOTE_WORKBENCH", cell("'x' in globals()"))
+        .execute(&s[0], "COMPOSIO_REMOTE_WORKBENCH", cell("x"))
         .await;
-    assert_eq!(evicted["data"]["state_reset"], true, "{evicted}");
+    assert_eq!(evicted["data"]["results"], "'first'", "{evicted}");
+    assert_eq!(evicted["data"]["state_reset"], false, "{evicted}");
 
     // With every sandbox running a cell, a new one is refused: 503.
     let slow = start_slow_cells(&server, &s[..2], KEY).await;

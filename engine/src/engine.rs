@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     /// The snapshot, linked with WASI, the quota and poll wrappers and the
     /// bridge.
     pub(crate) pre: InstancePre<SandboxState>,
+    /// The memory of a fresh instance, which checkpoints are diffed against
+    /// (taken on first use).
+    pub(crate) base_memory: std::sync::OnceLock<Arc<Vec<u8>>>,
     /// Kept for its `Drop`, which stops the thread.
     _ticker: Ticker,
 }
@@ -69,6 +72,7 @@ impl Engine {
                 config,
                 wasmtime,
                 pre,
+                base_memory: std::sync::OnceLock::new(),
                 _ticker: ticker,
             }),
         })

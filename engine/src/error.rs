@@ -40,6 +40,9 @@ pub enum EngineError {
     /// The sandbox's worker thread is gone (it was dropped or panicked).
     #[error("the sandbox is no longer running")]
     SandboxGone,
+    /// A checkpoint cannot be restored.
+    #[error(transparent)]
+    Checkpoint(#[from] crate::checkpoint::CheckpointError),
     /// Sandboxes must be built inside a tokio runtime (tool batches run on it).
     #[error("sandboxes must be built inside a tokio runtime")]
     NoRuntime,

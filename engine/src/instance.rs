@@ -7,6 +7,7 @@
 
 use crate::bridge::memory;
 use crate::cell::{self, CellError, CellKind, CellOutcome, CellStatus, GuestReply};
+use crate::checkpoint::{CHUNK_BYTES, GlobalValue, Image};
 use crate::deadline;
 use crate::engine::Engine;
 use crate::error::{EngineError, wasm};
@@ -18,7 +19,18 @@ use crate::workbench::{self, Dirs};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use toolshed_guest_sdk::abi;
-use wasmtime::{Store, Trap, TypedFunc};
+use wasmtime::{Global, Store, Trap, TypedFunc, Val};
+
+/// A wasm page.
+const WASM_PAGE: u64 = 64 << 10;
+
+/// Run in a restored instance before its first cell.
+const RESEED: &str =
+    "import os as _o, random as _r\n_r.seed(int.from_bytes(_o.urandom(32), 'big'))\ndel _o, _r";
+
+fn restore_error(what: &str) -> EngineError {
+    EngineError::Instantiate(format!("cannot restore the checkpoint: {what}").into())
+}
 
 /// The largest cell source accepted (it is copied into guest memory).
 pub const MAX_CELL_SOURCE_BYTES: usize = 16 << 20;
@@ -38,12 +50,148 @@ pub(crate) struct Instance {
     alloc: TypedFunc<u32, u32>,
     dealloc: TypedFunc<(u32, u32), ()>,
     run_cell: TypedFunc<(u32, u32, u32), u64>,
+    /// The module's mutable globals (exported by the instrumented snapshot
+    /// as `__wizer_global_{index}`), for checkpoints.
+    globals: Vec<(u32, Global)>,
+    clock: Clock,
 }
 
+/// The guest's monotonic clock: `base_ns` when the instance started, plus
+/// the time since. A restored instance continues from its checkpoint's
+/// value, so the clock never goes backwards for the interpreter.
+#[derive(Clone, Copy)]
+struct Clock {
+    base_ns: u64,
+    start: Instant,
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        self.base_ns
+            .saturating_add(u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+impl wasmtime_wasi::HostMonotonicClock for Clock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        Clock::now(self)
+    }
+}
+
+/// What an instantiated module exports under this prefix is a mutable
+/// global (the instrumented snapshot's naming).
+const GLOBAL_EXPORT_PREFIX: &str = "__wizer_global_";
+
 impl Instance {
+    /// A new instance ready for cells (with the sandbox's recursion limit).
     pub(crate) fn new(spec: &Spec) -> Result<Instance, EngineError> {
+        let mut live = Instance::instantiate(spec, 0)?;
+        live.apply_recursion_limit(spec)?;
+        Ok(live)
+    }
+
+    /// An instance with the state of `image`: the snapshot, its memory
+    /// grown to the image's size and overwritten where the image differs,
+    /// its globals set; then `random` gets a seed of its own (every restore
+    /// of one image would otherwise repeat one sequence).
+    pub(crate) fn restore(spec: &Spec, image: &Image) -> Result<Instance, EngineError> {
+        let mut live = Instance::instantiate(spec, image.monotonic_ns)?;
+        let memory = live.memory()?;
+        let have = memory.data_size(&live.store) as u64;
+        if image.memory_len > have {
+            memory
+                .grow(&mut live.store, (image.memory_len - have) / WASM_PAGE)
+                .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        }
+        let data = memory.data_mut(&mut live.store);
+        for (index, chunk) in &image.chunks {
+            let start = *index as usize * CHUNK_BYTES;
+            let end = (start + chunk.len()).min(data.len());
+            data.get_mut(start..end)
+                .ok_or_else(|| restore_error("a memory chunk lies outside the memory"))?
+                .copy_from_slice(&chunk[..end - start]);
+        }
+        for (index, value) in &image.globals {
+            let global = live
+                .globals
+                .iter()
+                .find(|(i, _)| i == index)
+                .map(|(_, g)| *g)
+                .ok_or_else(|| {
+                    restore_error("the image sets a global the runtime does not have")
+                })?;
+            let value = match *value {
+                GlobalValue::I32(v) => Val::I32(v as i32),
+                GlobalValue::I64(v) => Val::I64(v as i64),
+                GlobalValue::F32(v) => Val::F32(v),
+                GlobalValue::F64(v) => Val::F64(v),
+            };
+            global
+                .set(&mut live.store, value)
+                .map_err(|e| EngineError::Instantiate(wasm(e)))?;
+        }
+        let outcome = live.run(CellKind::Python, RESEED);
+        if !outcome.is_ok() {
+            return Err(restore_error("the restored interpreter does not run"));
+        }
+        Ok(live)
+    }
+
+    /// The instance's state as a checkpoint, diffed against `base` (the
+    /// memory of a fresh instance).
+    pub(crate) fn checkpoint(&mut self, base: &[u8]) -> Result<Image, EngineError> {
+        let memory = self.memory()?;
+        let mut globals = Vec::with_capacity(self.globals.len());
+        for (index, global) in &self.globals {
+            let value = match global.get(&mut self.store) {
+                Val::I32(v) => GlobalValue::I32(v as u32),
+                Val::I64(v) => GlobalValue::I64(v as u64),
+                Val::F32(v) => GlobalValue::F32(v),
+                Val::F64(v) => GlobalValue::F64(v),
+                _ => {
+                    return Err(EngineError::Instantiate(
+                        format!("global {index} has a type checkpoints do not store").into(),
+                    ));
+                }
+            };
+            globals.push((*index, value));
+        }
+        let data = memory.data(&self.store);
+        Ok(Image {
+            memory_len: data.len() as u64,
+            monotonic_ns: self.clock.now(),
+            globals,
+            chunks: Image::diff(data, base),
+        })
+    }
+
+    /// A copy of the linear memory (the base a checkpoint is diffed against,
+    /// taken from a fresh instance).
+    pub(crate) fn memory_copy(&self) -> Result<Vec<u8>, EngineError> {
+        Ok(self.memory()?.data(&self.store).to_vec())
+    }
+
+    fn memory(&self) -> Result<wasmtime::Memory, EngineError> {
+        self.store
+            .data()
+            .memory
+            .ok_or_else(|| EngineError::Instantiate("the runtime does not export memory".into()))
+    }
+
+    /// The snapshot instantiated, nothing run in it yet.
+    pub(crate) fn instantiate(spec: &Spec, clock_ns: u64) -> Result<Instance, EngineError> {
         let shared = &spec.engine.shared;
-        let wasi = workbench::wasi_builder(&spec.dirs)?.build_p1();
+        let clock = Clock {
+            base_ns: clock_ns,
+            start: Instant::now(),
+        };
+        let wasi = workbench::wasi_builder(&spec.dirs)?
+            .monotonic_clock(clock)
+            .build_p1();
         let state = SandboxState {
             wasi,
             limiter: MemoryLimiter::new(spec.limits.max_memory_bytes, shared.wasmtime.clone()),
@@ -87,13 +235,30 @@ impl Instance {
             .ok_or_else(|| EngineError::Instantiate("the runtime does not export memory".into()))?;
         store.data_mut().memory = Some(memory);
         store.data_mut().interrupt = Some(interrupt);
+        let globals = instance
+            .exports(&mut store)
+            .filter_map(|export| {
+                let index = export
+                    .name()
+                    .strip_prefix(GLOBAL_EXPORT_PREFIX)?
+                    .parse()
+                    .ok()?;
+                Some((index, export.into_global()?))
+            })
+            .collect();
 
-        let mut live = Instance {
+        Ok(Instance {
             store,
             alloc,
             dealloc,
             run_cell,
-        };
+            globals,
+            clock,
+        })
+    }
+
+    fn apply_recursion_limit(&mut self, spec: &Spec) -> Result<(), EngineError> {
+        let live = self;
         if spec.limits.max_recursion_depth != DEFAULT_MAX_RECURSION_DEPTH {
             let setup = format!(
                 "import sys as _s\n_s.setrecursionlimit({})\ndel _s",
@@ -106,7 +271,7 @@ impl Instance {
                 ));
             }
         }
-        Ok(live)
+        Ok(())
     }
 
     /// Runs one cell. A trap sets `state_reset` (the caller then discards

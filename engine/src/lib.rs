@@ -65,6 +65,7 @@
 
 pub mod bridge;
 pub mod cell;
+pub mod checkpoint;
 pub mod config;
 mod deadline;
 mod engine;
@@ -82,6 +83,7 @@ mod wasi;
 mod workbench;
 
 pub use cell::{CellError, CellKind, CellOutcome, CellStatus};
+pub use checkpoint::{CheckpointError, FORMAT_VERSION as CHECKPOINT_FORMAT_VERSION};
 pub use config::EngineConfig;
 pub use engine::Engine;
 pub use error::EngineError;

@@ -6,8 +6,13 @@
 //! a guest panic) discards the instance: the next cell gets a fresh one from
 //! the snapshot (workbench files are untouched) and its envelope says
 //! `state_reset: true`.
+//!
+//! Between cells a sandbox can be checkpointed ([`Sandbox::checkpoint`]) and
+//! a new one built from the checkpoint ([`SandboxBuilder::restore`]), in
+//! this process or another: see [`crate::checkpoint`].
 
 use crate::cell::{CellError, CellKind, CellOutcome, CellStatus};
+use crate::checkpoint::Image;
 use crate::engine::{Engine, WORKER_STACK_BYTES};
 use crate::error::EngineError;
 use crate::instance::{Instance, Spec};
@@ -28,6 +33,7 @@ pub struct SandboxBuilder {
     limits: Limits,
     bridge: Arc<dyn ToolBridge>,
     report_reset: bool,
+    restore: Option<Arc<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for SandboxBuilder {
@@ -53,6 +59,7 @@ impl Engine {
             limits: Limits::default(),
             bridge: Arc::new(NoTools),
             report_reset: false,
+            restore: None,
         }
     }
 }
@@ -79,15 +86,33 @@ impl SandboxBuilder {
         self
     }
 
-    /// Creates the directories, instantiates the snapshot and starts the
-    /// sandbox's worker thread. Must be called inside a tokio runtime, which
-    /// the sandbox uses to run tool batches.
+    /// Starts the sandbox from a checkpoint ([`Sandbox::checkpoint`]) instead
+    /// of a fresh interpreter. [`SandboxBuilder::build`] fails with
+    /// [`EngineError::Checkpoint`] when the image cannot be used (another
+    /// runtime build, damaged, too large for the limits): the embedder then
+    /// builds a fresh sandbox and keeps the image aside.
+    pub fn restore(mut self, image: Vec<u8>) -> Self {
+        self.restore = Some(Arc::new(image));
+        self
+    }
+
+    /// Creates the directories, instantiates the snapshot (or restores the
+    /// checkpoint) and starts the sandbox's worker thread. Must be called
+    /// inside a tokio runtime, which the sandbox uses to run tool batches.
     pub fn build(mut self) -> Result<Sandbox, EngineError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         self.limits.max_memory_bytes = self
             .limits
             .max_memory_bytes
             .min(self.engine.shared.config.max_memory_bytes);
+        let image = match &self.restore {
+            Some(bytes) => Some(Image::decode(
+                bytes,
+                crate::snapshot::RUNTIME_SHA256,
+                self.limits.max_memory_bytes,
+            )?),
+            None => None,
+        };
         self.dirs.prepare()?;
         let spec = Arc::new(Spec {
             engine: self.engine,
@@ -107,7 +132,11 @@ impl SandboxBuilder {
             .spawn(move || {
                 // Dropped when the thread ends, however it ends.
                 let _exited = exited_tx;
-                let live = match Instance::new(&worker_spec) {
+                let started = match &image {
+                    Some(image) => Instance::restore(&worker_spec, image),
+                    None => Instance::new(&worker_spec),
+                };
+                let live = match started {
                     Ok(live) => {
                         let _ = ready_tx.send(Ok(()));
                         live
@@ -163,13 +192,24 @@ impl Sandbox {
     async fn run(&self, kind: CellKind, code: &str) -> Result<CellOutcome, EngineError> {
         let (reply, outcome) = oneshot::channel();
         self.jobs
-            .send(Job {
+            .send(Job::Cell {
                 kind,
                 code: code.to_owned(),
                 reply,
             })
             .map_err(|_| EngineError::SandboxGone)?;
         outcome.await.map_err(|_| EngineError::SandboxGone)
+    }
+
+    /// The interpreter's state as a checkpoint (after the cells sent before
+    /// it), for [`SandboxBuilder::restore`]; `None` when there is no state
+    /// to keep (the last cell reset the interpreter and none ran since).
+    pub async fn checkpoint(&self) -> Result<Option<Vec<u8>>, EngineError> {
+        let (reply, image) = oneshot::channel();
+        self.jobs
+            .send(Job::Checkpoint { reply })
+            .map_err(|_| EngineError::SandboxGone)?;
+        image.await.map_err(|_| EngineError::SandboxGone)?
     }
 
     /// Stops the sandbox and waits until its worker thread has ended (after
@@ -196,16 +236,55 @@ impl Sandbox {
     }
 }
 
-struct Job {
-    kind: CellKind,
-    code: String,
-    reply: oneshot::Sender<CellOutcome>,
+enum Job {
+    Cell {
+        kind: CellKind,
+        code: String,
+        reply: oneshot::Sender<CellOutcome>,
+    },
+    Checkpoint {
+        reply: oneshot::Sender<Result<Option<Vec<u8>>, EngineError>>,
+    },
+}
+
+/// `live`'s checkpoint, diffed against the engine's base memory (taken from
+/// a fresh instance the first time).
+fn checkpoint(spec: &Spec, live: Option<&mut Instance>) -> Result<Option<Vec<u8>>, EngineError> {
+    let Some(live) = live else {
+        return Ok(None);
+    };
+    let shared = &spec.engine.shared;
+    let base = match shared.base_memory.get() {
+        Some(base) => base.clone(),
+        None => {
+            let fresh = Instance::instantiate(spec, 0)?.memory_copy()?;
+            shared.base_memory.get_or_init(|| Arc::new(fresh)).clone()
+        }
+    };
+    let image = live.checkpoint(&base)?;
+    Ok(Some(image.encode(crate::snapshot::RUNTIME_SHA256)))
 }
 
 fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receiver<Job>) {
     let mut live = Some(first);
     let mut reset_pending = report_reset;
     while let Ok(job) = inbox.recv() {
+        let (kind, code, reply) = match job {
+            Job::Cell { kind, code, reply } => (kind, code, reply),
+            Job::Checkpoint { reply } => {
+                let taken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    checkpoint(spec, live.as_mut())
+                }))
+                .unwrap_or_else(|_| {
+                    Err(EngineError::Instantiate(
+                        "taking the checkpoint panicked".into(),
+                    ))
+                });
+                let _ = reply.send(taken);
+                continue;
+            }
+        };
+        let job = CellJob { kind, code, reply };
         let started = Instant::now();
         // A panic on the host side of a cell (in a host function, or in the
         // embedder's tool bridge) must not take the worker with it: the
@@ -236,6 +315,12 @@ fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receive
         }
         let _ = job.reply.send(outcome);
     }
+}
+
+struct CellJob {
+    kind: CellKind,
+    code: String,
+    reply: oneshot::Sender<CellOutcome>,
 }
 
 fn host_panicked(started: Instant) -> CellOutcome {

@@ -20,6 +20,9 @@ pub(crate) const RUNTIME_WASM: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/toolshed_runtime.wasm"));
 /// Its SHA-256, hex.
 pub(crate) const RUNTIME_SHA256: &str = env!("TOOLSHED_RUNTIME_SHA256");
+/// Changes whenever the way the cached module is made changes (2: mutable
+/// globals exported for checkpoints).
+const SNAPSHOT_LAYOUT: u32 = 2;
 
 /// Loads the compiled, pre-initialised runtime from the cache, building and
 /// caching it first if needed.
@@ -40,7 +43,12 @@ pub(crate) fn load(engine: &Engine, cache_dir: &Path) -> Result<Module, EngineEr
     }
     tracing::info!("pre-initialising and compiling the Python runtime (first start only)");
     let snapshot = preinitialise(RUNTIME_WASM)?;
-    let module = Module::new(engine, &snapshot).map_err(|e| EngineError::Runtime(wasm(e)))?;
+    // Exported mutable globals let a checkpoint read and restore them
+    // (`crate::checkpoint`); the module is the same otherwise.
+    let (_, instrumented) = wasmtime_wizer::Wizer::new()
+        .instrument(&snapshot)
+        .map_err(|e| EngineError::Runtime(wasm(e)))?;
+    let module = Module::new(engine, &instrumented).map_err(|e| EngineError::Runtime(wasm(e)))?;
     let bytes = module
         .serialize()
         .map_err(|e| EngineError::Runtime(wasm(e)))?;
@@ -111,6 +119,7 @@ fn cache_path(engine: &Engine, cache_dir: &Path) -> PathBuf {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    SNAPSHOT_LAYOUT.hash(&mut hasher);
     let compat = hasher.finish();
     cache_dir.join(format!(
         "runtime-{}-{compat:016x}.cwasm",

@@ -450,8 +450,12 @@ _user_globals = sys.modules["__main__"].__dict__
 # The cell loop (runtime/src/cell.rs) restores, before every cell, what a
 # previous cell may have broken around it: sys.stdout/sys.stderr (_STDOUT,
 # _STDERR), the import policy (_SandboxPolicy) and the cells' __builtins__;
-# it seeds `random` (_seed_random) once per instance.
-_seed_random = random.seed
+# it seeds `random` (_seed_random) once per instance, and the host calls it
+# again after restoring a checkpoint. RustPython's argument-less
+# random.seed() is the same in every instance made from one snapshot, so the
+# seed comes from the host's entropy (os.urandom) instead.
+def _seed_random():
+    random.seed(int.from_bytes(_os.urandom(32), "big"))
 
 
 def _error(exc):

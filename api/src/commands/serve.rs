@@ -218,6 +218,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     evictor.abort();
     pruner.abort();
+    // Every interpreter's state is kept for after the restart.
+    let kept = state.sandboxes.hibernate_all(&state).await;
+    if kept > 0 {
+        tracing::info!(kept, "hibernated the live interpreters");
+    }
     // Tool-execution logs still queued are written before exiting.
     let store = state.store.clone();
     let _ = tokio::task::spawn_blocking(move || store.flush_logs()).await;
@@ -277,7 +282,7 @@ async fn evict_idle(state: AppState) {
         tokio::time::interval((idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(60)));
     loop {
         tick.tick().await;
-        let evicted = state.sandboxes.evict_idle(idle).await;
+        let evicted = state.sandboxes.evict_idle(&state, idle).await;
         if evicted > 0 {
             tracing::info!(evicted, "evicted idle sandboxes (files kept)");
         }

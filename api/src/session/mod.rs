@@ -4,6 +4,7 @@
 pub mod app_tools;
 pub mod bridge;
 pub mod config;
+pub mod hibernation;
 pub mod proxy;
 pub mod request;
 
@@ -36,6 +37,9 @@ pub struct Sandboxes {
     turns: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Per-session start locks (a session starts one sandbox at a time).
     starting: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Sessions whose evicted sandbox is writing its checkpoint: held until
+    /// the file is complete, so the session's next start reads it.
+    hibernating: std::sync::Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// A session's sandbox and when it was last used.
@@ -92,19 +96,39 @@ impl Sandboxes {
             )));
         }
         self.make_room(state, project_id).await?;
+        self.hibernated(session_id).await;
         let shared_config = Arc::new(std::sync::RwLock::new(Arc::new(config.clone())));
         let bridge = make_bridge(shared_config.clone());
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
         let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
+        let checkpoint = hibernation::checkpoint_path(&home);
         let builder = state
             .engine
             .sandbox(home, files)
             .limits(state.config.limits.clone())
             .bridge(bridge);
+        let session = session_id.to_owned();
         let sandbox = tokio::task::spawn_blocking(move || {
             let restarted = marker.exists();
-            let sandbox = builder.report_state_reset(restarted).build()?;
+            let sandbox = match std::fs::read(&checkpoint) {
+                Ok(image) => match builder.clone().restore(image).build() {
+                    Ok(sandbox) => {
+                        // Resumed: a later crash must not resume this state
+                        // again (cells after it would be lost silently).
+                        std::fs::remove_file(&checkpoint)?;
+                        tracing::info!(%session, "resumed a hibernated interpreter");
+                        sandbox
+                    }
+                    Err(toolshed_engine::EngineError::Checkpoint(err)) => {
+                        tracing::warn!(%session, error = %err, "a checkpoint cannot be restored; starting a fresh interpreter (the image is kept as {})", hibernation::REJECTED_FILE);
+                        hibernation::reject(&checkpoint);
+                        builder.report_state_reset(true).build()?
+                    }
+                    Err(err) => return Err(err.into()),
+                },
+                Err(_) => builder.report_state_reset(restarted).build()?,
+            };
             if let Some(dir) = marker.parent() {
                 std::fs::create_dir_all(dir)?;
             }
@@ -157,7 +181,9 @@ impl Sandboxes {
             match victim {
                 Some(id) => {
                     tracing::info!(session = %id, over_project, over_budget, "evicting an idle sandbox to make room");
-                    live.remove(&id);
+                    if let Some(victim) = live.remove(&id) {
+                        self.hibernate(state, id, victim);
+                    }
                 }
                 None if over_project => {
                     return Err(ApiError::TooManyRequests(format!(
@@ -229,25 +255,103 @@ impl Sandboxes {
         Some(existing.clone())
     }
 
-    /// Drops the session's sandbox (on delete or config change).
+    /// Drops the session's sandbox without keeping its state (the session
+    /// is deleted, or its worker is gone).
     pub async fn stop(&self, session_id: &str) {
         self.live.lock().await.remove(session_id);
     }
 
     /// Evicts sandboxes idle for longer than `idle` (never one running a
-    /// cell); returns how many.
-    pub async fn evict_idle(&self, idle: Duration) -> usize {
+    /// cell), each hibernated to its session's checkpoint; returns how many.
+    pub async fn evict_idle(&self, state: &AppState, idle: Duration) -> usize {
         let mut live = self.live.lock().await;
-        let before = live.len();
-        live.retain(|_, s| {
-            s.busy.load(std::sync::atomic::Ordering::Acquire) > 0
-                || s.last_used
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .elapsed()
-                    < idle
+        let idle_ones: Vec<String> = live
+            .iter()
+            .filter(|(_, s)| {
+                s.busy.load(std::sync::atomic::Ordering::Acquire) == 0
+                    && s.last_used
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .elapsed()
+                        >= idle
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &idle_ones {
+            if let Some(victim) = live.remove(id) {
+                self.hibernate(state, id.clone(), victim);
+            }
+        }
+        idle_ones.len()
+    }
+
+    /// Hibernates every live sandbox and waits until each checkpoint is
+    /// written (graceful shutdown). Returns how many were kept.
+    pub async fn hibernate_all(&self, state: &AppState) -> usize {
+        let all: Vec<(String, Arc<LiveSandbox>)> = self.live.lock().await.drain().collect();
+        let saves = all.into_iter().map(|(id, victim)| {
+            let path = hibernation::checkpoint_path(&state.session_home(&id));
+            async move {
+                match hibernation::save(path, &victim.sandbox).await {
+                    Ok(Some(_)) => 1,
+                    Ok(None) => 0,
+                    Err(err) => {
+                        tracing::warn!(session = %id, error = %err, "could not hibernate a sandbox at shutdown");
+                        0
+                    }
+                }
+            }
         });
-        before - live.len()
+        futures::future::join_all(saves).await.into_iter().sum()
+    }
+
+    /// Writes `victim`'s checkpoint in the background; the session's next
+    /// start waits for it ([`Sandboxes::hibernated`]). Called with the live
+    /// map locked, so no start can slip in between.
+    fn hibernate(&self, state: &AppState, session_id: String, victim: Arc<LiveSandbox>) {
+        let lock = Arc::new(Mutex::new(()));
+        let Ok(guard) = lock.clone().try_lock_owned() else {
+            return;
+        };
+        self.hibernating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session_id.clone(), lock);
+        let path = hibernation::checkpoint_path(&state.session_home(&session_id));
+        tokio::spawn(async move {
+            match hibernation::save(path, &victim.sandbox).await {
+                Ok(Some(bytes)) => {
+                    tracing::debug!(session = %session_id, bytes, "hibernated an evicted sandbox");
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(session = %session_id, error = %err, "could not hibernate an evicted sandbox; its next cell starts fresh");
+                }
+            }
+            // The interpreter goes only once its state is on disk.
+            drop(victim);
+            drop(guard);
+        });
+    }
+
+    /// Waits until a hibernation of `session_id` in progress is written.
+    async fn hibernated(&self, session_id: &str) {
+        let pending = self
+            .hibernating
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(session_id)
+            .cloned();
+        if let Some(lock) = pending {
+            let _done = lock.lock().await;
+            let mut hibernating = self.hibernating.lock().unwrap_or_else(|p| p.into_inner());
+            if hibernating
+                .get(session_id)
+                .is_some_and(|l| Arc::ptr_eq(l, &lock))
+            {
+                hibernating.remove(session_id);
+            }
+        }
     }
 
     /// How many sandboxes are live.
@@ -457,7 +561,7 @@ mod tests {
     use crate::store::{SessionRecord, Store, now};
 
     #[tokio::test]
-    async fn idle_sandboxes_are_evicted_files_kept_and_the_reset_reported() {
+    async fn idle_sandboxes_are_hibernated_and_resume_with_their_state() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
         store.create_project("p", "p").unwrap();
@@ -505,19 +609,27 @@ mod tests {
             .await
             .unwrap();
         assert!(first.is_ok() && !first.state_reset);
-        assert_eq!(state.sandboxes.evict_idle(Duration::from_secs(60)).await, 0);
+        assert_eq!(
+            state
+                .sandboxes
+                .evict_idle(&state, Duration::from_secs(60))
+                .await,
+            0
+        );
         assert_eq!(state.sandboxes.live_count().await, 1);
-        assert_eq!(state.sandboxes.evict_idle(Duration::ZERO).await, 1);
+        assert_eq!(state.sandboxes.evict_idle(&state, Duration::ZERO).await, 1);
         assert_eq!(state.sandboxes.live_count().await, 0);
         let next = ctx
             .run_cell("(open('/mnt/files/f').read(), 'x' in globals())")
             .await
             .unwrap();
-        assert_eq!(next.result.as_deref(), Some("('kept', False)"));
+        assert_eq!(next.result.as_deref(), Some("('kept', True)"));
         assert!(
-            next.state_reset,
-            "the cell after an eviction says the state was lost"
+            !next.state_reset,
+            "the cell after an eviction resumes the hibernated state"
         );
+        // Resumed: the checkpoint is gone, so a crash now cannot resume it.
+        assert!(!hibernation::checkpoint_path(&state.session_home("trs_evict")).exists());
 
         // A sandbox running a cell is never evicted, however idle the
         // timeout says it is.
@@ -536,7 +648,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(started.exists(), "the slow cell did not start");
-        assert_eq!(state.sandboxes.evict_idle(Duration::ZERO).await, 0);
+        assert_eq!(state.sandboxes.evict_idle(&state, Duration::ZERO).await, 0);
         let outcome = running.await.unwrap().unwrap();
         assert_eq!(outcome.result.as_deref(), Some("'done'"));
         let after = ctx.run_cell("y").await.unwrap();

@@ -6,6 +6,7 @@ mod containment;
 mod disk;
 mod fuzz;
 mod helpers;
+mod hibernation;
 mod isolation;
 mod limits;
 mod persistence;

@@ -117,6 +117,15 @@ async fn each_sandbox_gets_its_own_randomness() {
     let ra = a.ok(code).await.unwrap();
     let rb = b.ok(code).await.unwrap();
     assert_ne!(ra, rb);
+    // Each part on its own: `random` too, not only the OS entropy behind
+    // uuid and secrets (one snapshot once gave every sandbox one sequence).
+    for part in 0..3 {
+        let (pa, pb) = (
+            ra.split(", ").nth(part).unwrap(),
+            rb.split(", ").nth(part).unwrap(),
+        );
+        assert_ne!(pa, pb, "part {part} repeats across sandboxes");
+    }
 }
 
 #[tokio::test]
