@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub limits: toolshed_engine::Limits,
     /// Sandboxes idle this long are evicted (files are kept).
     pub idle_timeout: std::time::Duration,
+    /// A live sandbox idle this long after a cell is checkpointed (zero:
+    /// only when evicted).
+    pub checkpoint_after: std::time::Duration,
     /// Live sandboxes one project may have.
     pub max_sandboxes_per_project: usize,
     /// Memory all live sandboxes may reserve together (each counts its full

@@ -1913,9 +1913,10 @@ async fn sigterm_shuts_down_cleanly_and_keeps_the_interpreters() {
         .await;
     assert_eq!(out["data"]["results"], "('THERE!', [1, 2])", "{out}");
     assert_eq!(out["data"]["state_reset"], false, "{out}");
-    // Restored means used up: only a new hibernation writes another.
+    // The checkpoint stays, and the cell that ran since is marked.
     let folder = dir.path().join("sessions").join(&id);
-    assert!(!folder.join("interpreter.ckpt").exists());
+    assert!(folder.join("interpreter.ckpt").exists());
+    assert!(folder.join("interpreter.dirty").exists());
 }
 
 #[tokio::test]
@@ -3809,4 +3810,69 @@ async fn multi_account_bounds_how_many_accounts_a_session_connects() {
     server
         .ok("POST", &link, Some(json!({"toolkit": "linear"})))
         .await;
+}
+
+/// Polls (bounded) until the session's checkpoint on disk holds every cell
+/// that ran: the checkpoint exists and the changed-marker does not.
+fn wait_for_checkpoint(folder: &Path) {
+    for _ in 0..400 {
+        if folder.join("interpreter.ckpt").exists() && !folder.join("interpreter.dirty").exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("no checkpoint was written in {}", folder.display());
+}
+
+#[tokio::test]
+async fn kill_9_loses_only_the_cells_after_the_last_checkpoint_and_says_so() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--checkpoint-after-secs", "1"];
+    let mut server = start_server_with_args(dir.path(), &up, &[], &args);
+    let id = server.session(json!({"user_id": "kim"})).await;
+    let folder = dir.path().join("sessions").join(&id);
+    let cell = |code: &str| json!({"code_to_execute": code});
+    server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", cell("a = 1"))
+        .await;
+    wait_for_checkpoint(&folder);
+    // A cell after the checkpoint, then the server dies before the next.
+    server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", cell("b = 2"))
+        .await;
+    assert!(folder.join("interpreter.dirty").exists());
+    server.stop();
+
+    let mut server = start_server_with_args(dir.path(), &up, &[], &args);
+    let out = server
+        .execute(
+            &id,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            cell("(a, 'b' in globals())"),
+        )
+        .await;
+    assert_eq!(out["data"]["results"], "(1, False)", "{out}");
+    assert_eq!(out["data"]["state_reset"], true, "{out}");
+    let reason = out["data"]["state_reset_reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("resumed from the checkpoint of 20") && reason.contains("lost"),
+        "{out}"
+    );
+
+    // Once the checkpoint holds every cell, kill -9 loses nothing.
+    server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", cell("c = a + 2"))
+        .await;
+    wait_for_checkpoint(&folder);
+    server.stop();
+    let server = start_server_with_args(dir.path(), &up, &[], &args);
+    let out = server
+        .execute(&id, "COMPOSIO_REMOTE_WORKBENCH", cell("(a, c)"))
+        .await;
+    assert_eq!(out["data"]["results"], "(1, 3)", "{out}");
+    assert_eq!(out["data"]["state_reset"], false, "{out}");
+    assert!(out["data"].get("state_reset_reason").is_none(), "{out}");
 }

@@ -198,6 +198,11 @@ pub struct CellOutcome {
     /// instance was replaced after a hard stop, or the session's interpreter
     /// did not survive a restart.
     pub state_reset: bool,
+    /// Why the state was lost, when the embedder said
+    /// ([`crate::SandboxBuilder::state_reset_reason`]): e.g. which
+    /// checkpoint the interpreter resumed from.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub state_reset_reason: Option<String>,
     /// Tool calls the cell made.
     pub tool_calls: u64,
     /// For a bash cell that ran to the end: the command's exit status (127:
@@ -238,6 +243,7 @@ mod tests {
             stdout_file_path: None,
             stderr_file_path: None,
             state_reset: false,
+            state_reset_reason: None,
             tool_calls: 0,
             exit_code: None,
         };

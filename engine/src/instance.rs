@@ -437,6 +437,7 @@ impl Instance {
             stdout_file_path,
             stderr_file_path,
             state_reset,
+            state_reset_reason: None,
             tool_calls: cell.tool_calls,
             exit_code,
         }

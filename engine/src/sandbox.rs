@@ -33,6 +33,7 @@ pub struct SandboxBuilder {
     limits: Limits,
     bridge: Arc<dyn ToolBridge>,
     report_reset: bool,
+    reset_reason: Option<String>,
     restore: Option<Arc<Vec<u8>>>,
 }
 
@@ -59,6 +60,7 @@ impl Engine {
             limits: Limits::default(),
             bridge: Arc::new(NoTools),
             report_reset: false,
+            reset_reason: None,
             restore: None,
         }
     }
@@ -83,6 +85,15 @@ impl SandboxBuilder {
     /// across a restart).
     pub fn report_state_reset(mut self, yes: bool) -> Self {
         self.report_reset = yes;
+        self
+    }
+
+    /// Makes the first cell report `state_reset: true` with `reason` in its
+    /// `state_reset_reason` (e.g. the sandbox resumed from a checkpoint
+    /// older than the last cells that ran).
+    pub fn state_reset_reason(mut self, reason: impl Into<String>) -> Self {
+        self.report_reset = true;
+        self.reset_reason = Some(reason.into());
         self
     }
 
@@ -125,7 +136,7 @@ impl SandboxBuilder {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (exited_tx, exited) = oneshot::channel();
         let worker_spec = spec.clone();
-        let report_reset = self.report_reset;
+        let report_reset = self.report_reset.then(|| self.reset_reason.clone());
         std::thread::Builder::new()
             .name("toolshed-sandbox".into())
             .stack_size(WORKER_STACK_BYTES)
@@ -265,7 +276,12 @@ fn checkpoint(spec: &Spec, live: Option<&mut Instance>) -> Result<Option<Vec<u8>
     Ok(Some(image.encode(crate::snapshot::RUNTIME_SHA256)))
 }
 
-fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receiver<Job>) {
+fn worker(
+    spec: &Spec,
+    first: Instance,
+    report_reset: Option<Option<String>>,
+    inbox: mpsc::Receiver<Job>,
+) {
     let mut live = Some(first);
     let mut reset_pending = report_reset;
     while let Ok(job) = inbox.recv() {
@@ -309,9 +325,9 @@ fn worker(spec: &Spec, first: Instance, report_reset: bool, inbox: mpsc::Receive
             // The instance trapped: never reuse it.
             live = None;
         }
-        if reset_pending {
+        if let Some(reason) = reset_pending.take() {
             outcome.state_reset = true;
-            reset_pending = false;
+            outcome.state_reset_reason = reason;
         }
         let _ = job.reply.send(outcome);
     }
@@ -360,6 +376,7 @@ fn crashed(started: Instant, kind: &str, message: &str) -> CellOutcome {
         stdout_file_path: None,
         stderr_file_path: None,
         state_reset: true,
+        state_reset_reason: None,
         tool_calls: 0,
         exit_code: None,
     }

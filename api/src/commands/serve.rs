@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// files are kept).
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub idle_timeout_secs: u64,
+    /// Checkpoint a session's interpreter once it has been idle this many
+    /// seconds after a cell, so a crash or `kill -9` loses at most the
+    /// cells since (0: only when it is evicted or the server stops).
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub checkpoint_after_secs: u64,
     /// Folder of toolkit definitions (`*/toolkit.toml`; see docs/TOOLKITS.md).
     #[arg(long, value_name = "DIR", default_value_os_t = default_toolkits_dir())]
     pub toolkits: PathBuf,
@@ -131,6 +136,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
             ..Limits::default()
         },
         idle_timeout: Duration::from_secs(args.idle_timeout_secs.max(1)),
+        checkpoint_after: Duration::from_secs(args.checkpoint_after_secs),
         max_sandboxes_per_project: usize::try_from(args.max_sandboxes_per_project)
             .unwrap_or(usize::MAX),
         max_cells_per_project: usize::try_from(args.max_cells_per_project).unwrap_or(usize::MAX),
@@ -186,6 +192,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let _ = state.listen_url.set(format!("http://{addr}"));
 
     let evictor = tokio::spawn(evict_idle(state.clone()));
+    let checkpointer = tokio::spawn(checkpoint_idle(state.clone()));
     let pruner = tokio::spawn(prune_logs(
         state.clone(),
         Duration::from_secs(args.log_retention_days.saturating_mul(86_400)),
@@ -217,6 +224,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         }
     };
     evictor.abort();
+    checkpointer.abort();
     pruner.abort();
     // Every interpreter's state is kept for after the restart.
     let kept = state.sandboxes.hibernate_all(&state).await;
@@ -285,6 +293,24 @@ async fn evict_idle(state: AppState) {
         let evicted = state.sandboxes.evict_idle(&state, idle).await;
         if evicted > 0 {
             tracing::info!(evicted, "evicted idle sandboxes (files kept)");
+        }
+    }
+}
+
+/// Checkpoints sandboxes idle for `--checkpoint-after-secs` after a cell.
+async fn checkpoint_idle(state: AppState) {
+    let after = state.config.checkpoint_after;
+    if after.is_zero() {
+        return;
+    }
+    let mut tick = tokio::time::interval(
+        (after / 2).clamp(Duration::from_millis(250), Duration::from_secs(30)),
+    );
+    loop {
+        tick.tick().await;
+        let written = state.sandboxes.checkpoint_idle(&state, after).await;
+        if written > 0 {
+            tracing::debug!(written, "checkpointed idle interpreters");
         }
     }
 }

@@ -4,13 +4,18 @@
 //! does not count against the disk quota), and the session's next cell
 //! resumes from it with every variable as it was (`state_reset: false`).
 //!
+//! A live session is also checkpointed once it has been idle for
+//! `--checkpoint-after-secs` after a cell, so `kill -9` loses at most the
+//! cells since. `interpreter.dirty` marks that cells ran after the
+//! checkpoint on disk: it is made before the first such cell and removed
+//! when a checkpoint is written. Resuming while it exists means those cells
+//! were lost: the first cell says `state_reset: true` and
+//! `state_reset_reason` names the checkpoint's time.
+//!
 //! A checkpoint is written to a temporary file, synced and renamed, so a
-//! crash leaves the old one or the new one, never half of one. It is
-//! removed once restored: a later crash must not resume from a state older
-//! than cells that already ran (that session's next cell says
-//! `state_reset: true`). One that cannot be restored (another runtime
-//! build, damaged) is kept as `interpreter.ckpt.rejected` for inspection
-//! and the session starts fresh.
+//! crash leaves the old one or the new one, never half of one. One that
+//! cannot be restored (another runtime build, damaged) is kept as
+//! `interpreter.ckpt.rejected` for inspection and the session starts fresh.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,10 +25,44 @@ use toolshed_engine::Sandbox;
 pub const CHECKPOINT_FILE: &str = "interpreter.ckpt";
 /// Where a refused checkpoint is moved.
 pub const REJECTED_FILE: &str = "interpreter.ckpt.rejected";
+/// Present while cells have run since the checkpoint on disk.
+pub const DIRTY_FILE: &str = "interpreter.dirty";
 
 /// The checkpoint file of the session whose home is `home`.
 pub fn checkpoint_path(home: &Path) -> PathBuf {
     home.parent().unwrap_or(home).join(CHECKPOINT_FILE)
+}
+
+/// The marker that cells ran after the checkpoint (see the module docs).
+pub fn dirty_path(home: &Path) -> PathBuf {
+    home.parent().unwrap_or(home).join(DIRTY_FILE)
+}
+
+/// Marks that a cell is about to run after the last checkpoint.
+pub async fn mark_dirty(home: &Path) {
+    let path = dirty_path(home);
+    if let Err(err) = tokio::fs::write(&path, b"").await {
+        tracing::warn!(path = %path.display(), error = %err, "could not mark a session's interpreter as changed");
+    }
+}
+
+/// The checkpoint on disk holds every cell that ran.
+pub fn clear_dirty(home: &Path) {
+    match std::fs::remove_file(dirty_path(home)) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => tracing::warn!(error = %err, "could not clear a session's changed marker"),
+    }
+}
+
+/// When the checkpoint at `path` was written, as RFC 3339.
+pub fn written_at(path: &Path) -> String {
+    let secs = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    crate::timestamp::rfc3339(secs)
 }
 
 /// Takes `sandbox`'s checkpoint and writes it to `path`; returns its size

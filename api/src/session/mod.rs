@@ -54,6 +54,20 @@ pub struct LiveSandbox {
     /// The session's current config, read by the bridge on every tool call
     /// (so a PATCH applies from the next cell on, state kept).
     config: Arc<std::sync::RwLock<Arc<SessionConfig>>>,
+    /// The session's workbench (its folder holds the checkpoint).
+    home: std::path::PathBuf,
+    /// Cells started in it.
+    cells: std::sync::atomic::AtomicU64,
+    /// `cells` when the checkpoint on disk was taken.
+    saved: std::sync::atomic::AtomicU64,
+}
+
+impl LiveSandbox {
+    /// Whether cells ran since the checkpoint on disk.
+    fn changed(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        self.cells.load(Ordering::Acquire) != self.saved.load(Ordering::Acquire)
+    }
 }
 
 impl Sandboxes {
@@ -103,6 +117,7 @@ impl Sandboxes {
         let files = state.session_files(session_id);
         let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
         let checkpoint = hibernation::checkpoint_path(&home);
+        let dirty = hibernation::dirty_path(&home);
         let builder = state
             .engine
             .sandbox(home, files)
@@ -112,27 +127,52 @@ impl Sandboxes {
         let sandbox = tokio::task::spawn_blocking(move || {
             let restarted = marker.exists();
             let sandbox = match std::fs::read(&checkpoint) {
-                Ok(image) => match builder.clone().restore(image).build() {
-                    Ok(sandbox) => {
-                        // Resumed: a later crash must not resume this state
-                        // again (cells after it would be lost silently).
-                        std::fs::remove_file(&checkpoint)?;
-                        tracing::info!(%session, "resumed a hibernated interpreter");
-                        sandbox
+                Ok(image) => {
+                    let restore = builder.clone().restore(image);
+                    let restore = if dirty.exists() {
+                        restore.state_reset_reason(format!(
+                            "resumed from the checkpoint of {}; the cells run after it were lost (the server stopped without saving them)",
+                            hibernation::written_at(&checkpoint)
+                        ))
+                    } else {
+                        restore
+                    };
+                    match restore.build() {
+                        Ok(sandbox) => {
+                            tracing::info!(%session, "resumed a hibernated interpreter");
+                            sandbox
+                        }
+                        Err(toolshed_engine::EngineError::Checkpoint(err)) => {
+                            tracing::warn!(%session, error = %err, "a checkpoint cannot be restored; starting a fresh interpreter (the image is kept as {})", hibernation::REJECTED_FILE);
+                            hibernation::reject(&checkpoint);
+                            builder
+                                .state_reset_reason(format!(
+                                    "the saved interpreter could not be restored ({err}); it was kept as {} in the session's folder",
+                                    hibernation::REJECTED_FILE
+                                ))
+                                .build()?
+                        }
+                        Err(err) => return Err(err.into()),
                     }
-                    Err(toolshed_engine::EngineError::Checkpoint(err)) => {
-                        tracing::warn!(%session, error = %err, "a checkpoint cannot be restored; starting a fresh interpreter (the image is kept as {})", hibernation::REJECTED_FILE);
-                        hibernation::reject(&checkpoint);
-                        builder.report_state_reset(true).build()?
-                    }
-                    Err(err) => return Err(err.into()),
-                },
-                Err(_) => builder.report_state_reset(restarted).build()?,
+                }
+                Err(_) if restarted => builder
+                    .state_reset_reason(
+                        "the server stopped before this interpreter was saved; variables are gone, files are kept",
+                    )
+                    .build()?,
+                Err(_) => builder.build()?,
             };
             if let Some(dir) = marker.parent() {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&marker, b"")?;
+            // The running interpreter now matches the checkpoint (or there
+            // is none): nothing ran after it yet.
+            if let Err(err) = std::fs::remove_file(&dirty)
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                return Err(err.into());
+            }
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sandbox)
         })
         .await
@@ -144,6 +184,9 @@ impl Sandboxes {
             busy: std::sync::atomic::AtomicUsize::new(0),
             last_used: std::sync::Mutex::new(Instant::now()),
             config: shared_config,
+            home: state.session_home(session_id),
+            cells: std::sync::atomic::AtomicU64::new(0),
+            saved: std::sync::atomic::AtomicU64::new(0),
         });
         self.live
             .lock()
@@ -285,6 +328,50 @@ impl Sandboxes {
         idle_ones.len()
     }
 
+    /// Checkpoints every live sandbox that ran a cell since its last
+    /// checkpoint and has been idle for `after` (it stays live); returns
+    /// how many were written.
+    pub async fn checkpoint_idle(&self, state: &AppState, after: Duration) -> usize {
+        use std::sync::atomic::Ordering;
+        let due: Vec<(String, Arc<LiveSandbox>)> = self
+            .live
+            .lock()
+            .await
+            .iter()
+            .filter(|(_, s)| {
+                s.busy.load(Ordering::Acquire) == 0
+                    && s.changed()
+                    && s.last_used
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .elapsed()
+                        >= after
+            })
+            .map(|(id, s)| (id.clone(), s.clone()))
+            .collect();
+        let mut written = 0;
+        for (id, live) in due {
+            // Busy while saving: not evicted halfway.
+            let held = Busy::new(live);
+            let generation = held.cells.load(Ordering::Acquire);
+            let path = hibernation::checkpoint_path(&state.session_home(&id));
+            match hibernation::save(path, &held.sandbox).await {
+                Ok(_) => {
+                    // A cell that started meanwhile keeps the marker.
+                    if held.cells.load(Ordering::Acquire) == generation {
+                        held.saved.store(generation, Ordering::Release);
+                        hibernation::clear_dirty(&held.home);
+                    }
+                    written += 1;
+                }
+                Err(err) => {
+                    tracing::warn!(session = %id, error = %err, "could not checkpoint an idle sandbox");
+                }
+            }
+        }
+        written
+    }
+
     /// Hibernates every live sandbox and waits until each checkpoint is
     /// written (graceful shutdown). Returns how many were kept.
     pub async fn hibernate_all(&self, state: &AppState) -> usize {
@@ -293,8 +380,14 @@ impl Sandboxes {
             let path = hibernation::checkpoint_path(&state.session_home(&id));
             async move {
                 match hibernation::save(path, &victim.sandbox).await {
-                    Ok(Some(_)) => 1,
-                    Ok(None) => 0,
+                    Ok(Some(_)) => {
+                        hibernation::clear_dirty(&victim.home);
+                        1
+                    }
+                    Ok(None) => {
+                        hibernation::clear_dirty(&victim.home);
+                        0
+                    }
                     Err(err) => {
                         tracing::warn!(session = %id, error = %err, "could not hibernate a sandbox at shutdown");
                         0
@@ -321,9 +414,10 @@ impl Sandboxes {
         tokio::spawn(async move {
             match hibernation::save(path, &victim.sandbox).await {
                 Ok(Some(bytes)) => {
+                    hibernation::clear_dirty(&victim.home);
                     tracing::debug!(session = %session_id, bytes, "hibernated an evicted sandbox");
                 }
-                Ok(None) => {}
+                Ok(None) => hibernation::clear_dirty(&victim.home),
                 Err(err) => {
                     tracing::warn!(session = %session_id, error = %err, "could not hibernate an evicted sandbox; its next cell starts fresh");
                 }
@@ -499,6 +593,12 @@ impl SessionContext {
                 },
             )
             .await?;
+        if !live.changed() {
+            // The first cell since the checkpoint on disk: if the server
+            // dies before the next one, resuming must say what was lost.
+            hibernation::mark_dirty(&live.home).await;
+        }
+        live.cells.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let outcome = match kind {
             CellKind::Python => live.sandbox.run_cell(code).await,
             CellKind::Bash => live.sandbox.run_bash(code).await,
@@ -591,6 +691,7 @@ mod tests {
                 public_url: None,
                 limits: Default::default(),
                 idle_timeout: Duration::from_secs(60),
+                checkpoint_after: Duration::ZERO,
                 max_sandboxes_per_project: 10,
                 max_cells_per_project: 32,
                 cell_queue_wait: Duration::from_secs(10),
@@ -628,8 +729,22 @@ mod tests {
             !next.state_reset,
             "the cell after an eviction resumes the hibernated state"
         );
-        // Resumed: the checkpoint is gone, so a crash now cannot resume it.
-        assert!(!hibernation::checkpoint_path(&state.session_home("trs_evict")).exists());
+        // The checkpoint stays; the cell that ran since is marked, so a
+        // crash now would resume it and say what was lost.
+        let home = state.session_home("trs_evict");
+        assert!(hibernation::checkpoint_path(&home).exists());
+        assert!(hibernation::dirty_path(&home).exists());
+        let written = state
+            .sandboxes
+            .checkpoint_idle(&state, Duration::ZERO)
+            .await;
+        assert_eq!(written, 1);
+        assert!(!hibernation::dirty_path(&home).exists());
+        let written = state
+            .sandboxes
+            .checkpoint_idle(&state, Duration::ZERO)
+            .await;
+        assert_eq!(written, 0, "nothing ran since");
 
         // A sandbox running a cell is never evicted, however idle the
         // timeout says it is.

@@ -54,6 +54,9 @@ pub struct Output {
     pub status: &'static str,
     /// Whether the interpreter was new (variables lost).
     pub state_reset: bool,
+    /// Why, when known: e.g. which checkpoint the interpreter resumed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_reset_reason: Option<String>,
     /// Wall-clock time.
     pub duration_ms: u64,
     /// Tool calls the cell made.
@@ -90,6 +93,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
             .unwrap_or_default(),
         status: outcome.status.as_str(),
         state_reset: outcome.state_reset,
+        state_reset_reason: outcome.state_reset_reason.clone(),
         duration_ms: outcome.duration_ms,
         tool_calls: outcome.tool_calls,
         session: ctx.workflow_session(args.workflow.id()),
