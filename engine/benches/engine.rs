@@ -1,4 +1,6 @@
-//! Engine benchmarks: sandbox start, trivial cells and the tool bridge.
+//! Engine benchmarks: sandbox start, trivial cells, the tool bridge, and
+//! checkpoints (save, and restore to the first cell) of a fresh, a typical
+//! and a 100 MB session.
 //!
 //! `cargo bench -p toolshed-engine --bench engine`. Figures and the machine
 //! they were taken on are in docs/BENCHMARKS.md.
@@ -118,5 +120,64 @@ fn tools(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, start, cells, tools);
+/// The sessions checkpoints are measured on: what their cells leave behind.
+const CHECKPOINTED: [(&str, &str); 3] = [
+    ("fresh", "x = 1"),
+    (
+        "typical",
+        "records = {i: {'id': i, 'name': f'n{i}', 'tags': [i % 3, i % 5]} for i in range(20000)}\n\
+         big = list(range(200000))\n\
+         def f(x):\n    return x * 2\n\
+         class K:\n    pass\n\
+         k = K()",
+    ),
+    (
+        "100 MB heap",
+        "import random\nrandom.seed(1)\nheap = [random.getrandbits(64) for _ in range(2_500_000)]",
+    ),
+];
+
+fn checkpoints(c: &mut Criterion) {
+    let rt = runtime();
+    let _guard = rt.enter();
+    LazyLock::force(&ENGINE);
+    let dir = tempfile::tempdir().unwrap();
+    for (n, (name, code)) in CHECKPOINTED.iter().enumerate() {
+        let sandbox = new_sandbox(&dir, 10_000 + n);
+        let out = rt.block_on(sandbox.run_cell(code)).unwrap();
+        assert!(out.is_ok(), "{out:?}");
+        let image = rt.block_on(sandbox.checkpoint()).unwrap().unwrap();
+        eprintln!("checkpoint of a {name} session: {} KiB", image.len() >> 10);
+        c.bench_function(&format!("checkpoint: save, {name} session"), |b| {
+            b.iter(|| rt.block_on(sandbox.checkpoint()).unwrap().unwrap().len())
+        });
+        let mut m = 0;
+        c.bench_function(
+            &format!("checkpoint: restore to first cell, {name} session"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        m += 1;
+                        let began = Instant::now();
+                        let restored = ENGINE
+                            .sandbox(
+                                dir.path().join(format!("rh{n}-{m}")),
+                                dir.path().join(format!("rf{n}-{m}")),
+                            )
+                            .restore(image.clone())
+                            .build()
+                            .expect("restores");
+                        let out = rt.block_on(restored.run_cell("1")).unwrap();
+                        total += began.elapsed();
+                        assert!(out.is_ok() && !out.state_reset);
+                    }
+                    total
+                })
+            },
+        );
+    }
+}
+
+criterion_group!(benches, start, cells, tools, checkpoints);
 criterion_main!(benches);
