@@ -20,7 +20,9 @@
 //! ...          the body, zstd:
 //!                u64 memory length, u64 monotonic clock (ns),
 //!                u32 n, n x (u32 global index, u8 kind, u64 bits),
-//!                u32 m, m x (u32 chunk index, 4096 bytes)
+//!                u32 m, m x u32 chunk index, then the m chunks
+//!                (4096 bytes each), so a restore copies them from the
+//!                decompressed body straight into memory
 //! ```
 
 use sha2::{Digest, Sha256};
@@ -88,7 +90,7 @@ impl GlobalValue {
 }
 
 /// What a checkpoint holds.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Default)]
 pub(crate) struct Image {
     /// The linear memory's size in bytes.
     pub(crate) memory_len: u64,
@@ -96,33 +98,80 @@ pub(crate) struct Image {
     pub(crate) monotonic_ns: u64,
     /// Mutable globals by index.
     pub(crate) globals: Vec<(u32, GlobalValue)>,
-    /// Chunks that differ from the base image, by chunk index.
-    pub(crate) chunks: Vec<(u32, Vec<u8>)>,
+    /// Indices of the chunks that differ from the base image.
+    pub(crate) chunks: Vec<u32>,
+    /// Those chunks' bytes, one after another, from `data_at` on.
+    data: Vec<u8>,
+    data_at: usize,
+}
+
+impl std::fmt::Debug for Image {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Image")
+            .field("memory_len", &self.memory_len)
+            .field("monotonic_ns", &self.monotonic_ns)
+            .field("globals", &self.globals)
+            .field("chunks", &self.chunks.len())
+            .finish()
+    }
+}
+
+/// Equal state: the same memory size, clock, globals and changed chunks,
+/// wherever their bytes sit.
+impl PartialEq for Image {
+    fn eq(&self, other: &Image) -> bool {
+        self.memory_len == other.memory_len
+            && self.monotonic_ns == other.monotonic_ns
+            && self.globals == other.globals
+            && self.chunks == other.chunks
+            && (0..self.chunks.len()).all(|k| self.chunk(k) == other.chunk(k))
+    }
 }
 
 impl Image {
     /// The image of `memory` against `base` (the pre-initialised memory):
     /// every chunk that differs, and every chunk past the base's end that is
     /// not all zeros.
-    pub(crate) fn diff(memory: &[u8], base: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    pub(crate) fn capture(
+        memory: &[u8],
+        base: &[u8],
+        monotonic_ns: u64,
+        globals: Vec<(u32, GlobalValue)>,
+    ) -> Image {
         let zeros = [0u8; CHUNK_BYTES];
-        memory
-            .chunks(CHUNK_BYTES)
-            .enumerate()
-            .filter(|(i, chunk)| {
-                let start = i * CHUNK_BYTES;
-                match base.get(start..start + chunk.len()) {
-                    Some(old) => old != *chunk,
-                    None => *chunk != &zeros[..chunk.len()],
-                }
-            })
-            .map(|(i, chunk)| (u32::try_from(i).unwrap_or(u32::MAX), chunk.to_vec()))
-            .collect()
+        let mut chunks = Vec::new();
+        let mut data = Vec::new();
+        for (i, chunk) in memory.chunks(CHUNK_BYTES).enumerate() {
+            let start = i * CHUNK_BYTES;
+            let differs = match base.get(start..start + chunk.len()) {
+                Some(old) => old != chunk,
+                None => chunk != &zeros[..chunk.len()],
+            };
+            if differs {
+                chunks.push(u32::try_from(i).unwrap_or(u32::MAX));
+                data.extend_from_slice(chunk);
+                data.resize(chunks.len() * CHUNK_BYTES, 0);
+            }
+        }
+        Image {
+            memory_len: memory.len() as u64,
+            monotonic_ns,
+            globals,
+            chunks,
+            data,
+            data_at: 0,
+        }
+    }
+
+    /// The `k`th changed chunk's bytes.
+    pub(crate) fn chunk(&self, k: usize) -> &[u8] {
+        let start = self.data_at + k * CHUNK_BYTES;
+        &self.data[start..start + CHUNK_BYTES]
     }
 
     /// The checkpoint's bytes; `runtime` is the runtime's SHA-256 (hex).
     pub(crate) fn encode(&self, runtime: &str) -> Vec<u8> {
-        let mut body = Vec::with_capacity(24 + self.chunks.len() * (4 + CHUNK_BYTES));
+        let mut body = Vec::with_capacity(24 + self.chunks.len() * 4 + self.data.len());
         body.extend_from_slice(&self.memory_len.to_le_bytes());
         body.extend_from_slice(&self.monotonic_ns.to_le_bytes());
         body.extend_from_slice(&(self.globals.len() as u32).to_le_bytes());
@@ -133,12 +182,10 @@ impl Image {
             body.extend_from_slice(&bits.to_le_bytes());
         }
         body.extend_from_slice(&(self.chunks.len() as u32).to_le_bytes());
-        for (index, chunk) in &self.chunks {
+        for index in &self.chunks {
             body.extend_from_slice(&index.to_le_bytes());
-            let mut padded = chunk.clone();
-            padded.resize(CHUNK_BYTES, 0);
-            body.extend_from_slice(&padded);
         }
+        body.extend_from_slice(&self.data[self.data_at..]);
         // Level 1: the body is mostly small integers and zeros; higher
         // levels cost save time for little.
         let compressed = zstd::bulk::compress(&body, 1).unwrap_or_default();
@@ -188,17 +235,17 @@ impl Image {
             usize::try_from(body_len).unwrap_or(usize::MAX),
         )
         .map_err(|e| CheckpointError::Damaged(format!("body: {e}")))?;
-        let image = parse_body(&body)?;
+        let image = parse_body(body)?;
         if image.memory_len > max_memory {
             return Err(CheckpointError::TooLarge {
                 needed: image.memory_len.div_ceil(1 << 20),
                 limit: max_memory >> 20,
             });
         }
-        let chunks_fit = image.chunks.iter().all(|(i, _)| {
-            (u64::from(*i) + 1) * CHUNK_BYTES as u64
-                <= image.memory_len.next_multiple_of(CHUNK_BYTES as u64)
-        });
+        let chunks_fit = image
+            .chunks
+            .iter()
+            .all(|i| (u64::from(*i) + 1) * CHUNK_BYTES as u64 <= image.memory_len);
         if !chunks_fit || image.memory_len % (64 << 10) != 0 {
             return Err(CheckpointError::Damaged(
                 "memory chunks outside the memory".into(),
@@ -242,8 +289,8 @@ impl Reader<'_> {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Image, CheckpointError> {
-    let mut r = Reader(body);
+fn parse_body(body: Vec<u8>) -> Result<Image, CheckpointError> {
+    let mut r = Reader(&body);
     let memory_len = r.u64()?;
     let monotonic_ns = r.u64()?;
     let n = r.u32()?;
@@ -256,20 +303,25 @@ fn parse_body(body: &[u8]) -> Result<Image, CheckpointError> {
             .ok_or_else(|| CheckpointError::Damaged(format!("global {index} has kind {kind}")))?;
         globals.push((index, value));
     }
-    let m = r.u32()?;
-    let mut chunks = Vec::new();
+    let m = r.u32()? as usize;
+    let mut chunks = Vec::with_capacity(m.min(1 << 20));
     for _ in 0..m {
-        let index = r.u32()?;
-        chunks.push((index, r.take(CHUNK_BYTES)?.to_vec()));
+        chunks.push(r.u32()?);
     }
-    if !r.0.is_empty() {
-        return Err(CheckpointError::Damaged("trailing bytes".into()));
+    if r.0.len() != m * CHUNK_BYTES {
+        return Err(CheckpointError::Damaged(
+            "the chunks do not match their count".into(),
+        ));
     }
+    // The chunks are the body's tail: they stay where they are.
+    let data_at = body.len() - r.0.len();
     Ok(Image {
         memory_len,
         monotonic_ns,
         globals,
         chunks,
+        data: body,
+        data_at,
     })
 }
 
@@ -283,21 +335,20 @@ mod tests {
         memory[5] = 1;
         memory.extend(vec![0u8; 65536]);
         memory[4 * 65536 + CHUNK_BYTES + 7] = 9;
-        Image {
-            memory_len: memory.len() as u64,
-            monotonic_ns: 42,
-            globals: vec![(0, GlobalValue::I32(1 << 20)), (3, GlobalValue::F64(7))],
-            chunks: Image::diff(&memory, &base),
-        }
+        Image::capture(
+            &memory,
+            &base,
+            42,
+            vec![(0, GlobalValue::I32(1 << 20)), (3, GlobalValue::F64(7))],
+        )
     }
 
     #[test]
     fn images_round_trip_and_keep_only_changed_chunks() {
         let image = image();
-        assert_eq!(
-            image.chunks.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-            [0, 65]
-        );
+        assert_eq!(image.chunks, [0, 65]);
+        assert_eq!(image.chunk(0)[5], 1);
+        assert_eq!(image.chunk(1)[7], 9);
         let bytes = image.encode("abc");
         assert!(bytes.len() < 2048, "{}", bytes.len());
         assert_eq!(Image::decode(&bytes, "abc", 1 << 30).unwrap(), image);

@@ -108,7 +108,8 @@ impl Instance {
                 .map_err(|e| EngineError::Instantiate(wasm(e)))?;
         }
         let data = memory.data_mut(&mut live.store);
-        for (index, chunk) in &image.chunks {
+        for (k, index) in image.chunks.iter().enumerate() {
+            let chunk = image.chunk(k);
             let start = *index as usize * CHUNK_BYTES;
             let end = (start + chunk.len()).min(data.len());
             data.get_mut(start..end)
@@ -161,12 +162,7 @@ impl Instance {
             globals.push((*index, value));
         }
         let data = memory.data(&self.store);
-        Ok(Image {
-            memory_len: data.len() as u64,
-            monotonic_ns: self.clock.now(),
-            globals,
-            chunks: Image::diff(data, base),
-        })
+        Ok(Image::capture(data, base, self.clock.now(), globals))
     }
 
     /// A copy of the linear memory (the base a checkpoint is diffed against,
