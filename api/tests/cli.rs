@@ -258,3 +258,64 @@ fn secrets_rotate_reseals_under_a_new_key_file() {
     assert_ne!(before, after);
     assert!(!data.join("master.key.new").exists());
 }
+
+#[test]
+fn state_carries_the_interpreter_across_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.ckpt");
+    let write = |name: &str, code: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, code).unwrap();
+        path
+    };
+    let first = write(
+        "a.py",
+        "import re\nwords = re.compile(r'\\w+')\ndef count(s):\n    return len(words.findall(s))\ntotal = count('one two')",
+    );
+    let second = write("b.py", "total += count('three four five')\ntotal");
+    let out = toolshed()
+        .arg("run")
+        .arg("--state")
+        .arg(&state)
+        .arg(&first)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(state.exists());
+    let out = toolshed()
+        .arg("run")
+        .arg("--state")
+        .arg(&state)
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cells = envelopes(&out.stdout);
+    assert_eq!(cells[0]["result"], "5", "{cells:?}");
+    assert_eq!(cells[0]["state_reset"], false);
+
+    // A damaged state file is refused with a clear message, and left alone.
+    std::fs::write(&state, b"garbage").unwrap();
+    let out = toolshed()
+        .arg("run")
+        .arg("--state")
+        .arg(&state)
+        .arg(&second)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("state.ckpt") && stderr.contains("checkpoint"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), b"garbage");
+}

@@ -27,6 +27,11 @@ pub struct RunArgs {
     /// Memory limit of the sandbox, in MiB.
     #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(16..=4096))]
     pub memory_mb: u64,
+    /// Interpreter state to carry across runs: loaded from FILE before the
+    /// first cell when it exists, saved to it after the last (variables,
+    /// functions, imports; files live in --workbench).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
     /// Python files to run, in order, as cells of one sandbox (`-` reads
     /// one cell from standard input).
     #[arg(required = true, value_name = "CELL.py")]
@@ -88,10 +93,24 @@ pub async fn run(args: RunArgs) -> ExitCode {
         max_memory_bytes: args.memory_mb << 20,
         ..Limits::default()
     };
-    let sandbox = match engine.sandbox(home, files).limits(limits).build() {
+    let mut builder = engine.sandbox(home, files).limits(limits);
+    if let Some(path) = &args.state {
+        match std::fs::read(path) {
+            Ok(image) => builder = builder.restore(image),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                eprintln!("toolshed run: cannot read {}: {err}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let sandbox = match builder.build() {
         Ok(sandbox) => sandbox,
         Err(err) => {
-            eprintln!("toolshed run: {}", error_chain(&err));
+            match &args.state {
+                Some(path) => eprintln!("toolshed run: {}: {}", path.display(), error_chain(&err)),
+                None => eprintln!("toolshed run: {}", error_chain(&err)),
+            }
             return ExitCode::from(2);
         }
     };
@@ -115,9 +134,47 @@ pub async fn run(args: RunArgs) -> ExitCode {
             }
         }
     }
+    if let Some(path) = &args.state
+        && let Err(message) = save_state(&sandbox, path).await
+    {
+        eprintln!(
+            "toolshed run: cannot save the state to {}: {message}",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
     if all_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
+}
+
+/// Writes the sandbox's checkpoint to `path` (temp file and rename, so an
+/// interrupted save leaves the previous state). A sandbox whose last cell
+/// reset the interpreter has no state: the file is removed.
+async fn save_state(
+    sandbox: &toolshed_engine::Sandbox,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let image = sandbox.checkpoint().await.map_err(|e| error_chain(&e))?;
+    let Some(image) = image else {
+        eprintln!(
+            "toolshed run: the interpreter was reset by the last cell; {} is removed",
+            path.display()
+        );
+        return match std::fs::remove_file(path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.to_string()),
+            _ => Ok(()),
+        };
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut tmp, &image).map_err(|e| e.to_string())?;
+    tmp.as_file().sync_all().map_err(|e| e.to_string())?;
+    tmp.persist(path).map_err(|e| e.error.to_string())?;
+    Ok(())
 }
