@@ -62,6 +62,8 @@ pub struct AppState {
     pub executor: Executor,
     /// OAuth2 flows and token refreshes.
     pub oauth: crate::oauth::OAuth,
+    /// Where hibernated interpreters are kept.
+    pub checkpoints: Arc<dyn crate::session::hibernation::CheckpointStore>,
     /// Outstanding file upload/download URLs.
     pub tokens: Arc<crate::file_urls::Tokens>,
     /// Requests per second, per project.
@@ -99,6 +101,9 @@ impl AppState {
             catalog: Arc::new(catalog),
             executor: Executor::default(),
             oauth: crate::oauth::OAuth::new(config.oauth_apps.clone()),
+            checkpoints: Arc::new(crate::session::hibernation::LocalDir::new(
+                config.data_dir.join("sessions"),
+            )),
             tokens: Arc::default(),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             config: Arc::new(config),

@@ -54,8 +54,6 @@ pub struct LiveSandbox {
     /// The session's current config, read by the bridge on every tool call
     /// (so a PATCH applies from the next cell on, state kept).
     config: Arc<std::sync::RwLock<Arc<SessionConfig>>>,
-    /// The session's workbench (its folder holds the checkpoint).
-    home: std::path::PathBuf,
     /// Cells started in it.
     cells: std::sync::atomic::AtomicU64,
     /// `cells` when the checkpoint on disk was taken.
@@ -116,23 +114,22 @@ impl Sandboxes {
         let home = state.session_home(session_id);
         let files = state.session_files(session_id);
         let marker = files.parent().unwrap_or(&files).join(STARTED_MARKER);
-        let checkpoint = hibernation::checkpoint_path(&home);
-        let dirty = hibernation::dirty_path(&home);
         let builder = state
             .engine
             .sandbox(home, files)
             .limits(state.config.limits.clone())
             .bridge(bridge);
         let session = session_id.to_owned();
+        let store = state.checkpoints.clone();
         let sandbox = tokio::task::spawn_blocking(move || {
             let restarted = marker.exists();
-            let sandbox = match std::fs::read(&checkpoint) {
-                Ok(image) => {
-                    let restore = builder.clone().restore(image);
-                    let restore = if dirty.exists() {
+            let sandbox = match store.get(&session)? {
+                Some(stored) => {
+                    let restore = builder.clone().restore(stored.image);
+                    let restore = if store.changed(&session)? {
                         restore.state_reset_reason(format!(
                             "resumed from the checkpoint of {}; the cells run after it were lost (the server stopped without saving them)",
-                            hibernation::written_at(&checkpoint)
+                            crate::timestamp::rfc3339(stored.written_at)
                         ))
                     } else {
                         restore
@@ -143,24 +140,26 @@ impl Sandboxes {
                             sandbox
                         }
                         Err(toolshed_engine::EngineError::Checkpoint(err)) => {
-                            tracing::warn!(%session, error = %err, "a checkpoint cannot be restored; starting a fresh interpreter (the image is kept as {})", hibernation::REJECTED_FILE);
-                            hibernation::reject(&checkpoint);
+                            let kept = store.reject(&session).unwrap_or_else(|e| {
+                                tracing::warn!(%session, error = %e, "could not move a refused checkpoint aside");
+                                "nowhere: it could not be moved aside".into()
+                            });
+                            tracing::warn!(%session, error = %err, %kept, "a checkpoint cannot be restored; starting a fresh interpreter");
                             builder
                                 .state_reset_reason(format!(
-                                    "the saved interpreter could not be restored ({err}); it was kept as {} in the session's folder",
-                                    hibernation::REJECTED_FILE
+                                    "the saved interpreter could not be restored ({err}); it was kept as {kept}"
                                 ))
                                 .build()?
                         }
                         Err(err) => return Err(err.into()),
                     }
                 }
-                Err(_) if restarted => builder
+                None if restarted => builder
                     .state_reset_reason(
                         "the server stopped before this interpreter was saved; variables are gone, files are kept",
                     )
                     .build()?,
-                Err(_) => builder.build()?,
+                None => builder.build()?,
             };
             if let Some(dir) = marker.parent() {
                 std::fs::create_dir_all(dir)?;
@@ -168,11 +167,7 @@ impl Sandboxes {
             std::fs::write(&marker, b"")?;
             // The running interpreter now matches the checkpoint (or there
             // is none): nothing ran after it yet.
-            if let Err(err) = std::fs::remove_file(&dirty)
-                && err.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(err.into());
-            }
+            store.clear_changed(&session)?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sandbox)
         })
         .await
@@ -184,7 +179,6 @@ impl Sandboxes {
             busy: std::sync::atomic::AtomicUsize::new(0),
             last_used: std::sync::Mutex::new(Instant::now()),
             config: shared_config,
-            home: state.session_home(session_id),
             cells: std::sync::atomic::AtomicU64::new(0),
             saved: std::sync::atomic::AtomicU64::new(0),
         });
@@ -354,13 +348,16 @@ impl Sandboxes {
             // Busy while saving: not evicted halfway.
             let held = Busy::new(live);
             let generation = held.cells.load(Ordering::Acquire);
-            let path = hibernation::checkpoint_path(&state.session_home(&id));
-            match hibernation::save(path, &held.sandbox).await {
+            match hibernation::save(state.checkpoints.clone(), id.clone(), &held.sandbox).await {
                 Ok(_) => {
-                    // A cell that started meanwhile keeps the marker.
+                    // A cell that started meanwhile keeps the mark.
                     if held.cells.load(Ordering::Acquire) == generation {
                         held.saved.store(generation, Ordering::Release);
-                        hibernation::clear_dirty(&held.home);
+                        let (store, session) = (state.checkpoints.clone(), id.clone());
+                        let _ = tokio::task::spawn_blocking(move || {
+                            hibernation::clear_changed(store.as_ref(), &session)
+                        })
+                        .await;
                     }
                     written += 1;
                 }
@@ -377,17 +374,19 @@ impl Sandboxes {
     pub async fn hibernate_all(&self, state: &AppState) -> usize {
         let all: Vec<(String, Arc<LiveSandbox>)> = self.live.lock().await.drain().collect();
         let saves = all.into_iter().map(|(id, victim)| {
-            let path = hibernation::checkpoint_path(&state.session_home(&id));
+            let store = state.checkpoints.clone();
             async move {
-                match hibernation::save(path, &victim.sandbox).await {
-                    Ok(Some(_)) => {
-                        hibernation::clear_dirty(&victim.home);
-                        1
-                    }
-                    Ok(None) => {
-                        hibernation::clear_dirty(&victim.home);
-                        0
-                    }
+                let saved = hibernation::save(store.clone(), id.clone(), &victim.sandbox).await;
+                if saved.is_ok() {
+                    let (store, session) = (store, id.clone());
+                    let _ = tokio::task::spawn_blocking(move || {
+                        hibernation::clear_changed(store.as_ref(), &session)
+                    })
+                    .await;
+                }
+                match saved {
+                    Ok(hibernation::Saved::Image(_)) => 1,
+                    Ok(hibernation::Saved::Nothing) => 0,
                     Err(err) => {
                         tracing::warn!(session = %id, error = %err, "could not hibernate a sandbox at shutdown");
                         0
@@ -410,14 +409,21 @@ impl Sandboxes {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(session_id.clone(), lock);
-        let path = hibernation::checkpoint_path(&state.session_home(&session_id));
+        let store = state.checkpoints.clone();
         tokio::spawn(async move {
-            match hibernation::save(path, &victim.sandbox).await {
-                Ok(Some(bytes)) => {
-                    hibernation::clear_dirty(&victim.home);
+            let saved = hibernation::save(store.clone(), session_id.clone(), &victim.sandbox).await;
+            if saved.is_ok() {
+                let session = session_id.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    hibernation::clear_changed(store.as_ref(), &session)
+                })
+                .await;
+            }
+            match saved {
+                Ok(hibernation::Saved::Image(bytes)) => {
                     tracing::debug!(session = %session_id, bytes, "hibernated an evicted sandbox");
                 }
-                Ok(None) => hibernation::clear_dirty(&victim.home),
+                Ok(hibernation::Saved::Nothing) => {}
                 Err(err) => {
                     tracing::warn!(session = %session_id, error = %err, "could not hibernate an evicted sandbox; its next cell starts fresh");
                 }
@@ -596,7 +602,7 @@ impl SessionContext {
         if !live.changed() {
             // The first cell since the checkpoint on disk: if the server
             // dies before the next one, resuming must say what was lost.
-            hibernation::mark_dirty(&live.home).await;
+            hibernation::mark_changed(&self.state.checkpoints, &self.record.id).await;
         }
         live.cells.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let outcome = match kind {
@@ -731,15 +737,16 @@ mod tests {
         );
         // The checkpoint stays; the cell that ran since is marked, so a
         // crash now would resume it and say what was lost.
-        let home = state.session_home("trs_evict");
-        assert!(hibernation::checkpoint_path(&home).exists());
-        assert!(hibernation::dirty_path(&home).exists());
+        let store = &state.checkpoints;
+        assert!(store.get("trs_evict").unwrap().is_some());
+        assert!(store.changed("trs_evict").unwrap());
+        assert!(store.bytes("trs_evict").unwrap() > 0);
         let written = state
             .sandboxes
             .checkpoint_idle(&state, Duration::ZERO)
             .await;
         assert_eq!(written, 1);
-        assert!(!hibernation::dirty_path(&home).exists());
+        assert!(!store.changed("trs_evict").unwrap());
         let written = state
             .sandboxes
             .checkpoint_idle(&state, Duration::ZERO)
