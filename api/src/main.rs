@@ -29,6 +29,8 @@ enum Command {
     Keys(commands::keys::KeysArgs),
     /// Manage the master key that seals stored credentials.
     Secrets(commands::secrets::SecretsArgs),
+    /// Disk taken by hibernated interpreters, per project.
+    Checkpoints(commands::checkpoints::CheckpointsArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
             }
             Command::Keys(args) => commands::keys::run(args),
             Command::Secrets(args) => commands::secrets::run(args),
+            Command::Checkpoints(args) => commands::checkpoints::run(args),
         }
     })
 }

@@ -1898,6 +1898,18 @@ async fn sigterm_shuts_down_cleanly_and_keeps_the_interpreters() {
     );
     let status = proc.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
+    // The operator sees the checkpoint's size under its project.
+    let report = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .arg("checkpoints")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(report.status.success());
+    let report = String::from_utf8(report.stdout).unwrap();
+    let line: Vec<&str> = report.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(&line[1..3], ["1", "1"], "{report}");
+    assert!(line[3].parse::<u64>().unwrap() > 10_000, "{report}");
     // The data is intact for the next start, and the interpreter was
     // hibernated: its functions, regexes and data are back.
     let server = start_server(dir.path(), &up, &[]);

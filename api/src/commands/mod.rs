@@ -1,5 +1,6 @@
 //! One module per `toolshed` subcommand.
 
+pub mod checkpoints;
 pub mod config_file;
 pub mod data_dir_lock;
 pub mod keys;

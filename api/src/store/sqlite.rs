@@ -525,6 +525,16 @@ impl Store {
         self.session(project_id, id)
     }
 
+    /// The ids of every live session, with their projects.
+    pub fn session_ids(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT project_id, id FROM sessions WHERE deleted_at IS NULL ORDER BY project_id, id",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Live sessions of one user, newest first.
     pub fn sessions_for_user(&self, project_id: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
         let conn = self.conn();
