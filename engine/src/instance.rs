@@ -24,9 +24,13 @@ use wasmtime::{Global, Store, Trap, TypedFunc, Val};
 /// A wasm page.
 const WASM_PAGE: u64 = 64 << 10;
 
-/// Run in a restored instance before its first cell.
-const RESEED: &str =
-    "import os as _o, random as _r\n_r.seed(int.from_bytes(_o.urandom(32), 'big'))\ndel _o, _r";
+/// Run in a restored instance before its first cell: gives `random` its
+/// own seed and closes the files the checkpoint's interpreter had open
+/// (their descriptors do not exist here).
+const RESEED: &str = "import os as _o, random as _r, _toolshed as _t\n_r.seed(int.from_bytes(_o.urandom(32), 'big'))\n_t._close_stale_files()\ndel _o, _r, _t";
+
+/// Run before a checkpoint: what open files buffered is written out.
+pub(crate) const FLUSH_FILES: &str = "import _toolshed as _t\n_t._flush_open_files()\ndel _t";
 
 fn restore_error(what: &str) -> EngineError {
     EngineError::Instantiate(format!("cannot restore the checkpoint: {what}").into())

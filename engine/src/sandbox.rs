@@ -272,6 +272,8 @@ fn checkpoint(spec: &Spec, live: Option<&mut Instance>) -> Result<Option<Vec<u8>
             shared.base_memory.get_or_init(|| Arc::new(fresh)).clone()
         }
     };
+    // Buffered writes go to their own files before the state is kept.
+    let _ = live.run(CellKind::Python, crate::instance::FLUSH_FILES);
     let image = live.checkpoint(&base)?;
     Ok(Some(image.encode(crate::snapshot::RUNTIME_SHA256)))
 }

@@ -243,6 +243,60 @@ except ImportError:
     pass
 
 
+# --- files across hibernation ------------------------------------------------
+
+# A checkpoint keeps the interpreter, not the host's open files. Files
+# opened with open()/io.open() are tracked (weakly): before a checkpoint
+# they are flushed, so what was written lands in its own file; in a
+# restored interpreter they are closed before the first cell, while no
+# other file is open (their descriptors do not exist there, and must not
+# reach a file opened later). Using one afterwards raises "ValueError:
+# I/O operation on closed file": reopen it.
+import weakref as _weakref
+import io as _io_files
+
+_open_files = _weakref.WeakSet()
+_io_open = _io_files.open
+
+
+def _tracked_open(*args, **kwargs):
+    f = _io_open(*args, **kwargs)
+    try:
+        _open_files.add(f)
+    except TypeError:
+        pass
+    return f
+
+
+_tracked_open.__name__ = "open"
+_tracked_open.__qualname__ = "open"
+_tracked_open.__doc__ = _io_open.__doc__
+builtins.open = _tracked_open
+_io_files.open = _tracked_open
+
+
+def _flush_open_files():
+    for f in list(_open_files):
+        try:
+            if not f.closed:
+                f.flush()
+        except Exception:
+            pass
+
+
+def _close_stale_files():
+    for f in list(_open_files):
+        try:
+            f.close()
+        except Exception:
+            pass
+    _open_files.clear()
+
+
+_toolshed._flush_open_files = _flush_open_files
+_toolshed._close_stale_files = _close_stale_files
+
+
 # --- tool helpers -----------------------------------------------------------
 
 def run_composio_tools(calls, max_concurrency=None):

@@ -178,3 +178,42 @@ async fn after_a_reset_there_is_no_state_to_keep() {
     assert!(out.state_reset, "{out:#?}");
     assert!(sb.sandbox.checkpoint().await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn open_files_are_flushed_before_and_closed_after_a_checkpoint() {
+    let sb = sandbox();
+    sb.ok("f = open('kept.txt', 'w')\nf.write('written before')\nraw = open('raw.bin', 'wb')\nraw.write(b'xyz')").await;
+    let image = sb.sandbox.checkpoint().await.unwrap().unwrap();
+    // What was buffered reached its own file before the state was kept.
+    let home = sb.dir.path().join("home");
+    assert_eq!(
+        std::fs::read_to_string(home.join("kept.txt")).unwrap(),
+        "written before"
+    );
+    assert_eq!(std::fs::read(home.join("raw.bin")).unwrap(), b"xyz");
+    let back = restored(&sb, image).unwrap();
+    // A file opened after the restore never receives the stale objects'
+    // writes; they are closed, with the usual message.
+    let out = ok(
+        &back,
+        "g = open('new.txt', 'w')\nerrors = []\nfor h in (f, raw):\n    try:\n        h.write('late' if h is f else b'late')\n    except ValueError as e:\n        errors.append(str(e))\ng.write('mine')\ng.close()\n(f.closed, raw.closed, errors)",
+    )
+    .await;
+    assert_eq!(
+        out.as_deref(),
+        Some("(True, True, ['I/O operation on closed file', 'write to closed file'])")
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join("new.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join("kept.txt")).unwrap(),
+        "written before"
+    );
+    // Reopening works as usual.
+    assert_eq!(
+        ok(&back, "open('kept.txt').read()").await.as_deref(),
+        Some("'written before'")
+    );
+}
