@@ -105,7 +105,9 @@ def test_update_with_config_version(composio):
         session.update(toolkits=["github"], expected_config_version=1)
 
 
-def test_use_after_a_restart_keeps_workbench_files(composio, server):
+def test_use_after_a_restart_keeps_workbench_files_and_the_interpreter(composio, server):
+    """A graceful restart (SIGTERM) hibernates the interpreter: files and
+    variables are both there afterwards."""
     session = composio.create(user_id="frank")
     workbench(session, "open('/mnt/files/kept.txt', 'w').write('still here')\ny = 1")
     server.restart()
@@ -113,9 +115,9 @@ def test_use_after_a_restart_keeps_workbench_files(composio, server):
 
     fresh = Composio(api_key=KEY, base_url=server.base_url, allow_tracking=False)
     again = fresh.use(session.session_id)
-    cell = workbench(again, "open('/mnt/files/kept.txt').read()")
-    assert cell.data["results"] == "'still here'"
-    assert cell.data["state_reset"] is True
+    cell = workbench(again, "(open('/mnt/files/kept.txt').read(), y + 1)")
+    assert cell.data["results"] == "('still here', 2)"
+    assert cell.data["state_reset"] is False
 
 
 def test_delete(composio, server):
