@@ -35,26 +35,21 @@ fn main() {
 }
 
 fn build_runtime(root: &Path, runtime_dir: &Path) -> PathBuf {
+    // Relative to this package (cargo resolves them against the checkout
+    // being built): with absolute paths, a target directory shared by two
+    // checkouts (CARGO_TARGET_DIR) kept watching the first one's files, and
+    // the other checkout's builds embedded a stale runtime.
     for path in [
-        "src",
-        "build.rs",
-        "Cargo.toml",
-        "Cargo.lock",
-        ".cargo/config.toml",
+        "../runtime/src",
+        "../runtime/build.rs",
+        "../runtime/Cargo.toml",
+        "../runtime/Cargo.lock",
+        "../runtime/.cargo/config.toml",
+        "../guest-sdk/src",
+        "../guest-sdk/Cargo.toml",
     ] {
-        println!(
-            "cargo:rerun-if-changed={}",
-            runtime_dir.join(path).display()
-        );
+        println!("cargo:rerun-if-changed={path}");
     }
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("guest-sdk/src").display()
-    );
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("guest-sdk/Cargo.toml").display()
-    );
 
     check_target_installed();
 

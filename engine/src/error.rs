@@ -48,6 +48,15 @@ pub enum EngineError {
     NoRuntime,
 }
 
+/// `text` cut to at most `max` bytes (at a character boundary).
+pub(crate) fn clip_message(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 pub(crate) fn wasm(err: wasmtime::Error) -> WasmError {
     err.into()
 }

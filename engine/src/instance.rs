@@ -141,7 +141,14 @@ impl Instance {
         }
         let outcome = live.run(CellKind::Python, RESEED);
         if !outcome.is_ok() {
-            return Err(restore_error("the restored interpreter does not run"));
+            let why = outcome
+                .error
+                .map(|e| format!("{}: {}", e.kind, e.message))
+                .unwrap_or_else(|| outcome.status.as_str().to_owned());
+            return Err(restore_error(&format!(
+                "the restored interpreter does not run ({})",
+                crate::error::clip_message(&why, 300)
+            )));
         }
         Ok(live)
     }

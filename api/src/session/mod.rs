@@ -151,7 +151,10 @@ impl Sandboxes {
                                 ))
                                 .build()?
                         }
-                        Err(err) => return Err(err.into()),
+                        Err(err) => {
+                            tracing::error!(%session, error = %crate::commands::error_chain(&err), "could not resume a hibernated interpreter; its checkpoint is kept for the next try");
+                            return Err(err.into());
+                        }
                     }
                 }
                 None if restarted => builder
