@@ -12,7 +12,7 @@
 use crate::oauth::flow;
 use crate::routes::sessions::base_url;
 use crate::state::AppState;
-use crate::store::{AccountRecord, LinkRecord, now};
+use crate::store::{AccountRecord, LinkKey, LinkRecord, now};
 use crate::wire::auth_config::{InputField, input_fields};
 use axum::Form;
 use axum::Router;
@@ -111,17 +111,7 @@ async fn load(state: &AppState, token: &str) -> Result<Loaded, Response> {
         let token = token.to_owned();
         state
             .store
-            .run(move |store| {
-                let link = store.link(&token)?;
-                if let Some(link) = link.as_ref().filter(|l| l.expires_at <= at) {
-                    store.expire_links(&link.project_id, at)?;
-                }
-                let account = match &link {
-                    Some(link) => store.account(&link.project_id, &link.account_id)?,
-                    None => None,
-                };
-                Ok((link, account))
-            })
+            .run(move |store| store.link_and_account(LinkKey::Token(&token), at))
             .await
     };
     let (link, account) = lookup.map_err(|_| {

@@ -10,7 +10,7 @@ use super::connect_page::{finish, notice, unusable};
 use crate::oauth::flow;
 use crate::routes::sessions::base_url;
 use crate::state::AppState;
-use crate::store::{AccountRecord, LinkRecord, now};
+use crate::store::{AccountRecord, LinkKey, LinkRecord, now};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -51,17 +51,7 @@ async fn callback(
         let flow_state = flow_state.clone();
         state
             .store
-            .run(move |store| {
-                let link = store.link_by_state(&flow_state)?;
-                if let Some(link) = link.as_ref().filter(|l| l.expires_at <= at) {
-                    store.expire_links(&link.project_id, at)?;
-                }
-                let account = match &link {
-                    Some(link) => store.account(&link.project_id, &link.account_id)?,
-                    None => None,
-                };
-                Ok((link, account))
-            })
+            .run(move |store| store.link_and_account(LinkKey::State(&flow_state), at))
             .await
     };
     let Ok((link, account)) = lookup else {

@@ -7,6 +7,16 @@ use rusqlite::{OptionalExtension, params};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// How a link is named: by the token in its URL, or by the `state` of the
+/// OAuth2 flow it started.
+#[derive(Clone, Copy, Debug)]
+pub enum LinkKey<'a> {
+    /// The link's token.
+    Token(&'a str),
+    /// Its OAuth2 flow's state.
+    State(&'a str),
+}
+
 /// Why an INITIATED account became EXPIRED.
 const EXPIRED_REASON: &str = "the connection link expired before the user completed it";
 
@@ -91,6 +101,27 @@ impl Store {
         drop(conn);
         self.account_changes.bump(&account.project_id);
         Ok(())
+    }
+
+    /// A link by its token or its OAuth2 `state`, with its account; a link
+    /// found expired (by `at`) turns its INITIATED account EXPIRED first.
+    pub fn link_and_account(
+        &self,
+        key: LinkKey<'_>,
+        at: i64,
+    ) -> Result<(Option<LinkRecord>, Option<super::AccountRecord>)> {
+        let link = match key {
+            LinkKey::Token(token) => self.link(token)?,
+            LinkKey::State(state) => self.link_by_state(state)?,
+        };
+        if let Some(link) = link.as_ref().filter(|l| l.expires_at <= at) {
+            self.expire_links(&link.project_id, at)?;
+        }
+        let account = match &link {
+            Some(link) => self.account(&link.project_id, &link.account_id)?,
+            None => None,
+        };
+        Ok((link, account))
     }
 
     /// The link `token` names, if any (used or not).

@@ -11,6 +11,7 @@ mod links;
 mod migrations;
 mod sqlite;
 
+pub use links::LinkKey;
 pub use sqlite::Store;
 
 use serde::{Deserialize, Serialize};
