@@ -176,6 +176,28 @@ impl Sandboxes {
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::Internal)?;
+        // Deleted while its interpreter was starting (or resuming): the
+        // start recreated its folder; it goes again, with the interpreter.
+        let id = session_id.to_owned();
+        let gone = state
+            .store
+            .run(move |store| store.session_by_id(&id))
+            .await
+            .map_err(ApiError::internal)?
+            .is_none();
+        if gone {
+            drop(sandbox);
+            let dir = state.config.data_dir.join("sessions").join(session_id);
+            if let Err(err) = tokio::fs::remove_dir_all(&dir).await
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(session = %session_id, error = %err, "could not remove a deleted session's folder");
+            }
+            return Err(ApiError::NotFound(format!(
+                "session {} not found",
+                crate::error::clip(session_id, 64)
+            )));
+        }
         let entry = Arc::new(LiveSandbox {
             sandbox,
             project_id: project_id.to_owned(),
