@@ -438,6 +438,47 @@ async fn denied_consent_bad_secrets_and_missing_apps_fail_clearly() {
             .contains("did not allow"),
         "{got}"
     );
+    // A FAILED account holds no tokens to revoke: 409.
+    let (status, body) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/connected_accounts/{id}/revoke"),
+            None,
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    // Reconnecting takes only absolute http(s) callback URLs, in the body or
+    // the query; a body that is not an object is refused too.
+    for (path, body) in [
+        (
+            format!("/api/v3.1/connected_accounts/{id}/refresh"),
+            Some(json!({"redirect_url": "javascript:alert(1)"})),
+        ),
+        (
+            format!("/api/v3.1/connected_accounts/{id}/refresh?redirect_url=%2F%2Fevil.example"),
+            None,
+        ),
+        (
+            format!("/api/v3.1/connected_accounts/{id}/refresh"),
+            Some(json!(["x"])),
+        ),
+    ] {
+        let (status, err) = server.call("POST", &path, body, Some(KEY)).await;
+        assert_eq!(status, 400, "{path}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("redirect_url"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        account(&server, &id).await["status"],
+        "FAILED",
+        "a refused refresh changes nothing"
+    );
 
     // Googlecalendar has endpoints but no operator app: a managed config is
     // refused with what to do, a project's own app works, and a wrong

@@ -503,6 +503,13 @@ async fn sessions_and_files_survive_a_restart() {
         out["data"]["state_reset"], true,
         "the first cell after a restart says its state was lost"
     );
+    assert!(
+        out["data"]["state_reset_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stopped before this interpreter was saved"),
+        "{out}"
+    );
     let out = server
         .execute(
             &id,

@@ -65,6 +65,24 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margi
 label{display:block;margin-top:1rem;font-weight:600}input{width:100%;padding:.5rem;margin-top:.25rem;box-sizing:border-box}\
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}.error{color:#a00}img{height:3rem}";
 
+/// The page for a link that could not be spent: another request spent it
+/// first (`Ok(false)`), or the store failed; `None` when it was spent here.
+pub(super) fn unclaimed(claimed: Result<bool, crate::store::StoreError>) -> Option<Response> {
+    match claimed {
+        Ok(true) => None,
+        Ok(false) => Some(notice(
+            StatusCode::GONE,
+            "Link already used",
+            "This connection link was already used.",
+        )),
+        Err(_) => Some(notice(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "toolshed could not save the connection. Ask for a new link.",
+        )),
+    }
+}
+
 /// A page that only says something.
 pub(super) fn notice(status: StatusCode, title: &str, message: &str) -> Response {
     page(status, title, html! { h1 { (title) } p { (message) } })
@@ -325,22 +343,8 @@ async fn submit(
             })
             .await
     };
-    match stored {
-        Ok(true) => {}
-        Ok(false) => {
-            return notice(
-                StatusCode::GONE,
-                "Link already used",
-                "This connection link was already used.",
-            );
-        }
-        Err(_) => {
-            return notice(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "toolshed could not save the connection. Ask for a new link.",
-            );
-        }
+    if let Some(page) = unclaimed(stored) {
+        return page;
     }
     tracing::info!(account = %account.id, toolkit = %account.toolkit, "connected account completed through its link");
     finish(

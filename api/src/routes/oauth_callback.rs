@@ -6,7 +6,7 @@
 //! FAILED with the reason, and the browser goes on to the link's
 //! `callback_url` as after the credential form.
 
-use super::connect_page::{finish, notice, unusable};
+use super::connect_page::{finish, notice, unclaimed, unusable};
 use crate::oauth::flow;
 use crate::routes::sessions::base_url;
 use crate::state::AppState;
@@ -100,22 +100,8 @@ async fn callback(
             .run(move |store| store.use_link_by_state(&flow_state, at))
             .await
     };
-    match claimed {
-        Ok(true) => {}
-        Ok(false) => {
-            return notice(
-                StatusCode::GONE,
-                "Link already used",
-                "This connection link was already used.",
-            );
-        }
-        Err(_) => {
-            return notice(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "toolshed could not save the connection. Ask for a new link.",
-            );
-        }
+    if let Some(page) = unclaimed(claimed) {
+        return page;
     }
     let outcome = match answer {
         Err(error) => {
