@@ -118,7 +118,7 @@ impl SandboxBuilder {
             .min(self.engine.shared.config.max_memory_bytes);
         let image = match &self.restore {
             Some(bytes) => Some(Image::decode(
-                bytes,
+                bytes.clone(),
                 crate::snapshot::RUNTIME_SHA256,
                 self.limits.max_memory_bytes,
             )?),
