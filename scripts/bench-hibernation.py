@@ -15,8 +15,14 @@ all but --live are checkpoints on disk. It prints:
   checked;
 - the same cell on a session whose sandbox is live, as the baseline.
 
+With --typical N it then creates N sessions holding a typical state (a dict
+of 20,000 records, a 200,000-element list, a function, a class and an
+instance: the engine benchmark's typical session), pushes them out with
+--live small sessions, and times each one's first cell after that
+eviction, again with the state checked.
+
 Usage: TOOLSHED_BIN=target/release/toolshed python3 scripts/bench-hibernation.py
-       [--sessions 2000] [--live 20] [--resume 100]
+       [--sessions 2000] [--live 20] [--resume 100] [--typical 0]
 """
 
 import argparse
@@ -57,19 +63,57 @@ def rss_mib(pid):
     return float("nan")
 
 
+TYPICAL = (
+    "records = {i: {'id': i, 'name': f'user{i}', 'score': i * 0.5} for i in range(20000)}\n"
+    "values = list(range(200000))\n"
+    "def total(xs):\n    return sum(xs)\n"
+    "class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n"
+    "p = Point(3, 4)\n"
+)
+CHECK = "(len(records), records[19999]['name'], len(values), values[-1], total(values[:10]), p.x + p.y)"
+CHECKED = "(20000, 'user19999', 200000, 199999, 45, 7)"
+
+
+def typical(addr, args):
+    """Typical sessions' first cell after an eviction, over HTTP."""
+    sessions = []
+    for i in range(args.typical):
+        sid = call(addr, "POST", "/api/v3.1/tool_router/session", {"user_id": f"t{i}"})["session_id"]
+        assert cell(addr, sid, TYPICAL)["status"] == "ok"
+        sessions.append(sid)
+    for i in range(args.live):
+        sid = call(addr, "POST", "/api/v3.1/tool_router/session", {"user_id": f"push{i}"})["session_id"]
+        assert cell(addr, sid, "x = 1")["status"] == "ok"
+    times = []
+    for sid in sessions:
+        t = time.perf_counter()
+        out = cell(addr, sid, CHECK)
+        times.append((time.perf_counter() - t) * 1000)
+        assert out["results"] == CHECKED and out["state_reset"] is False, out
+    live_ms = []
+    for _ in range(args.typical):
+        t = time.perf_counter()
+        cell(addr, sessions[-1], CHECK)
+        live_ms.append((time.perf_counter() - t) * 1000)
+    p50, base = statistics.median(times), statistics.median(live_ms)
+    print(f"typical sessions, first cell after eviction over HTTP, {len(times)} sessions (state checked): "
+          f"p50 {p50:.1f} ms, p90 {statistics.quantiles(times, n=10)[-1]:.1f} ms")
+    print(f"same cell on a live typical sandbox: p50 {base:.2f} ms; ratio {p50 / base:.1f}x")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=2000)
     ap.add_argument("--live", type=int, default=20)
     ap.add_argument("--resume", type=int, default=100)
+    ap.add_argument("--typical", type=int, default=0)
     args = ap.parse_args()
     binary = os.environ.get("TOOLSHED_BIN", "target/release/toolshed")
     data = tempfile.mkdtemp(prefix="toolshed-hib-")
-    env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="warn")
+    env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
     proc, addr = start([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", data,
                         "--max-sandboxes-per-project", str(args.live),
-                        "--requests-per-second-per-project", "100000",
-                        "--checkpoint-after-secs", "0"], env=env)
+                        "--requests-per-second-per-project", "100000"], env=env)
     try:
         sessions = []
         began = time.perf_counter()
@@ -111,6 +155,8 @@ def main():
         print(f"first cell after hibernation over HTTP, {len(picked)} random sessions (variables checked): "
               f"p50 {p50:.1f} ms, p90 {statistics.quantiles(restore_ms, n=10)[-1]:.1f} ms")
         print(f"same cell on a live sandbox: p50 {base:.2f} ms; ratio {p50 / base:.1f}x")
+        if args.typical:
+            typical(addr, args)
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -38,36 +38,6 @@ fn restore_error(what: &str) -> EngineError {
     EngineError::Checkpoint(CheckpointError::Damaged(what.to_owned()))
 }
 
-/// Asks the kernel to back `region` (memory a restore is about to fill)
-/// with transparent huge pages where it can: one fault per 2 MiB instead of
-/// 512, which took a typical restore from 22 to 15 ms. Advice only; where
-/// huge pages are off or unavailable nothing changes.
-fn prefer_huge_pages(region: &mut [u8]) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let start = region.as_ptr() as usize;
-        let skip = start.next_multiple_of(HUGE) - start;
-        if let Some(aligned) = region.get_mut(skip..)
-            && aligned.len() >= HUGE
-        {
-            #[allow(unsafe_code, reason = "madvise(MADV_HUGEPAGE) on memory we hold")]
-            // SAFETY: the range is memory this store owns and we borrow
-            // mutably; MADV_HUGEPAGE changes how the kernel backs it, never
-            // its contents or whether it is mapped.
-            let _ = unsafe {
-                rustix::mm::madvise(
-                    aligned.as_mut_ptr().cast(),
-                    aligned.len(),
-                    rustix::mm::Advice::LinuxHugepage,
-                )
-            };
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = region;
-}
-
 /// The largest cell source accepted (it is copied into guest memory).
 pub const MAX_CELL_SOURCE_BYTES: usize = 16 << 20;
 
@@ -143,11 +113,9 @@ impl Instance {
                 .grow(&mut live.store, (image.memory_len - have) / WASM_PAGE)
                 .map_err(|e| EngineError::Instantiate(wasm(e)))?;
         }
-        let data = memory.data_mut(&mut live.store);
-        if let Some(grown) = data.get_mut(have as usize..) {
-            prefer_huge_pages(grown);
-        }
-        image.apply(data).map_err(EngineError::Checkpoint)?;
+        image
+            .apply(memory.data_mut(&mut live.store))
+            .map_err(EngineError::Checkpoint)?;
         for (index, value) in &image.globals {
             let global = live
                 .globals

@@ -58,6 +58,9 @@ pub struct LiveSandbox {
     cells: std::sync::atomic::AtomicU64,
     /// `cells` when the checkpoint on disk was taken.
     saved: std::sync::atomic::AtomicU64,
+    /// Whether its session's checkpoint on disk holds this interpreter's
+    /// state as of `saved` (it was resumed from it, or wrote it).
+    on_disk: std::sync::atomic::AtomicBool,
 }
 
 impl LiveSandbox {
@@ -65,6 +68,13 @@ impl LiveSandbox {
     fn changed(&self) -> bool {
         use std::sync::atomic::Ordering;
         self.cells.load(Ordering::Acquire) != self.saved.load(Ordering::Acquire)
+    }
+
+    /// Whether the checkpoint on disk already is this interpreter's state,
+    /// so hibernating it needs no new one (no cell ran since it was
+    /// resumed or saved).
+    fn saved_already(&self) -> bool {
+        self.on_disk.load(std::sync::atomic::Ordering::Acquire) && !self.changed()
     }
 }
 
@@ -121,8 +131,9 @@ impl Sandboxes {
             .bridge(bridge);
         let session = session_id.to_owned();
         let store = state.checkpoints.clone();
-        let sandbox = tokio::task::spawn_blocking(move || {
+        let (sandbox, resumed) = tokio::task::spawn_blocking(move || {
             let restarted = marker.exists();
+            let mut resumed = false;
             let sandbox = match store.get(&session)? {
                 Some(stored) => {
                     let restore = builder.clone().restore(stored.image);
@@ -137,6 +148,7 @@ impl Sandboxes {
                     match restore.build() {
                         Ok(sandbox) => {
                             tracing::info!(%session, "resumed a hibernated interpreter");
+                            resumed = true;
                             sandbox
                         }
                         Err(toolshed_engine::EngineError::Checkpoint(err)) => {
@@ -171,7 +183,7 @@ impl Sandboxes {
             // The running interpreter now matches the checkpoint (or there
             // is none): nothing ran after it yet.
             store.clear_changed(&session)?;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sandbox)
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>((sandbox, resumed))
         })
         .await
         .map_err(ApiError::internal)?
@@ -206,6 +218,7 @@ impl Sandboxes {
             config: shared_config,
             cells: std::sync::atomic::AtomicU64::new(0),
             saved: std::sync::atomic::AtomicU64::new(0),
+            on_disk: std::sync::atomic::AtomicBool::new(resumed),
         });
         self.live
             .lock()
@@ -374,7 +387,11 @@ impl Sandboxes {
             let held = Busy::new(live);
             let generation = held.cells.load(Ordering::Acquire);
             match hibernation::save(state.checkpoints.clone(), id.clone(), &held.sandbox).await {
-                Ok(_) => {
+                Ok(saved) => {
+                    held.on_disk.store(
+                        matches!(saved, hibernation::Saved::Image(_)),
+                        Ordering::Release,
+                    );
                     // A cell that started meanwhile keeps the mark.
                     if held.cells.load(Ordering::Acquire) == generation {
                         held.saved.store(generation, Ordering::Release);
@@ -401,6 +418,9 @@ impl Sandboxes {
         let saves = all.into_iter().map(|(id, victim)| {
             let store = state.checkpoints.clone();
             async move {
+                if victim.saved_already() {
+                    return 1;
+                }
                 let saved = hibernation::save(store.clone(), id.clone(), &victim.sandbox).await;
                 if saved.is_ok() {
                     let (store, session) = (store, id.clone());
@@ -426,6 +446,10 @@ impl Sandboxes {
     /// start waits for it ([`Sandboxes::hibernated`]). Called with the live
     /// map locked, so no start can slip in between.
     fn hibernate(&self, state: &AppState, session_id: String, victim: Arc<LiveSandbox>) {
+        if victim.saved_already() {
+            tracing::debug!(session = %session_id, "evicted a sandbox unchanged since its checkpoint");
+            return;
+        }
         let lock = Arc::new(Mutex::new(()));
         let Ok(guard) = lock.clone().try_lock_owned() else {
             return;
@@ -777,6 +801,12 @@ mod tests {
             .checkpoint_idle(&state, Duration::ZERO)
             .await;
         assert_eq!(written, 0, "nothing ran since");
+        // Evicting it now writes nothing: the checkpoint on disk is its
+        // state (a new one would differ, if only in its clock).
+        let before = store.get("trs_evict").unwrap().unwrap().image;
+        assert_eq!(state.sandboxes.evict_idle(&state, Duration::ZERO).await, 1);
+        assert_eq!(state.sandboxes.live_count().await, 0);
+        assert!(store.get("trs_evict").unwrap().unwrap().image == before);
 
         // A sandbox running a cell is never evicted, however idle the
         // timeout says it is.
