@@ -67,6 +67,23 @@ impl ApiError {
         }
     }
 
+    /// The same error again, for every caller that waited on one answer
+    /// (an internal error's source stays in the log of the first).
+    pub fn duplicate(&self) -> ApiError {
+        match self {
+            ApiError::BadRequest(m) => ApiError::BadRequest(m.clone()),
+            ApiError::Unauthorized(m) => ApiError::Unauthorized(m.clone()),
+            ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
+            ApiError::Conflict(m) => ApiError::Conflict(m.clone()),
+            ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(m.clone()),
+            ApiError::HeadersTooLarge(m) => ApiError::HeadersTooLarge(m.clone()),
+            ApiError::Unprocessable(m) => ApiError::Unprocessable(m.clone()),
+            ApiError::TooManyRequests(m) => ApiError::TooManyRequests(m.clone()),
+            ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
+            ApiError::Internal(source) => ApiError::Internal(source.to_string().into()),
+        }
+    }
+
     /// A stable machine-readable slug.
     pub fn slug(&self) -> &'static str {
         match self {

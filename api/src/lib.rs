@@ -38,6 +38,7 @@ pub mod keys;
 pub mod mcp;
 pub mod oauth;
 pub mod openapi;
+pub mod replay;
 pub mod request_id;
 pub mod routes;
 pub mod secrets;

@@ -66,6 +66,8 @@ pub struct AppState {
     pub checkpoints: Arc<dyn crate::session::hibernation::CheckpointStore>,
     /// Outstanding file upload/download URLs.
     pub tokens: Arc<crate::file_urls::Tokens>,
+    /// Executes in flight, joined by identical retries.
+    pub replays: Arc<crate::replay::Replays>,
     /// Requests per second, per project.
     pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.
@@ -73,6 +75,39 @@ pub struct AppState {
     /// `http://<address>` once `serve` listens (the base of links when there
     /// is no `--public-url` and no request to take a host from).
     pub listen_url: Arc<std::sync::OnceLock<String>>,
+}
+
+#[cfg(test)]
+impl AppState {
+    /// A state over `data_dir` with an in-memory database, the default
+    /// engine and limits, no toolkits, and at most `max_cells` cells running
+    /// per project (for unit tests).
+    pub(crate) async fn for_tests(data_dir: &std::path::Path, max_cells: usize) -> AppState {
+        let engine = tokio::task::spawn_blocking(|| Engine::new(Default::default()))
+            .await
+            .expect("the engine starts")
+            .expect("the engine starts");
+        AppState::new(
+            Store::open_in_memory().expect("an in-memory database"),
+            engine,
+            Catalog::default(),
+            ServerConfig {
+                data_dir: data_dir.to_owned(),
+                public_url: None,
+                limits: Default::default(),
+                idle_timeout: std::time::Duration::from_secs(60),
+                checkpoint_after: std::time::Duration::ZERO,
+                max_sandboxes_per_project: 10,
+                max_cells_per_project: max_cells,
+                cell_queue_wait: std::time::Duration::from_secs(60),
+                mcp_allowed_hosts: Vec::new(),
+                sandbox_memory_budget_bytes: 16 << 30,
+                requests_per_second_per_project: 1000,
+                link_ttl: std::time::Duration::from_secs(600),
+                oauth_apps: Default::default(),
+            },
+        )
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -106,6 +141,7 @@ impl AppState {
             )),
             tokens: Arc::default(),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
+            replays: Arc::new(crate::replay::Replays::default()),
             config: Arc::new(config),
             listen_url: Arc::default(),
         }

@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::extract::{Json, Project, Query};
 use crate::keys;
+use crate::replay;
 use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
 use crate::session::config::SessionConfig;
@@ -23,6 +24,7 @@ use crate::wire::toolkit::{ToolkitAccount, ToolkitItem, ToolkitMeta};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
@@ -475,7 +477,7 @@ struct ExecuteBody {
 }
 
 #[utoipa::path(
-    operation_id = "session_execute", post, path = "/api/v3.1/tool_router/session/{id}/execute", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    operation_id = "session_execute", post, path = "/api/v3.1/tool_router/session/{id}/execute", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ("Idempotency-Key" = Option<String>, Header, description = "Names this request: a repeat within 24 h gets the first answer (header idempotent-replayed: true) instead of running again; the key with another request is a 422")),
     request_body = ExecuteBody,
     responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
@@ -486,24 +488,40 @@ async fn execute(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<ExecuteBody>,
-) -> Result<axum::Json<ExecuteResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     if body.tool_slug.is_empty() {
         return Err(ApiError::BadRequest("tool_slug: is required".into()));
     }
+    let key = replay::idempotency_key(&headers)?;
+    let offload = body.enable_auto_workbench_offload.unwrap_or(false);
+    let request = serde_json::json!({
+        "session": id, "tool": body.tool_slug, "arguments": body.arguments,
+        "account": body.account, "offload": offload,
+    });
     let options = AppToolOptions {
         account: body.account,
-        offload: body.enable_auto_workbench_offload.unwrap_or(false),
+        offload,
     };
-    run_tool(
-        &state,
-        &project,
-        &id,
-        &body.tool_slug,
-        body.arguments,
-        options,
-    )
-    .await
+    let run = {
+        let (state, project) = (state.clone(), project.clone());
+        async move {
+            run_tool(
+                &state,
+                &project,
+                &id,
+                &body.tool_slug,
+                body.arguments,
+                options,
+            )
+            .await
+        }
+    };
+    Ok(state
+        .replays
+        .execute(&state, &project, key, &request, run)
+        .await)
 }
 
 /// An `execute_meta` body.
@@ -519,7 +537,7 @@ struct ExecuteMetaBody {
 }
 
 #[utoipa::path(
-    operation_id = "session_execute_meta", post, path = "/api/v3.1/tool_router/session/{id}/execute_meta", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)")),
+    operation_id = "session_execute_meta", post, path = "/api/v3.1/tool_router/session/{id}/execute_meta", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ("Idempotency-Key" = Option<String>, Header, description = "Names this request: a repeat within 24 h gets the first answer (header idempotent-replayed: true) instead of running again; the key with another request is a 422")),
     request_body = ExecuteMetaBody,
     responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
@@ -530,23 +548,38 @@ async fn execute_meta(
     State(state): State<AppState>,
     Project(project): Project,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Json(body): Json<ExecuteMetaBody>,
-) -> Result<axum::Json<ExecuteResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     if MetaTool::from_slug(&body.slug).is_none() {
         return Err(ApiError::BadRequest(format!(
             "slug: {} is not a meta tool (COMPOSIO_*)",
             crate::error::clip(&body.slug, 128)
         )));
     }
-    run_tool(
-        &state,
-        &project,
-        &id,
-        &body.slug,
-        body.arguments,
-        AppToolOptions::default(),
-    )
-    .await
+    let key = replay::idempotency_key(&headers)?;
+    let request = serde_json::json!({
+        "session": id, "tool": body.slug, "arguments": body.arguments,
+        "account": null, "offload": false,
+    });
+    let run = {
+        let (state, project) = (state.clone(), project.clone());
+        async move {
+            run_tool(
+                &state,
+                &project,
+                &id,
+                &body.slug,
+                body.arguments,
+                AppToolOptions::default(),
+            )
+            .await
+        }
+    };
+    Ok(state
+        .replays
+        .execute(&state, &project, key, &request, run)
+        .await)
 }
 
 /// Runs a tool for `execute`/`execute_meta`, in the execute envelope.
@@ -557,11 +590,11 @@ async fn run_tool(
     slug: &str,
     arguments: Option<serde_json::Map<String, Value>>,
     options: AppToolOptions,
-) -> Result<axum::Json<ExecuteResponse>, ApiError> {
+) -> Result<Value, ApiError> {
     let ctx = SessionContext::load(state, project, session_id).await?;
     let arguments = arguments.unwrap_or_default();
     let executed = tools::execute::execute(&ctx, slug, arguments, options).await?;
-    Ok(axum::Json(ExecuteResponse {
+    let response = ExecuteResponse {
         data: executed.data,
         result_type: if executed.error.is_none() {
             ResultType::Completed
@@ -571,8 +604,10 @@ async fn run_tool(
         error: executed.error,
         log_id: executed.log_id,
         instant_charge: None,
+        premium_charge: None,
         hook_results: Vec::new(),
-    }))
+    };
+    serde_json::to_value(response).map_err(ApiError::internal)
 }
 
 /// What `POST .../proxy_execute` returns.

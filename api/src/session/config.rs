@@ -186,7 +186,7 @@ impl SessionConfig {
                 "search" => config.search = defaults.search.clone(),
                 "execute" => config.execute = defaults.execute.clone(),
                 "proxy_execute" => config.proxy_execute = defaults.proxy_execute.clone(),
-                "instant" => config.instant = defaults.instant.clone(),
+                "instant" | "premium_usage" => config.instant = defaults.instant.clone(),
                 _ => {}
             }
         }
@@ -278,7 +278,7 @@ impl SessionConfig {
         if let Some(enable) = request.proxy_execute.and_then(|b| b.enable) {
             self.proxy_execute = json!({ "enable": enable });
         }
-        if let Some(instant) = request.instant {
+        if let Some(instant) = request.instant.or(request.premium_usage) {
             self.instant = serde_json::to_value(instant).unwrap_or(Value::Bool(false));
         }
     }

@@ -711,52 +711,104 @@ pub fn workflow_id(session_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
-    use crate::state::ServerConfig;
-    use crate::store::{SessionRecord, Store, now};
+    use crate::store::{SessionRecord, now};
+
+    /// A server state over `dir` with sessions `ids` in project `p`, at
+    /// most `max_cells` cells running at once.
+    async fn state_with(dir: &std::path::Path, ids: &[&str], max_cells: usize) -> AppState {
+        let state = AppState::for_tests(dir, max_cells).await;
+        state.store.create_project("p", "p").unwrap();
+        let config = SessionConfig::from_request(&serde_json::json!({"user_id": "u"})).unwrap();
+        for id in ids {
+            state
+                .store
+                .create_session(&SessionRecord {
+                    id: (*id).into(),
+                    project_id: "p".into(),
+                    user_id: "u".into(),
+                    config: serde_json::to_value(&config).unwrap(),
+                    config_version: 1,
+                    created_at: now(),
+                    mcp_token_generation: 0,
+                })
+                .unwrap();
+        }
+        state
+    }
+
+    /// Polls until `path` exists (a cell's signal that it got there).
+    async fn wait_for(path: &std::path::Path) {
+        for _ in 0..3000 {
+            if path.exists() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("{} never appeared", path.display());
+    }
+
+    /// A session whose cell is queued (waiting for the project's only cell
+    /// slot) when its idle sandbox is evicted: the cell runs once the slot
+    /// frees, in the resumed interpreter.
+    #[tokio::test]
+    async fn a_sandbox_evicted_while_a_cell_waits_for_it_resumes_for_that_cell() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_with(dir.path(), &["trs_slow", "trs_queued"], 1).await;
+        let slow = SessionContext::load(&state, "p", "trs_slow").await.unwrap();
+        let queued = SessionContext::load(&state, "p", "trs_queued")
+            .await
+            .unwrap();
+        let kept = queued.run_cell("kept = [1, 2, 3]").await.unwrap();
+        assert!(kept.is_ok());
+        let files = state.session_files("trs_slow");
+        let running = tokio::spawn({
+            let slow = slow.clone();
+            async move {
+                slow.run_cell(
+                    "import os, time\nopen('/mnt/files/started', 'w').write('1')\n\
+                     while not os.path.exists('/mnt/files/go'):\n    time.sleep(0.01)\n'done'",
+                )
+                .await
+            }
+        });
+        wait_for(&files.join("started")).await;
+        let waiting = tokio::spawn({
+            let queued = queued.clone();
+            async move { queued.run_cell("sum(kept)").await }
+        });
+        // Its turn is taken: the cell is now waiting for the slot.
+        for _ in 0..3000 {
+            let turns = state
+                .sandboxes
+                .turns
+                .lock()
+                .unwrap()
+                .contains_key("trs_queued");
+            if turns {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            state.sandboxes.evict_idle(&state, Duration::ZERO).await,
+            1,
+            "the idle sandbox goes; the running one stays"
+        );
+        assert!(!waiting.is_finished());
+        std::fs::write(files.join("go"), b"").unwrap();
+        assert_eq!(
+            running.await.unwrap().unwrap().result.as_deref(),
+            Some("'done'")
+        );
+        let resumed = waiting.await.unwrap().unwrap();
+        assert_eq!(resumed.result.as_deref(), Some("6"));
+        assert!(!resumed.state_reset);
+    }
 
     #[tokio::test]
     async fn idle_sandboxes_are_hibernated_and_resume_with_their_state() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in_memory().unwrap();
-        store.create_project("p", "p").unwrap();
-        let config = SessionConfig::from_request(&serde_json::json!({"user_id": "u"})).unwrap();
-        store
-            .create_session(&SessionRecord {
-                id: "trs_evict".into(),
-                project_id: "p".into(),
-                user_id: "u".into(),
-                config: serde_json::to_value(&config).unwrap(),
-                config_version: 1,
-                created_at: now(),
-                mcp_token_generation: 0,
-            })
-            .unwrap();
-        let engine =
-            tokio::task::spawn_blocking(|| toolshed_engine::Engine::new(Default::default()))
-                .await
-                .unwrap()
-                .unwrap();
-        let state = AppState::new(
-            store,
-            engine,
-            Catalog::default(),
-            ServerConfig {
-                data_dir: dir.path().to_owned(),
-                public_url: None,
-                limits: Default::default(),
-                idle_timeout: Duration::from_secs(60),
-                checkpoint_after: Duration::ZERO,
-                max_sandboxes_per_project: 10,
-                max_cells_per_project: 32,
-                cell_queue_wait: Duration::from_secs(10),
-                mcp_allowed_hosts: Vec::new(),
-                sandbox_memory_budget_bytes: 16 << 30,
-                requests_per_second_per_project: 1000,
-                link_ttl: Duration::from_secs(600),
-                oauth_apps: Default::default(),
-            },
-        );
+        let state = state_with(dir.path(), &["trs_evict"], 32).await;
         let ctx = SessionContext::load(&state, "p", "trs_evict")
             .await
             .unwrap();
@@ -817,14 +869,7 @@ mod tests {
                     .await
             }
         });
-        let started = state.session_files("trs_evict").join("started");
-        for _ in 0..1000 {
-            if started.exists() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(started.exists(), "the slow cell did not start");
+        wait_for(&state.session_files("trs_evict").join("started")).await;
         assert_eq!(state.sandboxes.evict_idle(&state, Duration::ZERO).await, 0);
         let outcome = running.await.unwrap().unwrap();
         assert_eq!(outcome.result.as_deref(), Some("'done'"));

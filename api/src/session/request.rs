@@ -164,6 +164,9 @@ pub struct ConfigBlocks {
     pub proxy_execute: Option<ProxyExecuteRequest>,
     /// Composio's instant block (`false` or an object), kept as given.
     pub instant: Option<Instant>,
+    /// The TypeScript SDK's name for `instant`; `instant` wins when both
+    /// are given.
+    pub premium_usage: Option<Instant>,
 }
 
 /// Composio's instant block: `false`, `true` or its settings.

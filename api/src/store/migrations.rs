@@ -116,4 +116,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX connect_links_by_state ON connect_links(state_hash)
         WHERE state_hash IS NOT NULL;
     "#,
+    // 6: executes answered under an `Idempotency-Key`, replayed for 24 h.
+    r#"
+    CREATE TABLE idempotent_replies (
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (project_id, key)
+    );
+    CREATE INDEX idempotent_replies_by_age ON idempotent_replies(created_at);
+    "#,
 ];

@@ -9,9 +9,11 @@ mod accounts;
 mod auth_configs;
 mod links;
 mod migrations;
+mod replies;
 mod sqlite;
 
 pub use links::LinkKey;
+pub use replies::StoredReply;
 pub use sqlite::Store;
 
 use serde::{Deserialize, Serialize};

@@ -17,6 +17,9 @@ pub struct ExecuteResponse {
     /// Always `null` (no metered "instant" tools here).
     #[schema(value_type = Option<Object>)]
     pub instant_charge: Option<serde_json::Value>,
+    /// Always `null`: the TypeScript SDK's name for `instant_charge`.
+    #[schema(value_type = Option<Object>)]
+    pub premium_charge: Option<serde_json::Value>,
     /// Always empty (no hooks yet).
     #[schema(value_type = Vec<Object>)]
     pub hook_results: Vec<serde_json::Value>,
