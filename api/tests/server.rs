@@ -142,6 +142,38 @@ async fn sessions_lifecycle_and_errors() {
         .collect();
     assert_eq!(versions, vec![2, 1]);
     assert_eq!(history["items"][0]["is_current"], true);
+    assert_eq!(
+        (
+            history["total_items"].as_i64(),
+            history["total_pages"].as_i64(),
+            history["current_page"].as_i64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert!(
+        history["items"][0]["created_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    let older = server
+        .ok(
+            "GET",
+            &format!("/api/v3.1/tool_router/session/{id}/config_history?limit=1&cursor=2"),
+            None,
+        )
+        .await;
+    assert_eq!(older["items"][0]["version"], 1);
+    assert_eq!(
+        (
+            older["current_page"].as_i64(),
+            older["total_pages"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    // No nulls where the SDKs expect an object or nothing.
+    assert!(history["items"][0]["config"].get("tags").is_none());
+    assert!(history["items"][0]["config"].get("multi_account").is_none());
     let listed = server
         .ok("GET", "/api/v3.1/tool_router/session?user_id=alice", None)
         .await;

@@ -423,11 +423,26 @@ async fn config_history(
         .map(|v| ConfigVersionItem {
             is_current: v.version == ctx.record.config_version,
             version: v.version,
-            config: v.config,
-            created_at: v.created_at,
+            // Through the type, so versions stored before a field's
+            // response shape changed read like new ones.
+            config: serde_json::from_value::<SessionConfig>(v.config.clone())
+                .ok()
+                .and_then(|c| serde_json::to_value(c).ok())
+                .unwrap_or(v.config),
+            created_at: crate::timestamp::rfc3339(u64::try_from(v.created_at).unwrap_or(0)),
         })
         .collect();
-    Ok(axum::Json(ConfigHistory { items, next_cursor }))
+    // Versions run 1..=current with no gaps, newest first.
+    let total = ctx.record.config_version;
+    let per_page = limit as i64;
+    let top = before.map_or(total, |b| (b - 1).clamp(0, total));
+    Ok(axum::Json(ConfigHistory {
+        items,
+        next_cursor,
+        total_items: total,
+        total_pages: (total + per_page - 1) / per_page,
+        current_page: (total - top) / per_page + 1,
+    }))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -82,7 +82,8 @@ pub struct SessionConfig {
     pub toolkits: Option<Filter>,
     /// Per-toolkit tool filters (tool slugs, or `tags`).
     pub tools: BTreeMap<String, Filter>,
-    /// Tag filter over MCP hints.
+    /// Tag filter over MCP hints (left out when there is none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Filter>,
     /// Toolkit -> auth config id.
     pub auth_configs: BTreeMap<String, String>,
@@ -92,7 +93,8 @@ pub struct SessionConfig {
     pub manage_connections: Value,
     /// The workbench block.
     pub workbench: Workbench,
-    /// The multi-account block, as given.
+    /// The multi-account block, as given (left out when there is none).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub multi_account: Value,
     /// `{"tools": [...] | "all"}`.
     pub preload: Value,

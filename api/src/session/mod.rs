@@ -673,6 +673,7 @@ impl SessionContext {
     /// sent (or this session's) and instructions.
     pub fn workflow_session(&self, echoed: Option<&str>) -> WorkflowSession {
         WorkflowSession {
+            generate_id: echoed.is_none(),
             id: echoed
                 .map(|id| crate::error::clip(id, 128))
                 .unwrap_or_else(|| workflow_id(&self.record.id)),
@@ -692,6 +693,8 @@ impl SessionContext {
 pub struct WorkflowSession {
     /// The workflow id to echo back.
     pub id: String,
+    /// Whether the id was made here (the call passed none).
+    pub generate_id: bool,
     /// What to do with it.
     pub instructions: &'static str,
 }

@@ -106,8 +106,9 @@ pub struct Output {
     /// What to do next.
     #[schema(value_type = Vec<String>)]
     pub next_steps_guidance: [&'static str; 3],
-    /// "N out of M searches failed", when some found nothing.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Whether every query found something.
+    pub success: bool,
+    /// "N out of M searches failed", when some found nothing; else null.
     pub error: Option<String>,
 }
 
@@ -278,6 +279,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
             "Run the primary tools with COMPOSIO_MULTI_EXECUTE_TOOL (up to 50 at once).",
             "For bulk work or large results use COMPOSIO_REMOTE_WORKBENCH with run_composio_tools.",
         ],
+        success: failed == 0,
         error: (failed > 0)
             .then(|| format!("{failed} out of {} searches failed", args.queries.len())),
     })

@@ -21,6 +21,7 @@ pub struct FileList {
     /// Sorted by path.
     pub items: Vec<FileItem>,
     /// The last path of this page, when there is more.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 

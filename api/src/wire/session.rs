@@ -94,8 +94,8 @@ pub struct ConfigVersionItem {
     /// The config at that version.
     #[schema(value_type = Object)]
     pub config: serde_json::Value,
-    /// Unix seconds.
-    pub created_at: i64,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
 }
 
 /// A page of a session's config history, newest first.
@@ -105,4 +105,10 @@ pub struct ConfigHistory {
     pub items: Vec<ConfigVersionItem>,
     /// The cursor of the next (older) page, if there is one.
     pub next_cursor: Option<String>,
+    /// How many versions there are.
+    pub total_items: i64,
+    /// How many pages of this size.
+    pub total_pages: i64,
+    /// This page's number, from 1.
+    pub current_page: i64,
 }
