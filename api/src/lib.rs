@@ -76,6 +76,7 @@ pub fn app(state: AppState) -> Router {
             routes::files::MAX_UPLOAD_BYTES as usize + 1,
         )))
         .merge(routes::tools::routes())
+        .merge(routes::toolkits::routes())
         .merge(routes::logs::routes())
         .merge(mcp::routes(&state, state.config.mcp_allowed_hosts.clone()))
         .route("/api/v3.1/openapi.json", axum::routing::get(openapi::serve))

@@ -52,7 +52,13 @@ use utoipa::{Modify, OpenApi};
         routes::revocation::revoke,
         routes::connected_accounts::list,
         routes::connected_accounts::retrieve,
+        routes::tools::list,
         routes::tools::tool,
+        routes::tools::execute,
+        routes::tools::proxy_execute,
+        routes::toolkits::list,
+        routes::toolkits::categories,
+        routes::toolkits::toolkit,
         routes::logs::log,
     ),
     modifiers(&ApiKeyAuth),
@@ -134,7 +140,7 @@ mod tests {
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 27);
+        assert_eq!(doc.paths.paths.len(), 33);
     }
 
     /// Two types with one schema name would silently share one component

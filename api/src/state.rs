@@ -68,6 +68,8 @@ pub struct AppState {
     pub tokens: Arc<crate::file_urls::Tokens>,
     /// Executes in flight, joined by identical retries.
     pub replays: Arc<crate::replay::Replays>,
+    /// When this state was made (Unix seconds): when the catalog loaded.
+    pub started_at: u64,
     /// Requests per second, per project.
     pub rate: Arc<governor::DefaultKeyedRateLimiter<String>>,
     /// Settings.
@@ -142,6 +144,7 @@ impl AppState {
             tokens: Arc::default(),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             replays: Arc::new(crate::replay::Replays::default()),
+            started_at: u64::try_from(crate::store::now()).unwrap_or(0),
             config: Arc::new(config),
             listen_url: Arc::default(),
         }

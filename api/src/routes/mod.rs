@@ -10,4 +10,5 @@ pub mod oauth_callback;
 pub mod page;
 pub mod revocation;
 pub mod sessions;
+pub mod toolkits;
 pub mod tools;

@@ -1,18 +1,194 @@
-//! `GET /api/v3.1/tools/{slug}`: one tool's schema (agentic providers fall
-//! back to it for slugs missing from their cached list).
+//! Project-level tools, as `composio.tools.*` calls them: the catalog's
+//! tools listed and filtered (`GET /api/v3.1/tools`), one tool's schema
+//! (`GET /api/v3.1/tools/{slug}`; agentic providers fall back to it), a
+//! tool run for a user outside any session (`POST /tools/execute/{slug}`)
+//! and an authenticated request to a toolkit's API with an account
+//! (`POST /tools/execute/proxy`).
 
 use crate::error::ApiError;
-use crate::extract::Project;
+use crate::extract::{Json, Project, Query};
+use crate::replay;
+use crate::routes::page::PageRequest;
+use crate::session::app_tools::{self, Caller};
+use crate::session::config::SessionConfig;
+use crate::session::proxy::{self, Method, Parameter};
 use crate::state::AppState;
+use crate::store::AccountRecord;
 use crate::tools::MetaTool;
-use crate::wire::tool::ToolItem;
+use crate::wire::page::Page;
+use crate::wire::tool::{DirectExecuteResponse, ToolItem};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
 
 /// The tool routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v3.1/tools/{slug}", get(tool))
+    Router::new()
+        .route("/api/v3.1/tools", get(list))
+        .route("/api/v3.1/tools/{slug}", get(tool))
+        .route("/api/v3.1/tools/execute/proxy", post(proxy_execute))
+        .route("/api/v3.1/tools/execute/{slug}", post(execute))
+}
+
+/// Tools per page when the caller names no limit.
+const DEFAULT_LIMIT: usize = 100;
+/// The most tools one page holds (larger limits are clamped: the
+/// TypeScript SDK asks for 9999).
+const MAX_LIMIT: usize = 1000;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListQuery {
+    /// Only these toolkits (comma-separated slugs).
+    toolkit_slug: Option<String>,
+    /// Exactly these tools (comma-separated slugs); every match is
+    /// returned, whatever the limit.
+    tool_slugs: Option<String>,
+    /// Only tools with one of these tags (comma-separated).
+    tags: Option<String>,
+    /// Full-text search, best matches first.
+    query: Option<String>,
+    /// The older name of `query`.
+    search: Option<String>,
+    /// Only the toolkits of these auth configs (comma-separated ids).
+    auth_config_ids: Option<String>,
+    /// Accepted; every tool here is important.
+    important: Option<String>,
+    /// Tools per page (default 100; more than 1000 is 1000). A number.
+    limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]*$")]
+    cursor: Option<String>,
+}
+
+fn csv(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `GET /api/v3.1/tools`: the catalog's tools, filtered.
+#[utoipa::path(
+    operation_id = "tools_list", get, path = "/api/v3.1/tools", tag = "tools", params(ListQuery),
+    responses((status = 200, body = crate::wire::page::Page<crate::wire::tool::ToolItem>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn list(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Page<ToolItem>>, ApiError> {
+    let _ = &query.important;
+    let limit = match query.limit.as_deref().filter(|l| !l.is_empty()) {
+        None => None,
+        Some(text) => {
+            let n = text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 1.0 && n.fract() == 0.0)
+                .ok_or_else(|| {
+                    ApiError::BadRequest("limit: must be a whole number, at least 1".into())
+                })?;
+            Some((n as usize).min(MAX_LIMIT))
+        }
+    };
+    let catalog = &state.catalog;
+    let mut toolkits: Vec<String> = csv(query.toolkit_slug.as_deref())
+        .into_iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    let configs = csv(query.auth_config_ids.as_deref());
+    if !configs.is_empty() {
+        let project = project.clone();
+        let found = state
+            .store
+            .run(move |store| {
+                configs
+                    .iter()
+                    .map(|id| store.auth_config(&project, id).map(|c| (id.clone(), c)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        for (id, config) in found {
+            let config = config.ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "auth config {} not found",
+                    crate::error::clip(&id, 64)
+                ))
+            })?;
+            toolkits.push(config.toolkit);
+        }
+    }
+    let tags: Vec<String> = csv(query.tags.as_deref())
+        .into_iter()
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    let keep = |slug: &str| {
+        let Some(tool) = catalog.tool(slug) else {
+            return false;
+        };
+        (toolkits.is_empty() || toolkits.contains(&tool.toolkit))
+            && (tags.is_empty()
+                || tool
+                    .tool
+                    .tags
+                    .iter()
+                    .any(|t| tags.contains(&t.to_ascii_lowercase())))
+    };
+    let wanted = csv(query.tool_slugs.as_deref());
+    let search = query
+        .query
+        .as_deref()
+        .or(query.search.as_deref())
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
+    let (slugs, default_limit): (Vec<String>, usize) = if !wanted.is_empty() {
+        let all: Vec<String> = wanted
+            .iter()
+            .map(|s| s.to_ascii_uppercase())
+            .filter(|s| keep(s))
+            .collect();
+        let n = all.len().max(1);
+        (all, n)
+    } else if let Some(search) = search {
+        let hits = catalog.index().search(search, keep);
+        (hits.into_iter().map(|h| h.slug).collect(), DEFAULT_LIMIT)
+    } else {
+        let mut all: Vec<String> = catalog
+            .tools()
+            .map(|t| t.tool.slug.clone())
+            .filter(|s| keep(s))
+            .collect();
+        all.sort();
+        (all, DEFAULT_LIMIT)
+    };
+    // Named tools come back all at once (the SDKs read one page).
+    let limit = if wanted.is_empty() {
+        limit.unwrap_or(default_limit)
+    } else {
+        default_limit
+    };
+    let page = PageRequest::new(
+        Some(limit.clamp(1, MAX_LIMIT.max(default_limit))),
+        query.cursor.as_deref(),
+        DEFAULT_LIMIT,
+        MAX_LIMIT.max(default_limit),
+    )?;
+    let items = slugs
+        .iter()
+        .filter_map(|slug| catalog.tool(slug))
+        .map(|tool| ToolItem::of(tool, catalog))
+        .collect();
+    Ok(axum::Json(page.envelope(items)))
 }
 
 #[utoipa::path(
@@ -30,8 +206,261 @@ async fn tool(
     if let Some(meta) = MetaTool::from_slug(&slug) {
         return Ok(axum::Json(meta.schema(state.config.limits.timeout)));
     }
-    let tool = state.catalog.tool(&slug).ok_or_else(|| {
-        ApiError::NotFound(format!("tool {} not found", crate::error::clip(&slug, 128)))
-    })?;
+    let tool = state.catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
     Ok(axum::Json(ToolItem::of(tool, &state.catalog)))
+}
+
+fn not_found(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("tool {} not found", crate::error::clip(slug, 128)))
+}
+
+/// A `tools/execute/{slug}` body, as both SDKs send it.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct DirectExecuteBody {
+    /// The user to run it for (their account for the tool's toolkit is
+    /// used). Required unless `connected_account_id` is given.
+    #[schema(max_length = 256)]
+    user_id: Option<String>,
+    /// The older name of `user_id`.
+    #[schema(max_length = 256)]
+    entity_id: Option<String>,
+    /// The account to run it with (`ca_...`).
+    #[schema(max_length = 128)]
+    connected_account_id: Option<String>,
+    /// The tool's arguments.
+    #[schema(value_type = Option<Object>)]
+    arguments: Option<Map<String, Value>>,
+    /// Accepted: `latest` or any version (there is one per tool).
+    #[schema(max_length = 64)]
+    version: Option<String>,
+    /// Not supported: arguments written as text need a language model.
+    text: Option<String>,
+    /// Accepted and ignored.
+    allow_tracing: Option<bool>,
+    /// Not supported: connect an account instead.
+    #[schema(value_type = Option<Object>)]
+    custom_auth_params: Option<Value>,
+    /// Not supported: connect an account instead.
+    #[schema(value_type = Option<Object>)]
+    custom_connection_data: Option<Value>,
+}
+
+/// Refuses what toolshed does not do, by field.
+fn unsupported(text: bool, auth: bool, connection: bool) -> Result<(), ApiError> {
+    if text {
+        return Err(ApiError::BadRequest(
+            "text: arguments written as text are not supported; pass arguments".into(),
+        ));
+    }
+    if auth || connection {
+        let field = if auth {
+            "custom_auth_params"
+        } else {
+            "custom_connection_data"
+        };
+        return Err(ApiError::BadRequest(format!(
+            "{field}: not supported; connect an account (connected_accounts) and pass its id as connected_account_id"
+        )));
+    }
+    Ok(())
+}
+
+/// The account named by `id` in `project`, for a user given or not.
+async fn account(
+    state: &AppState,
+    project: &str,
+    id: &str,
+    user: Option<&str>,
+) -> Result<AccountRecord, ApiError> {
+    let (p, i) = (project.to_owned(), id.to_owned());
+    let account = state
+        .store
+        .run(move |store| store.account(&p, &i))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "connected account {} not found",
+                crate::error::clip(id, 64)
+            ))
+        })?;
+    if let Some(user) = user
+        && user != account.user_id
+    {
+        return Err(ApiError::BadRequest(format!(
+            "connected_account_id: {} belongs to another user than user_id",
+            crate::error::clip(id, 64)
+        )));
+    }
+    Ok(account)
+}
+
+/// The session config a project-level call runs under: the user's, with
+/// every toolkit allowed.
+fn user_config(user: &str) -> Result<SessionConfig, ApiError> {
+    SessionConfig::from_request(&json!({"user_id": user}))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// `POST /api/v3.1/tools/execute/{slug}` (`composio.tools.execute`): runs an
+/// app tool for a user outside any session, with their account for the
+/// tool's toolkit (or the one named). A tool that fails is a 200 with
+/// `successful: false` and the error.
+#[utoipa::path(
+    operation_id = "tools_execute", post, path = "/api/v3.1/tools/execute/{slug}", tag = "tools",
+    params(("slug" = String, Path, description = "An app tool's slug"), ("Idempotency-Key" = Option<String>, Header, description = "Names this request: a repeat within 24 h gets the first answer instead of running again")),
+    request_body = DirectExecuteBody,
+    responses((status = 200, body = crate::wire::tool::DirectExecuteResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such tool or account in the key's project", body = crate::error::ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn execute(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<DirectExecuteBody>,
+) -> Result<Response, ApiError> {
+    let _ = (&body.version, body.allow_tracing);
+    unsupported(
+        body.text.is_some(),
+        body.custom_auth_params.is_some(),
+        body.custom_connection_data.is_some(),
+    )?;
+    if MetaTool::from_slug(&slug).is_some() {
+        return Err(ApiError::BadRequest(format!(
+            "{}: meta tools run in a session (POST /api/v3.1/tool_router/session/{{id}}/execute)",
+            crate::error::clip(&slug, 64)
+        )));
+    }
+    if state.catalog.tool(&slug).is_none() {
+        return Err(not_found(&slug));
+    }
+    let key = replay::idempotency_key(&headers)?;
+    let named_user = body.user_id.or(body.entity_id);
+    let user = match &body.connected_account_id {
+        Some(id) => {
+            account(&state, &project, id, named_user.as_deref())
+                .await?
+                .user_id
+        }
+        None => named_user.ok_or_else(|| {
+            ApiError::BadRequest("user_id: is required (or connected_account_id)".into())
+        })?,
+    };
+    let config = user_config(&user)?;
+    let arguments = Value::Object(body.arguments.unwrap_or_default());
+    let request = json!({
+        "direct": slug, "user": user, "account": body.connected_account_id, "arguments": arguments,
+    });
+    let run = {
+        let (state, project, account) = (state.clone(), project.clone(), body.connected_account_id);
+        async move {
+            let caller = Caller {
+                project_id: &project,
+                session_id: None,
+                user_id: &user,
+                config: &config,
+            };
+            let outcome = app_tools::execute(
+                &state.app_tools(),
+                &caller,
+                &slug,
+                &arguments,
+                account.as_deref(),
+            )
+            .await?;
+            state.store.logs_committed().await;
+            let execution = outcome.execution;
+            let response = DirectExecuteResponse {
+                data: crate::tools::execute::as_object(execution.data),
+                successful: execution.successful,
+                error: execution.error,
+                log_id: outcome.log_id,
+                session_info: None,
+            };
+            serde_json::to_value(response).map_err(ApiError::internal)
+        }
+    };
+    Ok(state
+        .replays
+        .execute(&state, &project, key, &request, run)
+        .await)
+}
+
+/// A `tools/execute/proxy` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct DirectProxyBody {
+    /// A path under the account's toolkit API, or a full URL under it.
+    #[schema(min_length = 1, max_length = 2048)]
+    endpoint: String,
+    /// The HTTP method.
+    method: Method,
+    /// The JSON body.
+    #[schema(value_type = Option<Object>)]
+    body: Option<Value>,
+    /// The account whose credentials sign the request (`ca_...`).
+    #[schema(max_length = 128)]
+    connected_account_id: Option<String>,
+    /// Checked against the account's user when given.
+    #[schema(max_length = 256)]
+    user_id: Option<String>,
+    /// Headers and query parameters.
+    #[serde(default)]
+    parameters: Vec<Parameter>,
+    /// Not supported: send JSON in `body`.
+    #[schema(value_type = Option<Object>)]
+    binary_body: Option<Value>,
+    /// Not supported: connect an account instead.
+    #[schema(value_type = Option<Object>)]
+    custom_connection_data: Option<Value>,
+}
+
+/// `POST /api/v3.1/tools/execute/proxy` (`composio.tools.proxy`): an
+/// authenticated request to the API of the named account's toolkit.
+#[utoipa::path(
+    operation_id = "tools_proxy", post, path = "/api/v3.1/tools/execute/proxy", tag = "tools",
+    request_body = DirectProxyBody,
+    responses((status = 200, body = crate::session::proxy::Output), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody),
+        (status = 503, description = "The toolkit's API did not answer", body = crate::error::ErrorBody))
+)]
+async fn proxy_execute(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Json(body): Json<DirectProxyBody>,
+) -> Result<axum::Json<proxy::Output>, ApiError> {
+    if body.binary_body.is_some() {
+        return Err(ApiError::BadRequest(
+            "binary_body: not supported; send JSON in body".into(),
+        ));
+    }
+    unsupported(false, false, body.custom_connection_data.is_some())?;
+    let id = body
+        .connected_account_id
+        .ok_or_else(|| ApiError::BadRequest("connected_account_id: is required".into()))?;
+    let account = account(&state, &project, &id, body.user_id.as_deref()).await?;
+    let config = user_config(&account.user_id)?;
+    let caller = Caller {
+        project_id: &project,
+        session_id: None,
+        user_id: &account.user_id,
+        config: &config,
+    };
+    let args = proxy::Args {
+        toolkit_slug: account.toolkit.clone(),
+        endpoint: body.endpoint,
+        method: body.method,
+        body: body.body,
+        parameters: body.parameters,
+        account: Some(id),
+    };
+    let output = proxy::run(&state.app_tools(), &caller, args)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(axum::Json(output))
 }

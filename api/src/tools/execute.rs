@@ -136,7 +136,7 @@ async fn run_app(
 }
 
 /// `data` as an object: `null` is `{}`, other non-objects `{"value": ...}`.
-fn as_object(data: Value) -> Value {
+pub(crate) fn as_object(data: Value) -> Value {
     match data {
         Value::Object(_) => data,
         Value::Null => json!({}),

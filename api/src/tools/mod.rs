@@ -165,6 +165,12 @@ impl MetaTool {
             is_deprecated: false,
             no_auth: true,
             scopes: Vec::new(),
+            scope_requirements: None,
+            deprecated: crate::wire::tool::Deprecation {
+                version: META_VERSION,
+                available_versions: [META_VERSION],
+                ..crate::wire::tool::Deprecation::none(name, "")
+            },
         }
     }
 }
