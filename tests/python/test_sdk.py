@@ -336,3 +336,32 @@ def test_connected_accounts_refresh_and_revoke_through_the_sdk(composio, server)
 
     with pytest.raises(exceptions.ComposioConnectedAccountRevocationNotSupportedError):
         composio.connected_accounts.revoke(account)
+
+
+def test_project_level_tools_and_toolkits(composio, server):
+    """composio.tools.* and composio.toolkits.* outside any session."""
+    schemas = composio.tools.get_raw_composio_tools(tools=["HACKERNEWS_GET_ITEM", "GITHUB_GET_REPOSITORY"])
+    assert sorted(t.slug for t in schemas) == ["GITHUB_GET_REPOSITORY", "HACKERNEWS_GET_ITEM"]
+    listed = composio.tools.get_raw_composio_tools(toolkits=["hackernews"])
+    assert listed and all(t.toolkit.slug == "hackernews" for t in listed)
+
+    out = composio.tools.execute("HACKERNEWS_GET_ITEM", {"id": 1}, user_id="rita",
+                                 dangerously_skip_version_check=True)
+    assert out["successful"] is True and out["error"] is None, out
+    account = connect(server, "rita")
+    out = composio.tools.execute("GITHUB_GET_REPOSITORY", {"owner": "acme", "repo": "widgets"},
+                                 connected_account_id=account, dangerously_skip_version_check=True)
+    assert out["successful"] is True, out
+    failed = composio.tools.execute("GITHUB_GET_REPOSITORY", {"owner": "acme", "repo": "widgets"},
+                                    user_id="nobody", dangerously_skip_version_check=True)
+    assert failed["successful"] is False and failed["error"]
+
+    proxied = composio.tools.proxy(endpoint="/user", method="GET", connected_account_id=account)
+    assert (proxied["status"] if isinstance(proxied, dict) else proxied.status) == 200
+
+    toolkit = composio.toolkits.get("github")
+    assert toolkit.slug == "github" and toolkit.meta.tools_count > 0
+    fields = composio.toolkits.get_connected_account_initiation_fields("github", "BEARER_TOKEN")
+    assert [f.name for f in fields] == ["token"]
+    assert any(t.slug == "slack" for t in composio.toolkits.get())
+    assert any(c.id == "developer-tools" for c in composio.toolkits.list_categories())
