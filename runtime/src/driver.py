@@ -252,6 +252,12 @@ except ImportError:
 # other file is open (their descriptors do not exist there, and must not
 # reach a file opened later). Using one afterwards raises "ValueError:
 # I/O operation on closed file": reopen it.
+#
+# Raw descriptors (os.open, os.dup) are numbers the program keeps: after a
+# restore the same numbers would go to the next files opened. So the
+# numbers open at the checkpoint are held by placeholders in the restored
+# interpreter, and every os function given one raises OSError(EBADF) that
+# says why; os.close() of one frees it.
 import weakref as _weakref
 import io as _io_files
 
@@ -260,6 +266,9 @@ _io_open = _io_files.open
 
 
 def _tracked_open(*args, **kwargs):
+    target = args[0] if args else kwargs.get("file")
+    if type(target) is int and target in _stale_fds:
+        raise _stale_fd(target)
     f = _io_open(*args, **kwargs)
     try:
         _open_files.add(f)
@@ -275,13 +284,94 @@ builtins.open = _tracked_open
 _io_files.open = _tracked_open
 
 
+import os as _os_fds
+import errno as _errno
+
+_raw_fds = set()
+_stale_fds = set()
+_fds_at_checkpoint = []
+_os_open = _os_fds.open
+_os_dup = getattr(_os_fds, "dup", None)  # WASI has no dup
+_os_close = _os_fds.close
+_os_fstat = _os_fds.fstat
+
+
+def _stale_fd(fd):
+    return OSError(
+        _errno.EBADF,
+        "descriptor %d was opened before this interpreter was restored from a "
+        "checkpoint and no longer refers to a file; open the file again" % fd,
+    )
+
+
+def _open_fd(*args, **kwargs):
+    fd = _os_open(*args, **kwargs)
+    _raw_fds.add(fd)
+    return fd
+
+
+def _dup_fd(fd, *args, **kwargs):
+    if type(fd) is int and fd in _stale_fds:
+        raise _stale_fd(fd)
+    new = _os_dup(fd, *args, **kwargs)
+    _raw_fds.add(new)
+    return new
+
+
+def _close_fd(fd):
+    if type(fd) is int and fd in _stale_fds:
+        _stale_fds.discard(fd)
+    else:
+        _raw_fds.discard(fd)
+    _os_close(fd)
+
+
+def _guard_fd(fn):
+    def checked(fd, *args, **kwargs):
+        if type(fd) is int and fd in _stale_fds:
+            raise _stale_fd(fd)
+        return fn(fd, *args, **kwargs)
+
+    checked.__name__ = fn.__name__
+    checked.__qualname__ = fn.__name__
+    checked.__doc__ = fn.__doc__
+    return checked
+
+
+for _name in ("read", "write", "lseek", "fstat", "fsync", "fdatasync", "ftruncate",
+              "pread", "pwrite", "readv", "writev", "isatty", "dup2", "fchmod",
+              "fstatvfs", "get_blocking", "set_blocking", "get_inheritable",
+              "set_inheritable", "fdopen"):
+    if hasattr(_os_fds, _name):
+        setattr(_os_fds, _name, _guard_fd(getattr(_os_fds, _name)))
+_os_fds.open = _open_fd
+_os_fds.open.__name__ = "open"
+if _os_dup is not None:
+    _os_fds.dup = _dup_fd
+    _os_fds.dup.__name__ = "dup"
+_os_fds.close = _close_fd
+_os_fds.close.__name__ = "close"
+del _name
+
+
 def _flush_open_files():
+    held = set(_raw_fds) | set(_stale_fds)
     for f in list(_open_files):
         try:
             if not f.closed:
                 f.flush()
+                held.add(f.fileno())
         except Exception:
             pass
+    _fds_at_checkpoint[:] = sorted(fd for fd in held if type(fd) is int and fd > 2 and _is_open(fd))
+
+
+def _is_open(fd):
+    try:
+        _os_fstat(fd)
+        return True
+    except OSError:
+        return False
 
 
 def _close_stale_files():
@@ -291,6 +381,28 @@ def _close_stale_files():
         except Exception:
             pass
     _open_files.clear()
+    _raw_fds.clear()
+    _stale_fds.clear()
+    wanted = set(_fds_at_checkpoint)
+    if not wanted:
+        return
+    # New descriptors take the lowest free numbers: open placeholders (the
+    # files mount, read-only) until the highest held number is reached,
+    # keep the ones that were open at the checkpoint, close the rest.
+    top = max(wanted)
+    held = []
+    try:
+        for _ in range(top + 1):
+            fd = _os_open("/mnt/files", _os_fds.O_RDONLY)
+            held.append(fd)
+            if fd >= top:
+                break
+    finally:
+        for fd in held:
+            if fd in wanted:
+                _stale_fds.add(fd)
+            else:
+                _os_close(fd)
 
 
 _toolshed._flush_open_files = _flush_open_files

@@ -217,3 +217,52 @@ async fn open_files_are_flushed_before_and_closed_after_a_checkpoint() {
         Some("'written before'")
     );
 }
+
+/// Raw descriptors (os.open) are numbers the program keeps: after
+/// a restore they never reach a file opened later, and using one says why.
+#[tokio::test]
+async fn raw_descriptors_from_before_a_checkpoint_fail_clearly_and_never_alias() {
+    let sb = sandbox();
+    sb.ok("import os
+fd = os.open('/mnt/files/a.bin', os.O_RDWR | os.O_CREAT)
+os.write(fd, b'one')
+copy = os.open('/mnt/files/a.bin', os.O_RDONLY)
+shut = os.open('/mnt/files/c.bin', os.O_RDWR | os.O_CREAT)
+os.close(shut)")
+        .await;
+    let image = sb.sandbox.checkpoint().await.unwrap().unwrap();
+    let back = restored(&sb, image).unwrap();
+    let out = ok(
+        &back,
+        "import os
+fresh = [os.open('/mnt/files/b.bin', os.O_RDWR | os.O_CREAT), open('/mnt/files/d.txt', 'w').fileno()]
+errors = []
+for call in (lambda: os.write(fd, b'late'), lambda: os.read(copy, 1), lambda: os.fstat(fd), lambda: open(fd)):
+    try:
+        call()
+    except OSError as e:
+        errors.append((e.errno, 'restored from a checkpoint' in str(e)))
+(fd in fresh, copy in fresh, errors)",
+    )
+    .await;
+    assert_eq!(
+        out.as_deref(),
+        Some("(False, False, [(8, True), (8, True), (8, True), (8, True)])")
+    );
+    // The stale write went nowhere; os.close frees the number.
+    let files = sb.dir.path().join("files");
+    assert_eq!(std::fs::read(files.join("a.bin")).unwrap(), b"one");
+    assert!(std::fs::read(files.join("b.bin")).unwrap().is_empty());
+    assert_eq!(
+        ok(
+            &back,
+            "os.close(fd)
+os.close(copy)
+n = os.open('/mnt/files/e.bin', os.O_RDWR | os.O_CREAT)
+os.write(n, b'ok')"
+        )
+        .await
+        .as_deref(),
+        Some("2")
+    );
+}
