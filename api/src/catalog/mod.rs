@@ -7,6 +7,7 @@
 //! - `http.rs`: executing a tool over HTTP against its upstream.
 
 pub mod http;
+pub mod intent;
 pub mod proxy;
 pub mod search;
 pub mod toolkit;

@@ -1,16 +1,32 @@
 //! Tool search: BM25 (the `bm25` crate, English stemming and stop words)
 //! over each tool's slug, name, description, tags and toolkit. Fields are
 //! weighted by repetition (slug and name count three times, toolkit twice).
-//! Results are deterministic: ties break by slug.
+//! The query is read first ([`super::intent`]): synonyms are added, and each
+//! tool's score is scaled by how well the verb of its slug fits the action
+//! the query asks for, and raised for the toolkit the query names (by slug,
+//! name or category). Results are deterministic: ties break by slug.
 
 use super::Catalog;
+use super::intent::{Action, Intent, stem, words};
 use bm25::{Document, Language, SearchEngine, SearchEngineBuilder};
+use std::collections::HashMap;
 
 /// The index over every tool of a catalog.
 #[derive(Default)]
 pub struct Index {
     engine: Option<SearchEngine<String>>,
+    /// Each tool's toolkit and the action its slug names.
+    tools: HashMap<String, (String, Option<Action>)>,
+    /// Each toolkit's ways of being named: (slug, name, category words).
+    toolkits: Vec<(String, Vec<String>, Vec<String>)>,
 }
+
+/// A toolkit named by slug or full name.
+const NAMED: f32 = 1.6;
+/// A toolkit named by one of its categories or a word of its name.
+const HINTED: f32 = 1.25;
+/// The most a tool gains when the query covers every word of its slug.
+const NAME_MATCH: f32 = 0.3;
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,13 +63,55 @@ impl Index {
             })
             .collect();
         if documents.is_empty() {
-            return Index { engine: None };
+            return Index::default();
         }
+        let tools = catalog
+            .tools()
+            .map(|t| {
+                (
+                    t.tool.slug.clone(),
+                    (t.toolkit.clone(), Action::of_slug(&t.tool.slug)),
+                )
+            })
+            .collect();
+        let toolkits = catalog
+            .toolkits()
+            .map(|k| {
+                let categories = k.categories.iter().flat_map(|c| words(c)).collect();
+                (k.slug.clone(), words(&k.name), categories)
+            })
+            .collect();
         Index {
             engine: Some(
                 SearchEngineBuilder::<String>::with_documents(Language::English, documents).build(),
             ),
+            tools,
+            toolkits,
         }
+    }
+
+    /// How much `query_words` point at each toolkit.
+    fn toolkit_factors(&self, query_words: &[String]) -> HashMap<&str, f32> {
+        let joined = format!(" {} ", query_words.join(" "));
+        self.toolkits
+            .iter()
+            .filter_map(|(slug, name, categories)| {
+                let full = format!(" {} ", name.join(" "));
+                let factor = if query_words.iter().any(|w| w == slug) || joined.contains(&full) {
+                    NAMED
+                } else if query_words.iter().any(|w| {
+                    let w = stem(w);
+                    w.len() > 3
+                        && (name.iter().any(|n| stem(n) == w)
+                            || categories.iter().any(|c| stem(c) == w))
+                }) {
+                    HINTED
+                } else {
+                    return None;
+                };
+                Some((slug.as_str(), factor))
+            })
+            .collect()
     }
 
     /// All matching tools, best first, among those `keep` accepts.
@@ -61,13 +119,54 @@ impl Index {
         let Some(engine) = &self.engine else {
             return Vec::new();
         };
+        let intent = Intent::of(query);
+        let query_words = words(query);
+        let named = self.toolkit_factors(&query_words);
+        let covered: Vec<String> = words(&intent.text)
+            .iter()
+            .map(|w| stem(w).to_owned())
+            .collect();
         let mut hits: Vec<Hit> = engine
-            .search(query, None)
+            .search(&intent.text, None)
             .into_iter()
             .filter(|r| r.score > 0.0 && keep(&r.document.id))
-            .map(|r| Hit {
-                slug: r.document.id,
-                score: r.score,
+            .map(|r| {
+                let (toolkit, action) = self
+                    .tools
+                    .get(&r.document.id)
+                    .map(|(k, a)| (k.as_str(), *a))
+                    .unwrap_or_default();
+                // Several of a thing named in the plural ("messages",
+                // "threads") is a list, whatever verb asked for it.
+                let plural = action == Some(Action::List)
+                    && matches!(intent.action, None | Some(Action::Get | Action::List))
+                    && query_words.iter().any(|w| {
+                        w.len() > 3
+                            && stem(w) != w
+                            && r.document
+                                .id
+                                .to_lowercase()
+                                .split('_')
+                                .any(|s| stem(s) == stem(w))
+                    });
+                let fit = match (action, intent.action) {
+                    _ if plural => Action::List.fit(Action::List),
+                    (Some(does), Some(wanted)) => does.fit(wanted),
+                    _ => 1.0,
+                };
+                let named = named.get(toolkit).copied().unwrap_or(1.0);
+                // Tool-name matching: the share of the slug's words (after
+                // the toolkit's) the query has.
+                let slug_words: Vec<String> = words(&r.document.id).into_iter().skip(1).collect();
+                let hit = slug_words
+                    .iter()
+                    .filter(|w| covered.iter().any(|c| c == stem(w)))
+                    .count();
+                let name = 1.0 + NAME_MATCH * hit as f32 / slug_words.len().max(1) as f32;
+                Hit {
+                    slug: r.document.id,
+                    score: r.score * fit * named * name,
+                }
             })
             .collect();
         hits.sort_by(|a, b| {

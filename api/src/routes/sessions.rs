@@ -497,6 +497,7 @@ struct ExecuteBody {
     responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
 )]
 async fn execute(
@@ -557,6 +558,7 @@ struct ExecuteMetaBody {
     responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
 )]
 async fn execute_meta(

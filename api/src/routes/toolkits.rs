@@ -37,7 +37,7 @@ struct ListQuery {
     /// Only toolkits whose slug, name or description contains this.
     search: Option<String>,
     /// `usage` (the default) or `alphabetically`: both sort by slug here.
-    sort_by: Option<String>,
+    sort_by: Option<SortBy>,
     /// Accepted: every toolkit here is the server's.
     managed_by: Option<String>,
     /// Toolkits per page (default 100, at most 1000).
@@ -46,6 +46,16 @@ struct ListQuery {
     /// The `next_cursor` of the previous page.
     #[param(pattern = "^[0-9]*$")]
     cursor: Option<String>,
+}
+
+/// How toolkits are ordered (both by slug here).
+#[derive(Clone, Copy, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum SortBy {
+    /// By use.
+    Usage,
+    /// By name.
+    Alphabetically,
 }
 
 fn item(toolkit: &Toolkit, loaded_at: &str) -> CatalogToolkit {
@@ -89,14 +99,7 @@ async fn list(
     Project(_project): Project,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<CatalogToolkit>>, ApiError> {
-    if let Some(sort) = query.sort_by.as_deref()
-        && !["usage", "alphabetically"].contains(&sort)
-    {
-        return Err(ApiError::BadRequest(
-            "sort_by: must be usage or alphabetically".into(),
-        ));
-    }
-    let _ = &query.managed_by;
+    let _ = (&query.managed_by, query.sort_by);
     let page = PageRequest::new(query.limit, query.cursor.as_deref(), 100, 1000)?;
     let search = query.search.as_deref().map(str::to_lowercase);
     let loaded = loaded_at(&state);

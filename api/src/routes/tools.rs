@@ -58,7 +58,9 @@ struct ListQuery {
     auth_config_ids: Option<String>,
     /// Accepted; every tool here is important.
     important: Option<String>,
-    /// Tools per page (default 100; more than 1000 is 1000). A number.
+    /// Tools per page (default 100; more than 1000 is 1000). A whole
+    /// number (`10.0` is accepted too).
+    #[param(pattern = "^[1-9][0-9]{0,8}(\\.0+)?$")]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
     #[param(pattern = "^[0-9]*$")]
@@ -219,13 +221,13 @@ fn not_found(slug: &str) -> ApiError {
 struct DirectExecuteBody {
     /// The user to run it for (their account for the tool's toolkit is
     /// used). Required unless `connected_account_id` is given.
-    #[schema(max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "\\S")]
     user_id: Option<String>,
     /// The older name of `user_id`.
-    #[schema(max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "\\S")]
     entity_id: Option<String>,
     /// The account to run it with (`ca_...`).
-    #[schema(max_length = 128)]
+    #[schema(min_length = 1, max_length = 128)]
     connected_account_id: Option<String>,
     /// The tool's arguments.
     #[schema(value_type = Option<Object>)]
@@ -233,15 +235,16 @@ struct DirectExecuteBody {
     /// Accepted: `latest` or any version (there is one per tool).
     #[schema(max_length = 64)]
     version: Option<String>,
-    /// Not supported: arguments written as text need a language model.
+    /// Not supported (400): arguments written as text need a language model.
+    #[schema(ignore)]
     text: Option<String>,
     /// Accepted and ignored.
     allow_tracing: Option<bool>,
-    /// Not supported: connect an account instead.
-    #[schema(value_type = Option<Object>)]
+    /// Not supported (400): connect an account instead.
+    #[schema(ignore)]
     custom_auth_params: Option<Value>,
-    /// Not supported: connect an account instead.
-    #[schema(value_type = Option<Object>)]
+    /// Not supported (400): connect an account instead.
+    #[schema(ignore)]
     custom_connection_data: Option<Value>,
 }
 
@@ -410,11 +413,11 @@ struct DirectProxyBody {
     /// Headers and query parameters.
     #[serde(default)]
     parameters: Vec<Parameter>,
-    /// Not supported: send JSON in `body`.
-    #[schema(value_type = Option<Object>)]
+    /// Not supported (400): send JSON in `body`.
+    #[schema(ignore)]
     binary_body: Option<Value>,
-    /// Not supported: connect an account instead.
-    #[schema(value_type = Option<Object>)]
+    /// Not supported (400): connect an account instead.
+    #[schema(ignore)]
     custom_connection_data: Option<Value>,
 }
 
