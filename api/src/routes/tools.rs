@@ -34,6 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/tools/execute/{slug}", post(execute))
 }
 
+/// The user of a direct execute that names none.
+const DEFAULT_USER: &str = "default";
+
 /// Tools per page when the caller names no limit.
 const DEFAULT_LIMIT: usize = 100;
 /// The most tools one page holds (larger limits are clamped: the
@@ -81,6 +84,7 @@ fn csv(list: Option<&str>) -> Vec<String> {
     operation_id = "tools_list", get, path = "/api/v3.1/tools", tag = "tools", params(ListQuery),
     responses((status = 200, body = crate::wire::page::Page<crate::wire::tool::ToolItem>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "An auth config in auth_config_ids is not in the key's project", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
 )]
 async fn list(
@@ -89,7 +93,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<ToolItem>>, ApiError> {
     let _ = &query.important;
-    let limit = match query.limit.as_deref().filter(|l| !l.is_empty()) {
+    let limit = match query.limit.as_deref() {
         None => None,
         Some(text) => {
             let n = text
@@ -220,7 +224,8 @@ fn not_found(slug: &str) -> ApiError {
 #[derive(Deserialize, utoipa::ToSchema)]
 struct DirectExecuteBody {
     /// The user to run it for (their account for the tool's toolkit is
-    /// used). Required unless `connected_account_id` is given.
+    /// used); `default` when neither it nor `connected_account_id` is
+    /// given (Composio's default entity).
     #[schema(min_length = 1, max_length = 256, pattern = "\\S")]
     user_id: Option<String>,
     /// The older name of `user_id`.
@@ -290,9 +295,10 @@ async fn account(
     if let Some(user) = user
         && user != account.user_id
     {
-        return Err(ApiError::BadRequest(format!(
-            "connected_account_id: {} belongs to another user than user_id",
-            crate::error::clip(id, 64)
+        return Err(ApiError::NotFound(format!(
+            "connected account {} not found for user {}",
+            crate::error::clip(id, 64),
+            crate::error::clip(user, 64)
         )));
     }
     Ok(account)
@@ -349,9 +355,7 @@ async fn execute(
                 .await?
                 .user_id
         }
-        None => named_user.ok_or_else(|| {
-            ApiError::BadRequest("user_id: is required (or connected_account_id)".into())
-        })?,
+        None => named_user.unwrap_or_else(|| DEFAULT_USER.to_owned()),
     };
     let config = user_config(&user)?;
     let arguments = Value::Object(body.arguments.unwrap_or_default());
@@ -405,8 +409,8 @@ struct DirectProxyBody {
     #[schema(value_type = Option<Object>)]
     body: Option<Value>,
     /// The account whose credentials sign the request (`ca_...`).
-    #[schema(max_length = 128)]
-    connected_account_id: Option<String>,
+    #[schema(min_length = 1, max_length = 128)]
+    connected_account_id: String,
     /// Checked against the account's user when given.
     #[schema(max_length = 256)]
     user_id: Option<String>,
@@ -429,6 +433,7 @@ struct DirectProxyBody {
     responses((status = 200, body = crate::session::proxy::Output), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such account in the key's project", body = crate::error::ErrorBody),
+        (status = 409, description = "The account is not active", body = crate::error::ErrorBody),
         (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody),
         (status = 503, description = "The toolkit's API did not answer", body = crate::error::ErrorBody))
 )]
@@ -443,10 +448,16 @@ async fn proxy_execute(
         ));
     }
     unsupported(false, false, body.custom_connection_data.is_some())?;
-    let id = body
-        .connected_account_id
-        .ok_or_else(|| ApiError::BadRequest("connected_account_id: is required".into()))?;
+    let id = body.connected_account_id;
     let account = account(&state, &project, &id, body.user_id.as_deref()).await?;
+    if !account.is_usable() {
+        return Err(ApiError::Conflict(format!(
+            "connected account {} is {}{}, not an active account: reconnect it or use another",
+            crate::error::clip(&id, 64),
+            account.status,
+            if account.enabled { "" } else { " and disabled" }
+        )));
+    }
     let config = user_config(&account.user_id)?;
     let caller = Caller {
         project_id: &project,
