@@ -43,6 +43,9 @@ pub struct ServerConfig {
     /// Requests per second one project may make (bursts of twice that);
     /// past it, 429.
     pub requests_per_second_per_project: u32,
+    /// The workbench helpers that run here (`[llm]`, `[workbench]` of
+    /// `--config`).
+    pub helpers: Arc<crate::session::helpers::Helpers>,
     /// The operator's OAuth apps, by toolkit (`[oauth_apps]` of `--config`).
     pub oauth_apps: std::collections::BTreeMap<String, crate::oauth::apps::OperatorApp>,
 }
@@ -107,6 +110,7 @@ impl AppState {
                 requests_per_second_per_project: 1000,
                 link_ttl: std::time::Duration::from_secs(600),
                 oauth_apps: Default::default(),
+                helpers: Default::default(),
             },
         )
     }

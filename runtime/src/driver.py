@@ -598,6 +598,35 @@ def _scrub(text):
     return text
 
 
+def invoke_llm(query, reasoning_effort=None):
+    """Asks the language model the server's operator configured (an
+    OpenAI-compatible chat model) one question. Returns `(text, "")`, or
+    `(None, "message")` when there is no model or it failed. The model's
+    address and key never enter the sandbox. `reasoning_effort` is
+    "minimal", "low", "medium" or "high" for models that take it."""
+    if not isinstance(query, str):
+        raise TypeError("query must be a string")
+    arguments = {"query": query}
+    if reasoning_effort is not None:
+        arguments["reasoning_effort"] = str(reasoning_effort)
+    result, error = run_composio_tools([{"tool_slug": "TOOLSHED_INVOKE_LLM", "arguments": arguments}])[0]
+    if error:
+        return None, error
+    return result.get("data", {}).get("text"), ""
+
+
+def web_search(query):
+    """Searches the web with the search tool the server's operator
+    configured, as the session's user. Returns `(answer, "")` (the tool's
+    data) or `(None, "message")`."""
+    if not isinstance(query, str):
+        raise TypeError("query must be a string")
+    result, error = run_composio_tools([{"tool_slug": "TOOLSHED_WEB_SEARCH", "arguments": {"query": query}}])[0]
+    if error:
+        return None, error
+    return result.get("data"), ""
+
+
 # --- the cell loop ----------------------------------------------------------
 
 _user_globals = {
@@ -607,6 +636,8 @@ _user_globals = {
     "run_composio_tool": run_composio_tool,
     "run_composio_tools": run_composio_tools,
     "proxy_execute": proxy_execute,
+    "invoke_llm": invoke_llm,
+    "web_search": web_search,
     "CellTimeout": CellTimeout,
 }
 sys.modules["__main__"] = type(sys)("__main__")

@@ -9,6 +9,14 @@
 //! [oauth_apps.gmail]
 //! client_id = "1234.apps.googleusercontent.com"
 //! client_secret = "..."
+//!
+//! [llm]                      # invoke_llm in the workbench
+//! base_url = "https://api.openai.com/v1"
+//! model = "gpt-4o-mini"
+//! api_key_env = "OPENAI_API_KEY"
+//!
+//! [workbench]                # web_search in the workbench
+//! web_search_tool = "EXA_SEARCH"
 //! ```
 
 use crate::oauth::apps::OperatorApp;
@@ -26,6 +34,12 @@ pub struct ConfigFile {
     /// OAuth app per toolkit slug.
     #[serde(default)]
     pub oauth_apps: BTreeMap<String, OperatorApp>,
+    /// The model the workbench's `invoke_llm` asks.
+    #[serde(default)]
+    pub llm: Option<crate::session::helpers::LlmSettings>,
+    /// Settings of the workbench's helpers (`web_search_tool`).
+    #[serde(default)]
+    pub workbench: crate::session::helpers::WorkbenchSettings,
 }
 
 impl ConfigFile {

@@ -120,6 +120,11 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
         Some(path) => format!("{}: {err}", path.display()),
         None => err,
     })?;
+    let helpers = crate::session::helpers::Helpers::new(file.llm, file.workbench, &catalog)
+        .map_err(|err| match &args.config {
+            Some(path) => format!("{}: {err}", path.display()),
+            None => err,
+        })?;
     let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
         Ok(Ok(engine)) => engine,
         Ok(Err(err)) => return Err(error_chain(&err)),
@@ -149,6 +154,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
         mcp_allowed_hosts,
         link_ttl: Duration::from_secs(args.link_ttl_secs),
         oauth_apps: file.oauth_apps,
+        helpers: std::sync::Arc::new(helpers),
     };
     Ok(Prepared {
         state: AppState::new(store, engine, catalog, config),

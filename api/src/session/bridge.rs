@@ -22,6 +22,8 @@ pub struct SessionBridge {
     pub user_id: String,
     /// Its current config (kept up to date by the session's requests).
     pub config: Arc<RwLock<Arc<SessionConfig>>>,
+    /// `invoke_llm` and `web_search`.
+    pub helpers: Arc<super::helpers::Helpers>,
 }
 
 /// The slug the workbench's `proxy_execute` helper calls with.
@@ -30,6 +32,29 @@ pub const PROXY_SLUG: &str = "COMPOSIO_PROXY_EXECUTE";
 impl ToolBridge for SessionBridge {
     fn call(&self, call: ToolCall) -> ToolFuture<'_> {
         Box::pin(async move {
+            if super::helpers::Helpers::handles(&call.tool_slug) {
+                let config = self
+                    .config
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let caller = Caller {
+                    project_id: &self.project_id,
+                    session_id: Some(&self.session_id),
+                    user_id: &self.user_id,
+                    config: &config,
+                };
+                return self
+                    .helpers
+                    .run(
+                        &call.tool_slug,
+                        &self.tools,
+                        &caller,
+                        call.arguments,
+                        config.workbench.tool_execution_enabled,
+                    )
+                    .await;
+            }
             if call.tool_slug.starts_with("COMPOSIO_") && call.tool_slug != PROXY_SLUG {
                 return ToolResult::err(format!(
                     "{} is a meta tool; call app tools from the workbench (meta tools are for the agent)",

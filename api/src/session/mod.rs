@@ -4,6 +4,7 @@
 pub mod app_tools;
 pub mod bridge;
 pub mod config;
+pub mod helpers;
 pub mod hibernation;
 pub mod proxy;
 pub mod request;
@@ -644,6 +645,7 @@ impl SessionContext {
                         session_id: self.record.id.clone(),
                         user_id: self.record.user_id.clone(),
                         config,
+                        helpers: self.state.config.helpers.clone(),
                     })
                 },
             )

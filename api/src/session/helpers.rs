@@ -1,0 +1,257 @@
+//! Workbench helpers that run on the host, behind the bridge: a cell's
+//! `invoke_llm(query)` asks the operator's OpenAI-compatible model
+//! (`[llm]` in `--config`), and `web_search(query)` runs the catalog tool
+//! the operator names (`[workbench] web_search_tool`) with the session
+//! user's account. The guest sends only the query; the model's URL and key
+//! stay here, and an upstream error reaches the cell without them.
+
+use crate::catalog::Catalog;
+use crate::session::app_tools::{self, AppTools, Caller};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::time::Duration;
+use toolshed_engine::ToolResult;
+
+/// The slug a cell's `invoke_llm` calls the bridge with.
+pub const INVOKE_LLM: &str = "TOOLSHED_INVOKE_LLM";
+/// The slug a cell's `web_search` calls the bridge with.
+pub const WEB_SEARCH: &str = "TOOLSHED_WEB_SEARCH";
+/// Longest query sent on.
+const MAX_QUERY_BYTES: usize = 256 << 10;
+/// Largest model answer read.
+const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// `[llm]` of the config file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    /// The API's base URL, up to `/v1` (`/chat/completions` is appended).
+    pub base_url: String,
+    /// The model to ask.
+    pub model: String,
+    /// The API key, or...
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// ...the environment variable holding it.
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// `max_tokens` of each request (default 1024).
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Seconds a request may take (default 120).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+}
+
+/// `[workbench]` of the config file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkbenchSettings {
+    /// The catalog tool `web_search` runs.
+    #[serde(default)]
+    pub web_search_tool: Option<String>,
+    /// The argument the query goes in (default `query`).
+    #[serde(default)]
+    pub web_search_query_field: Option<String>,
+}
+
+/// The model `invoke_llm` asks.
+#[derive(Debug)]
+struct Llm {
+    url: String,
+    model: String,
+    key: Option<String>,
+    max_tokens: u32,
+    client: reqwest::Client,
+}
+
+/// The helpers' settings, checked.
+#[derive(Debug, Default)]
+pub struct Helpers {
+    llm: Option<Llm>,
+    web_search: Option<(String, String)>,
+}
+
+impl Helpers {
+    /// Checks the settings against the catalog; errors name the key.
+    pub fn new(
+        llm: Option<LlmSettings>,
+        workbench: WorkbenchSettings,
+        catalog: &Catalog,
+    ) -> Result<Helpers, String> {
+        let llm = match llm {
+            None => None,
+            Some(settings) => {
+                if !crate::catalog::toolkit::is_http_url(&settings.base_url) {
+                    return Err("llm.base_url: must be an http(s) URL".into());
+                }
+                if settings.model.trim().is_empty() {
+                    return Err("llm.model: must not be empty".into());
+                }
+                let key = match (&settings.api_key, &settings.api_key_env) {
+                    (Some(_), Some(_)) => {
+                        return Err("llm: give api_key or api_key_env, not both".into());
+                    }
+                    (Some(key), None) => Some(key.clone()),
+                    (None, Some(var)) => Some(std::env::var(var).map_err(|_| {
+                        format!("llm.api_key_env: the environment variable {var} is not set")
+                    })?),
+                    (None, None) => None,
+                };
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(
+                        settings.timeout_secs.unwrap_or(120).max(1),
+                    ))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("llm: {e}"))?;
+                Some(Llm {
+                    url: format!(
+                        "{}/chat/completions",
+                        settings.base_url.trim_end_matches('/')
+                    ),
+                    model: settings.model,
+                    key,
+                    max_tokens: settings.max_tokens.unwrap_or(1024),
+                    client,
+                })
+            }
+        };
+        let web_search = match workbench.web_search_tool {
+            None => None,
+            Some(slug) => {
+                let tool = catalog.tool(&slug).ok_or_else(|| {
+                    format!("workbench.web_search_tool: no tool {slug} is loaded")
+                })?;
+                let field = workbench
+                    .web_search_query_field
+                    .unwrap_or_else(|| "query".into());
+                if tool.tool.input_parameters["properties"]
+                    .get(&field)
+                    .is_none()
+                {
+                    return Err(format!(
+                        "workbench.web_search_query_field: {slug} has no argument {field}"
+                    ));
+                }
+                Some((tool.tool.slug.clone(), field))
+            }
+        };
+        Ok(Helpers { llm, web_search })
+    }
+
+    /// Whether `slug` is a helper's.
+    pub fn handles(slug: &str) -> bool {
+        slug == INVOKE_LLM || slug == WEB_SEARCH
+    }
+
+    /// Runs the helper `slug` for `caller` with the cell's `arguments`.
+    pub async fn run(
+        &self,
+        slug: &str,
+        tools: &AppTools,
+        caller: &Caller<'_>,
+        arguments: Value,
+        tool_execution_enabled: bool,
+    ) -> ToolResult {
+        let Some(query) = arguments["query"].as_str().filter(|q| !q.trim().is_empty()) else {
+            return ToolResult::err("query: must be a non-empty string");
+        };
+        if query.len() > MAX_QUERY_BYTES {
+            return ToolResult::err(format!("query: at most {} KiB", MAX_QUERY_BYTES >> 10));
+        }
+        if slug == INVOKE_LLM {
+            let effort = arguments["reasoning_effort"].as_str();
+            return match &self.llm {
+                Some(llm) => llm.ask(query, effort).await,
+                None => ToolResult::err(
+                    "invoke_llm: this server has no language model configured (the operator sets [llm] in the --config file)",
+                ),
+            };
+        }
+        let Some((tool, field)) = &self.web_search else {
+            return ToolResult::err(
+                "web_search: this server has no search tool configured (the operator sets [workbench] web_search_tool in the --config file)",
+            );
+        };
+        if !tool_execution_enabled {
+            return ToolResult::err(
+                "tool execution from the workbench is disabled in this session's config",
+            );
+        }
+        let mut args = serde_json::Map::new();
+        args.insert(field.clone(), Value::String(query.to_owned()));
+        match app_tools::execute(tools, caller, tool, &Value::Object(args), None).await {
+            Ok(outcome) => ToolResult {
+                successful: outcome.execution.successful,
+                data: outcome.execution.data,
+                error: outcome.execution.error,
+            },
+            Err(_) => ToolResult::err("the server could not record the call; try again"),
+        }
+    }
+}
+
+impl Llm {
+    /// One chat completion: the answer's text, or why there is none (never
+    /// the URL or the key).
+    async fn ask(&self, query: &str, effort: Option<&str>) -> ToolResult {
+        let mut body = json!({
+            "model": self.model,
+            "messages": [{"role": "user", "content": query}],
+            "max_tokens": self.max_tokens,
+        });
+        if let Some(effort) = effort {
+            if !["minimal", "low", "medium", "high"].contains(&effort) {
+                return ToolResult::err("reasoning_effort: must be minimal, low, medium or high");
+            }
+            body["reasoning_effort"] = json!(effort);
+        }
+        let mut request = self.client.post(&self.url).json(&body);
+        if let Some(key) = &self.key {
+            request = request.bearer_auth(key);
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(err) if err.is_timeout() => {
+                return ToolResult::err("invoke_llm: the model did not answer in time");
+            }
+            Err(_) => return ToolResult::err("invoke_llm: the model could not be reached"),
+        };
+        let status = response.status();
+        let bytes = match read_capped(response).await {
+            Some(bytes) => bytes,
+            None => {
+                return ToolResult::err("invoke_llm: the model's answer was too large or cut off");
+            }
+        };
+        let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            let said = doc["error"]["message"]
+                .as_str()
+                .map(|m| format!(": {}", crate::error::clip(m, 300)))
+                .unwrap_or_default();
+            return ToolResult::err(format!("invoke_llm: the model answered {status}{said}"));
+        }
+        match doc["choices"][0]["message"]["content"].as_str() {
+            Some(text) => ToolResult {
+                successful: true,
+                data: json!({"text": text, "model": doc["model"], "usage": doc["usage"]}),
+                error: None,
+            },
+            None => ToolResult::err("invoke_llm: the model's answer has no text"),
+        }
+    }
+}
+
+/// The body of `response`, unless it is over [`MAX_ANSWER_BYTES`].
+async fn read_capped(mut response: reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
