@@ -112,6 +112,54 @@ async fn invoke_llm_and_web_search_use_the_operators_settings() {
 }
 
 #[tokio::test]
+async fn upload_local_file_links_one_file_or_a_zip_of_several() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let session = server.session(json!({"user_id": "ulla"})).await;
+    let out = cell(
+        &server,
+        &session,
+        "open('report.csv', 'w').write('a,b\\n1,2\\n')\nopen('/mnt/files/notes.txt', 'w').write('kept')\n\
+         one, e1 = upload_local_file('report.csv')\nboth, e2 = upload_local_file('report.csv', '/mnt/files/notes.txt')\n\
+         (e1, e2, one['mount_relative_path'], both['mount_relative_path'], one['url'], both['url'])",
+    )
+    .await;
+    let text = out["results"].as_str().unwrap();
+    let found: Vec<&str> = text.split('\'').filter(|s| s.starts_with("http")).collect();
+    assert!(
+        text.starts_with("('', '', 'uploads/report.csv', 'uploads/upload.zip'"),
+        "{out}"
+    );
+    assert_eq!(found.len(), 2, "{text}");
+    // The URLs serve the bytes without a key.
+    let csv = reqwest::get(found[0]).await.unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.text().await.unwrap(), "a,b\n1,2\n");
+    let zip = reqwest::get(found[1]).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&zip[..2], b"PK");
+    // Bad paths say why; nothing outside the mount is linked.
+    for (code, says) in [
+        ("upload_local_file('nope.txt')", "nope.txt: no such file"),
+        ("upload_local_file()", "give at least one path"),
+        (
+            "run_composio_tool('TOOLSHED_UPLOAD_LOCAL_FILE', {'mount_relative_path': '../home/user/report.csv'})",
+            "not a path inside /mnt/files",
+        ),
+        (
+            "run_composio_tool('TOOLSHED_UPLOAD_LOCAL_FILE', {'mount_relative_path': 'missing.bin'})",
+            "no such file in /mnt/files",
+        ),
+    ] {
+        let out = cell(&server, &session, code).await;
+        assert!(
+            out["results"].as_str().unwrap().contains(says),
+            "{code}: {out}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn without_settings_the_helpers_say_how_to_get_them() {
     let up = upstream();
     let dir = tempfile::tempdir().unwrap();

@@ -627,6 +627,73 @@ def web_search(query):
     return result.get("data"), ""
 
 
+def upload_local_file(*paths):
+    """Makes workbench files downloadable: one file gets a download URL;
+    several are zipped into one (`/mnt/files/uploads/upload-N.zip`) first.
+    A file outside /mnt/files is copied to /mnt/files/uploads/. Returns
+    `({"url", "s3_url", "mount_relative_path", "size", "uploaded_file",
+    "expires_in_seconds"}, "")` or `(None, "message")`. The URL works for
+    an hour and needs no key."""
+    import zipfile
+    if not paths:
+        return None, "give at least one path"
+    files = []
+    for given in paths:
+        try:
+            given = _os.fspath(given)
+        except TypeError:
+            return None, f"{given!r}: not a path"
+        full = _os.path.normpath(given if given.startswith("/") else _os.path.join(_os.getcwd(), given))
+        if not _os.path.isfile(full):
+            return None, f"{given}: no such file"
+        files.append(full)
+    mount = "/mnt/files/"
+    uploads = mount + "uploads"
+
+    def fresh(name):
+        stem, dot, ext = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+        candidate, n = name, 1
+        while _os.path.exists(f"{uploads}/{candidate}"):
+            candidate = f"{stem}-{n}{dot}{ext}"
+            n += 1
+        return f"{uploads}/{candidate}"
+
+    try:
+        if len(files) == 1 and files[0].startswith(mount):
+            target = files[0]
+        else:
+            _os.makedirs(uploads, exist_ok=True)
+            if len(files) == 1:
+                target = fresh(_os.path.basename(files[0]))
+                with open(files[0], "rb") as src, open(target, "wb") as dst:
+                    while True:
+                        block = src.read(1 << 20)
+                        if not block:
+                            break
+                        dst.write(block)
+            else:
+                target = fresh("upload.zip")
+                names = set()
+                with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+                    for full in files:
+                        name, n = _os.path.basename(full), 1
+                        while name in names:
+                            stem, dot, ext = _os.path.basename(full).rpartition(".")
+                            name = f"{stem or ext}-{n}{dot if stem else ''}{ext if stem else ''}"
+                            n += 1
+                        names.add(name)
+                        archive.write(full, arcname=name)
+    except OSError as e:
+        return None, f"could not prepare the upload: {e}"
+    result, error = run_composio_tools([{"tool_slug": "TOOLSHED_UPLOAD_LOCAL_FILE",
+                                         "arguments": {"mount_relative_path": target[len(mount):]}}])[0]
+    if error:
+        return None, error
+    info = dict(result.get("data") or {})
+    info["uploaded_file"] = files[0] if len(files) == 1 else files
+    return info, ""
+
+
 # --- the cell loop ----------------------------------------------------------
 
 _user_globals = {
@@ -638,6 +705,7 @@ _user_globals = {
     "proxy_execute": proxy_execute,
     "invoke_llm": invoke_llm,
     "web_search": web_search,
+    "upload_local_file": upload_local_file,
     "CellTimeout": CellTimeout,
 }
 sys.modules["__main__"] = type(sys)("__main__")

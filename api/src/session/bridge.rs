@@ -24,6 +24,8 @@ pub struct SessionBridge {
     pub config: Arc<RwLock<Arc<SessionConfig>>>,
     /// `invoke_llm` and `web_search`.
     pub helpers: Arc<super::helpers::Helpers>,
+    /// `upload_local_file`'s download URLs.
+    pub links: super::helpers::FileLinks,
 }
 
 /// The slug the workbench's `proxy_execute` helper calls with.
@@ -52,6 +54,7 @@ impl ToolBridge for SessionBridge {
                         &caller,
                         call.arguments,
                         config.workbench.tool_execution_enabled,
+                        &self.links,
                     )
                     .await;
             }

@@ -16,6 +16,9 @@ use toolshed_engine::ToolResult;
 pub const INVOKE_LLM: &str = "TOOLSHED_INVOKE_LLM";
 /// The slug a cell's `web_search` calls the bridge with.
 pub const WEB_SEARCH: &str = "TOOLSHED_WEB_SEARCH";
+/// The slug a cell's `upload_local_file` calls the bridge with, once the
+/// file (or the zip of several) is in the files mount.
+pub const UPLOAD: &str = "TOOLSHED_UPLOAD_LOCAL_FILE";
 /// Longest query sent on.
 const MAX_QUERY_BYTES: usize = 256 << 10;
 /// Largest model answer read.
@@ -142,7 +145,7 @@ impl Helpers {
 
     /// Whether `slug` is a helper's.
     pub fn handles(slug: &str) -> bool {
-        slug == INVOKE_LLM || slug == WEB_SEARCH
+        slug == INVOKE_LLM || slug == WEB_SEARCH || slug == UPLOAD
     }
 
     /// Runs the helper `slug` for `caller` with the cell's `arguments`.
@@ -153,7 +156,11 @@ impl Helpers {
         caller: &Caller<'_>,
         arguments: Value,
         tool_execution_enabled: bool,
+        links: &FileLinks,
     ) -> ToolResult {
+        if slug == UPLOAD {
+            return links.link(&arguments);
+        }
         let Some(query) = arguments["query"].as_str().filter(|q| !q.trim().is_empty()) else {
             return ToolResult::err("query: must be a non-empty string");
         };
@@ -240,6 +247,75 @@ impl Llm {
                 error: None,
             },
             None => ToolResult::err("invoke_llm: the model's answer has no text"),
+        }
+    }
+}
+
+/// What `upload_local_file` needs to make a download URL for a file of
+/// one session's mount.
+pub struct FileLinks {
+    /// The server's URL tokens.
+    pub tokens: std::sync::Arc<crate::file_urls::Tokens>,
+    /// Where clients reach this server (`None`: no HTTP, no URLs).
+    pub base: Option<String>,
+    /// The session's project.
+    pub project_id: String,
+    /// The session.
+    pub session_id: String,
+    /// The session's files mount on the host.
+    pub files: std::path::PathBuf,
+}
+
+impl FileLinks {
+    /// A download URL for `mount_relative_path` of the cell's arguments:
+    /// a regular file inside the mount (no `..`, no escaping symlink).
+    fn link(&self, arguments: &Value) -> ToolResult {
+        let Some(rel) = arguments["mount_relative_path"].as_str() else {
+            return ToolResult::err("mount_relative_path: must be a string");
+        };
+        let path = std::path::Path::new(rel);
+        let inside = !rel.is_empty()
+            && path
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return ToolResult::err(format!(
+                "{}: not a path inside /mnt/files",
+                crate::error::clip(rel, 256)
+            ));
+        }
+        let Some(base) = &self.base else {
+            return ToolResult::err(
+                "upload_local_file: this server has no HTTP address to link to (start it with --public-url)",
+            );
+        };
+        let size = cap_std::fs::Dir::open_ambient_dir(&self.files, cap_std::ambient_authority())
+            .and_then(|dir| dir.metadata(path));
+        let size = match size {
+            Ok(meta) if meta.is_file() => meta.len(),
+            _ => {
+                return ToolResult::err(format!(
+                    "{}: no such file in /mnt/files",
+                    crate::error::clip(rel, 256)
+                ));
+            }
+        };
+        match self
+            .tokens
+            .issue(&self.project_id, &self.session_id, path.to_owned(), false)
+        {
+            Ok(token) => {
+                let url = format!("{base}/api/v3.1/files/{token}");
+                ToolResult {
+                    successful: true,
+                    data: json!({
+                        "url": url, "s3_url": url, "mount_relative_path": rel, "size": size,
+                        "expires_in_seconds": crate::file_urls::URL_TTL.as_secs(),
+                    }),
+                    error: None,
+                }
+            }
+            Err(err) => ToolResult::err(err.to_string()),
         }
     }
 }

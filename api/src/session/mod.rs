@@ -646,6 +646,13 @@ impl SessionContext {
                         user_id: self.record.user_id.clone(),
                         config,
                         helpers: self.state.config.helpers.clone(),
+                        links: helpers::FileLinks {
+                            tokens: self.state.tokens.clone(),
+                            base: self.state.public_base(),
+                            project_id: self.record.project_id.clone(),
+                            session_id: self.record.id.clone(),
+                            files: self.state.session_files(&self.record.id),
+                        },
                     })
                 },
             )
