@@ -31,6 +31,8 @@ enum Command {
     Secrets(commands::secrets::SecretsArgs),
     /// Disk taken by hibernated interpreters, per project.
     Checkpoints(commands::checkpoints::CheckpointsArgs),
+    /// What agents reported with COMPOSIO_SUBMIT_FEEDBACK.
+    Feedback(commands::feedback::FeedbackArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
             Command::Keys(args) => commands::keys::run(args),
             Command::Secrets(args) => commands::secrets::run(args),
             Command::Checkpoints(args) => commands::checkpoints::run(args),
+            Command::Feedback(args) => commands::feedback::run(args),
         }
     })
 }

@@ -365,3 +365,13 @@ def test_project_level_tools_and_toolkits(composio, server):
     assert [f.name for f in fields] == ["token"]
     assert any(t.slug == "slack" for t in composio.toolkits.get())
     assert any(c.id == "developer-tools" for c in composio.toolkits.list_categories())
+
+
+def test_submit_feedback_through_session_update(composio, server):
+    session = composio.create(user_id="fern")
+    assert "COMPOSIO_SUBMIT_FEEDBACK" not in json.dumps(session.tools(), default=str)
+    session.update(experimental={"submit_feedback": {"enable": True}})
+    out = session.execute("COMPOSIO_SUBMIT_FEEDBACK", arguments={"feedback": "empty list from GITHUB_LIST_BRANCHES", "kind": "empty_result"})
+    data = out["data"] if isinstance(out, dict) else out.data
+    assert data["feedback_id"].startswith("fb_")
+    assert "COMPOSIO_SUBMIT_FEEDBACK" in json.dumps(session.tools(), default=str)

@@ -3,6 +3,7 @@
 pub mod checkpoints;
 pub mod config_file;
 pub mod data_dir_lock;
+pub mod feedback;
 pub mod keys;
 pub mod mcp;
 pub mod run;

@@ -106,6 +106,9 @@ pub struct SessionConfig {
     pub proxy_execute: Value,
     /// `false` or the instant block, as given.
     pub instant: Value,
+    /// `{"enable": bool}` of COMPOSIO_SUBMIT_FEEDBACK (left out when off).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub submit_feedback: Value,
 }
 
 fn bad(field: &str, problem: impl Into<String>) -> ConfigError {
@@ -136,6 +139,7 @@ impl SessionConfig {
             execute: json!({"enable_multi_execute": true}),
             proxy_execute: json!({"enable": false}),
             instant: Value::Bool(false),
+            submit_feedback: Value::Null,
         }
     }
 
@@ -189,6 +193,7 @@ impl SessionConfig {
                 "execute" => config.execute = defaults.execute.clone(),
                 "proxy_execute" => config.proxy_execute = defaults.proxy_execute.clone(),
                 "instant" | "premium_usage" => config.instant = defaults.instant.clone(),
+                "experimental" => config.submit_feedback = Value::Null,
                 _ => {}
             }
         }
@@ -280,6 +285,12 @@ impl SessionConfig {
         if let Some(enable) = request.proxy_execute.and_then(|b| b.enable) {
             self.proxy_execute = json!({ "enable": enable });
         }
+        if let Some(block) = request.experimental.and_then(|e| e.submit_feedback) {
+            self.submit_feedback = match block {
+                Some(block) if block.enable => json!({"enable": true}),
+                _ => Value::Null,
+            };
+        }
         if let Some(instant) = request.instant.or(request.premium_usage) {
             self.instant = serde_json::to_value(instant).unwrap_or(Value::Bool(false));
         }
@@ -314,6 +325,11 @@ impl SessionConfig {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             "workbench" => self.workbench.enable,
+            "submit_feedback" => self
+                .submit_feedback
+                .get("enable")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             _ => false,
         }
     }

@@ -167,6 +167,35 @@ pub struct ConfigBlocks {
     /// The TypeScript SDK's name for `instant`; `instant` wins when both
     /// are given.
     pub premium_usage: Option<Instant>,
+    /// Composio's experimental block: `submit_feedback` is read (other
+    /// keys, such as `assistive_prompt`, are accepted and ignored).
+    pub experimental: Option<ExperimentalRequest>,
+}
+
+/// The experimental block.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ExperimentalRequest {
+    /// COMPOSIO_SUBMIT_FEEDBACK: `{enable}`; `null` turns it off.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<SubmitFeedbackRequest>)]
+    pub submit_feedback: Option<Option<SubmitFeedbackRequest>>,
+}
+
+/// The submit-feedback block.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitFeedbackRequest {
+    /// Whether the session has COMPOSIO_SUBMIT_FEEDBACK (default false).
+    #[serde(default)]
+    pub enable: bool,
+}
+
+/// A field that was given, `null` included (`Some(None)`), as opposed to
+/// left out (`None`, the field's default).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Composio's instant block: `false`, `true` or its settings.

@@ -128,4 +128,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX idempotent_replies_by_age ON idempotent_replies(created_at);
     "#,
+    // 7: feedback agents submit on tool results (COMPOSIO_SUBMIT_FEEDBACK).
+    r#"
+    CREATE TABLE feedback (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        session_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        tool_slug TEXT,
+        log_id TEXT,
+        text TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX feedback_by_age ON feedback(created_at);
+    "#,
 ];

@@ -7,11 +7,13 @@
 
 mod accounts;
 mod auth_configs;
+mod feedback;
 mod links;
 mod migrations;
 mod replies;
 mod sqlite;
 
+pub use feedback::FeedbackRecord;
 pub use links::LinkKey;
 pub use replies::StoredReply;
 pub use sqlite::Store;

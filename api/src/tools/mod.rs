@@ -10,6 +10,7 @@ pub mod proxy_execute;
 pub mod remote_bash;
 pub mod remote_workbench;
 pub mod search_tools;
+pub mod submit_feedback;
 pub mod wait_for_connections;
 
 use crate::session::SessionContext;
@@ -41,6 +42,8 @@ pub enum MetaTool {
     RemoteBash,
     /// COMPOSIO_PROXY_EXECUTE.
     ProxyExecute,
+    /// COMPOSIO_SUBMIT_FEEDBACK.
+    SubmitFeedback,
 }
 
 // The OpenAPI schema of a meta tool's slug: one of [`MetaTool::ALL`].
@@ -60,7 +63,7 @@ impl utoipa::ToSchema for MetaTool {}
 
 impl MetaTool {
     /// Every meta tool, in the order sessions list them.
-    pub const ALL: [MetaTool; 8] = [
+    pub const ALL: [MetaTool; 9] = [
         MetaTool::SearchTools,
         MetaTool::GetToolSchemas,
         MetaTool::MultiExecute,
@@ -69,6 +72,7 @@ impl MetaTool {
         MetaTool::RemoteWorkbench,
         MetaTool::RemoteBash,
         MetaTool::ProxyExecute,
+        MetaTool::SubmitFeedback,
     ];
 
     /// The slug.
@@ -82,6 +86,7 @@ impl MetaTool {
             MetaTool::RemoteWorkbench => "COMPOSIO_REMOTE_WORKBENCH",
             MetaTool::RemoteBash => "COMPOSIO_REMOTE_BASH_TOOL",
             MetaTool::ProxyExecute => "COMPOSIO_PROXY_EXECUTE",
+            MetaTool::SubmitFeedback => "COMPOSIO_SUBMIT_FEEDBACK",
         }
     }
 
@@ -103,6 +108,7 @@ impl MetaTool {
             }
             MetaTool::RemoteWorkbench | MetaTool::RemoteBash => config.flag("workbench"),
             MetaTool::ProxyExecute => config.flag("proxy_execute"),
+            MetaTool::SubmitFeedback => config.flag("submit_feedback"),
         }
     }
 
@@ -145,6 +151,11 @@ impl MetaTool {
                 "Proxy execute",
                 proxy_execute::DESCRIPTION.into(),
                 proxy_execute::input_schema(),
+            ),
+            MetaTool::SubmitFeedback => (
+                "Submit feedback",
+                submit_feedback::DESCRIPTION.into(),
+                submit_feedback::input_schema(),
             ),
         };
         ToolItem {
@@ -502,6 +513,13 @@ impl MetaTool {
             MetaTool::ProxyExecute => {
                 let args: proxy_execute::Args = parse_arguments(arguments)?;
                 ToolOutput::new(proxy_execute::run(ctx, args).await?, None)
+            }
+            MetaTool::SubmitFeedback => {
+                let args: submit_feedback::Args = parse_arguments(arguments)?;
+                let output = ctx
+                    .blocking(move |ctx| submit_feedback::run(ctx, &args))
+                    .await?;
+                ToolOutput::new(output, None)
             }
         }
     }
