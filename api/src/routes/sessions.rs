@@ -510,29 +510,42 @@ async fn execute(
     if body.tool_slug.is_empty() {
         return Err(ApiError::BadRequest("tool_slug: is required".into()));
     }
-    let key = replay::idempotency_key(&headers)?;
-    let offload = body.enable_auto_workbench_offload.unwrap_or(false);
-    let request = serde_json::json!({
-        "session": id, "tool": body.tool_slug, "arguments": body.arguments,
-        "account": body.account, "offload": offload,
-    });
     let options = AppToolOptions {
         account: body.account,
-        offload,
+        offload: body.enable_auto_workbench_offload.unwrap_or(false),
     };
+    run_replayed(
+        state,
+        project,
+        id,
+        &headers,
+        body.tool_slug,
+        body.arguments,
+        options,
+    )
+    .await
+}
+
+/// Runs a tool for `execute`/`execute_meta` through [`replay`]: joined by
+/// identical executes in flight, answered from the store for a repeated
+/// `Idempotency-Key`.
+async fn run_replayed(
+    state: AppState,
+    project: String,
+    id: String,
+    headers: &HeaderMap,
+    slug: String,
+    arguments: Option<serde_json::Map<String, Value>>,
+    options: AppToolOptions,
+) -> Result<Response, ApiError> {
+    let key = replay::idempotency_key(headers)?;
+    let request = serde_json::json!({
+        "session": id, "tool": slug, "arguments": arguments,
+        "account": options.account, "offload": options.offload,
+    });
     let run = {
         let (state, project) = (state.clone(), project.clone());
-        async move {
-            run_tool(
-                &state,
-                &project,
-                &id,
-                &body.tool_slug,
-                body.arguments,
-                options,
-            )
-            .await
-        }
+        async move { run_tool(&state, &project, &id, &slug, arguments, options).await }
     };
     Ok(state
         .replays
@@ -574,29 +587,17 @@ async fn execute_meta(
             crate::error::clip(&body.slug, 128)
         )));
     }
-    let key = replay::idempotency_key(&headers)?;
-    let request = serde_json::json!({
-        "session": id, "tool": body.slug, "arguments": body.arguments,
-        "account": null, "offload": false,
-    });
-    let run = {
-        let (state, project) = (state.clone(), project.clone());
-        async move {
-            run_tool(
-                &state,
-                &project,
-                &id,
-                &body.slug,
-                body.arguments,
-                AppToolOptions::default(),
-            )
-            .await
-        }
-    };
-    Ok(state
-        .replays
-        .execute(&state, &project, key, &request, run)
-        .await)
+    let options = AppToolOptions::default();
+    run_replayed(
+        state,
+        project,
+        id,
+        &headers,
+        body.slug,
+        body.arguments,
+        options,
+    )
+    .await
 }
 
 /// Runs a tool for `execute`/`execute_meta`, in the execute envelope.
