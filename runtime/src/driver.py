@@ -694,6 +694,247 @@ def upload_local_file(*paths):
     return info, ""
 
 
+# --- smart_file_extract -----------------------------------------------------
+#
+# Text out of the documents agents meet, parsed here in the sandbox (so a
+# hostile file meets the sandbox's memory and time limits, never the host)
+# with the standard library's parsers and explicit bounds: inputs over
+# _EXTRACT_MAX_INPUT, archive members that inflate past _EXTRACT_MAX_MEMBER
+# (zip bombs: members are read with a cap, whatever their headers claim),
+# XML with a DTD (entity bombs), and PDF streams that inflate past the cap
+# are refused with a message, not run out of memory.
+
+_EXTRACT_MAX_INPUT = 50 << 20
+_EXTRACT_MAX_MEMBER = 100 << 20
+_EXTRACT_MAX_TEXT = 20 << 20
+
+
+class _ExtractRefused(Exception):
+    pass
+
+
+def _extract_zip_member(archive, name):
+    with archive.open(name) as member:
+        data = member.read(_EXTRACT_MAX_MEMBER + 1)
+    if len(data) > _EXTRACT_MAX_MEMBER:
+        raise _ExtractRefused(f"{name} inflates past {_EXTRACT_MAX_MEMBER >> 20} MB")
+    return data
+
+
+def _extract_xml(data):
+    import xml.etree.ElementTree as ET
+    head = data[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in data.upper():
+        raise _ExtractRefused("XML with a DTD or entities is refused")
+    return ET.fromstring(data)
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _extract_docx(path):
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        root = _extract_xml(_extract_zip_member(archive, "word/document.xml"))
+    paragraphs = []
+    for para in root.iter():
+        if _local(para.tag) != "p":
+            continue
+        text = "".join(node.text or "" for node in para.iter() if _local(node.tag) == "t")
+        paragraphs.append(text)
+    return "\n".join(paragraphs).strip()
+
+
+def _extract_xlsx(path):
+    import zipfile
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        shared = []
+        if "xl/sharedStrings.xml" in names:
+            for item in _extract_xml(_extract_zip_member(archive, "xl/sharedStrings.xml")):
+                shared.append("".join(n.text or "" for n in item.iter() if _local(n.tag) == "t"))
+        sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+        out = []
+        for sheet in sheets:
+            root = _extract_xml(_extract_zip_member(archive, sheet))
+            out.append(f"# {sheet.rsplit('/', 1)[-1][:-4]}")
+            for row in root.iter():
+                if _local(row.tag) != "row":
+                    continue
+                cells = []
+                for cell in row:
+                    if _local(cell.tag) != "c":
+                        continue
+                    kind = cell.get("t")
+                    value = next((n.text or "" for n in cell.iter() if _local(n.tag) in ("v", "t")), "")
+                    if kind == "s" and value.isdigit() and int(value) < len(shared):
+                        value = shared[int(value)]
+                    cells.append(value)
+                out.append("\t".join(cells))
+    return "\n".join(out).strip()
+
+
+def _extract_html(text):
+    import html.parser
+
+    class _Text(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style"):
+                self.skip += 1
+            elif tag in ("p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"):
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style") and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    lines = (line.strip() for line in "".join(parser.parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _pdf_strings(content):
+    """The text shown by a content stream's Tj, TJ, ' and " operators."""
+    out, i, n = [], 0, len(content)
+    line = []
+    while i < n:
+        c = content[i]
+        if c == 0x28:  # ( literal string )
+            depth, j, buf = 1, i + 1, bytearray()
+            while j < n and depth:
+                ch = content[j]
+                if ch == 0x5C and j + 1 < n:  # backslash escape
+                    nxt = content[j + 1]
+                    buf += {0x6E: b"\n", 0x72: b"\r", 0x74: b"\t", 0x28: b"(", 0x29: b")", 0x5C: b"\\"}.get(nxt, bytes([nxt]))
+                    j += 2
+                    continue
+                if ch == 0x28:
+                    depth += 1
+                elif ch == 0x29:
+                    depth -= 1
+                    if not depth:
+                        break
+                buf.append(ch)
+                j += 1
+            line.append(buf.decode("latin-1"))
+            i = j + 1
+        elif c == 0x3C and i + 1 < n and content[i + 1] != 0x3C:  # <hex string>
+            j = content.find(b">", i)
+            if j < 0:
+                break
+            try:
+                line.append(bytes.fromhex(content[i + 1:j].decode("ascii", "ignore")).decode("latin-1"))
+            except ValueError:
+                pass
+            i = j + 1
+        elif content.startswith(b"ET", i) or content.startswith(b"T*", i) or content.startswith(b"Td", i) or content.startswith(b"TD", i):
+            if line:
+                out.append("".join(line))
+                line = []
+            i += 2
+        else:
+            i += 1
+    if line:
+        out.append("".join(line))
+    return "\n".join(out)
+
+
+def _extract_pdf(data):
+    import zlib
+    import re
+    if not data.startswith(b"%PDF"):
+        raise _ExtractRefused("not a PDF (no %PDF header)")
+    texts, budget = [], _EXTRACT_MAX_MEMBER
+    for match in re.finditer(rb"stream\r?\n", data):
+        start = match.end()
+        end = data.find(b"endstream", start)
+        if end < 0:
+            break
+        raw = data[start:end]
+        head = data[max(0, match.start() - 512):match.start()]
+        if b"/FlateDecode" in head:
+            inflater = zlib.decompressobj()
+            try:
+                raw = inflater.decompress(raw, budget + 1)
+            except zlib.error:
+                continue
+            if len(raw) > budget:
+                raise _ExtractRefused(f"its streams inflate past {_EXTRACT_MAX_MEMBER >> 20} MB")
+        elif b"/Filter" in head:
+            continue  # images and other encodings carry no text we read
+        budget -= len(raw)
+        if b"BT" in raw:
+            text = _pdf_strings(raw)
+            if text.strip():
+                texts.append(text)
+    return "\n".join(texts).strip()
+
+
+def smart_file_extract(path, show_preview=True):
+    """Text out of a workbench file: PDF (text streams), DOCX, XLSX (each
+    sheet as tab-separated rows), CSV/TSV, JSON (pretty-printed), HTML (the
+    visible text) and plain text. Returns `(text, "")` or `(None,
+    "message")`; with `show_preview` the first 1,000 characters are
+    printed. Scanned PDFs (images) have no text to extract."""
+    try:
+        path = _os.fspath(path)
+    except TypeError:
+        return None, f"{path!r}: not a path"
+    if not _os.path.isfile(path):
+        return None, f"{path}: no such file"
+    size = _os.path.getsize(path)
+    if size > _EXTRACT_MAX_INPUT:
+        return None, f"{path}: {size >> 20} MB is over the {_EXTRACT_MAX_INPUT >> 20} MB limit"
+    ext = _os.path.splitext(path)[1].lower()
+    try:
+        if ext == ".docx":
+            text = _extract_docx(path)
+        elif ext in (".xlsx", ".xlsm"):
+            text = _extract_xlsx(path)
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+            if ext == ".pdf" or data.startswith(b"%PDF"):
+                text = _extract_pdf(data)
+                if not text:
+                    return None, f"{path}: no text found (a scanned PDF has only images)"
+            else:
+                decoded = data.decode("utf-8", "replace")
+                if ext == ".json":
+                    import json as _json
+                    text = _json.dumps(_json.loads(decoded), indent=2, ensure_ascii=False)
+                elif ext in (".html", ".htm"):
+                    text = _extract_html(decoded)
+                elif ext in (".csv", ".tsv"):
+                    import csv as _csv
+                    rows = _csv.reader(decoded.splitlines(), delimiter="\t" if ext == ".tsv" else ",")
+                    text = "\n".join("\t".join(row) for row in rows)
+                else:
+                    text = decoded
+    except _ExtractRefused as e:
+        return None, f"{path}: refused: {e}"
+    except MemoryError:
+        return None, f"{path}: too large to extract in this sandbox's memory"
+    except Exception as e:
+        return None, f"{path}: cannot extract text ({type(e).__name__}: {e})"
+    if len(text) > _EXTRACT_MAX_TEXT:
+        text = text[:_EXTRACT_MAX_TEXT]
+    if show_preview:
+        print(text[:1000] + ("..." if len(text) > 1000 else ""))
+    return text, ""
+
+
 # --- the cell loop ----------------------------------------------------------
 
 _user_globals = {
@@ -706,6 +947,7 @@ _user_globals = {
     "invoke_llm": invoke_llm,
     "web_search": web_search,
     "upload_local_file": upload_local_file,
+    "smart_file_extract": smart_file_extract,
     "CellTimeout": CellTimeout,
 }
 sys.modules["__main__"] = type(sys)("__main__")

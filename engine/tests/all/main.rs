@@ -4,6 +4,7 @@
 mod bridge;
 mod containment;
 mod disk;
+mod extract;
 mod fuzz;
 mod helpers;
 mod hibernation;
