@@ -56,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         routes::tools::tool,
         routes::tools::execute,
         routes::tools::proxy_execute,
+        routes::tools::input,
         routes::toolkits::list,
         routes::toolkits::categories,
         routes::toolkits::toolkit,
@@ -140,7 +141,7 @@ mod tests {
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 33);
+        assert_eq!(doc.paths.paths.len(), 34);
     }
 
     /// Two types with one schema name would silently share one component

@@ -92,6 +92,52 @@ async fn invoke_llm_and_web_search_use_the_operators_settings() {
         "{out}"
     );
 
+    // composio.tools.getInput: arguments written by the model, checked
+    // against the tool's schema.
+    let input = |text: &str| {
+        let server = &server;
+        let body = json!({"text": text});
+        async move {
+            server
+                .call(
+                    "POST",
+                    "/api/v3.1/tools/execute/HACKERNEWS_GET_ITEM/input",
+                    Some(body),
+                    Some(KEY),
+                )
+                .await
+        }
+    };
+    let (status, out) = input("JSON:{\"id\": 8863}").await;
+    assert_eq!((status, &out), (200, &json!({"arguments": {"id": 8863}})));
+    let (_, out) = input("JSON:{\"id\": \"eight\"}").await;
+    assert_eq!(out["arguments"], json!({"id": "eight"}));
+    assert!(out["error"].as_str().unwrap().contains("id"), "{out}");
+    let (_, out) = input("the first item").await;
+    assert!(
+        out["error"]
+            .as_str()
+            .unwrap()
+            .contains("not answer with a JSON object"),
+        "{out}"
+    );
+    let (_, out) = input("FAIL").await;
+    assert!(out["error"].as_str().unwrap().contains("500"), "{out}");
+    // The v3 path of Composio's sandbox helper runs the same execute.
+    let (status, out) = server
+        .call(
+            "POST",
+            &format!("/api/v3/tool_router/session/{session}/execute"),
+            Some(json!({"tool_slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": "1 + 1"}})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(
+        (status, &out["data"]["results"]),
+        (200, &json!("2")),
+        "{out}"
+    );
+
     // web_search runs the named tool as the session's user.
     let out = cell(&server, &session, "web_search('widgets')").await;
     assert!(
@@ -172,6 +218,16 @@ async fn without_settings_the_helpers_say_how_to_get_them() {
         "{text}"
     );
     assert!(text.contains("no search tool configured"), "{text}");
+    let (status, body) = server
+        .call(
+            "POST",
+            "/api/v3.1/tools/execute/HACKERNEWS_GET_ITEM/input",
+            Some(json!({"text": "item one"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("[llm]"));
 }
 
 #[test]

@@ -43,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v3.1/tool_router/session/{id}/tools", get(list_tools))
         .route("/api/v3.1/tool_router/session/{id}/execute", post(execute))
+        // The v3 paths of Composio's sandbox helper (composio_helper.py).
+        .route("/api/v3/tool_router/session/{id}/execute", post(execute))
         .route(
             "/api/v3.1/tool_router/session/{id}/execute_meta",
             post(execute_meta),
@@ -50,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/tool_router/session/{id}/search", post(search))
         .route(
             "/api/v3.1/tool_router/session/{id}/proxy_execute",
+            post(proxy_execute),
+        )
+        .route(
+            "/api/v3/tool_router/session/{id}/proxy_execute",
             post(proxy_execute),
         )
         .route(

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v3.1/tools/{slug}", get(tool))
         .route("/api/v3.1/tools/execute/proxy", post(proxy_execute))
         .route("/api/v3.1/tools/execute/{slug}", post(execute))
+        .route("/api/v3.1/tools/execute/{slug}/input", post(input))
 }
 
 /// The user of a direct execute that names none.
@@ -477,4 +478,108 @@ async fn proxy_execute(
         .await
         .map_err(ApiError::from)?;
     Ok(axum::Json(output))
+}
+
+/// A `tools/execute/{slug}/input` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct InputBody {
+    /// What the arguments should do, in words.
+    #[schema(min_length = 1, max_length = 16384)]
+    text: String,
+    /// A description of the tool to use instead of its own.
+    #[schema(max_length = 16384)]
+    custom_description: Option<String>,
+    /// Instructions for the model, before the tool's.
+    #[schema(max_length = 16384)]
+    system_prompt: Option<String>,
+    /// Accepted: there is one version per tool.
+    #[schema(max_length = 64)]
+    version: Option<String>,
+}
+
+/// What `tools/execute/{slug}/input` answers: the arguments, or why there
+/// are none (`error`), or both when they do not fit the tool's schema.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct InputResponse {
+    /// The tool's arguments, as the model wrote them.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arguments: Option<Value>,
+    /// Why the arguments are missing or do not fit the tool's schema.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// `POST /api/v3.1/tools/execute/{slug}/input` (`composio.tools.getInput`):
+/// a tool's arguments from a description in words, written by the
+/// operator's model (`[llm]`) and checked against the tool's schema.
+#[utoipa::path(
+    operation_id = "tools_input", post, path = "/api/v3.1/tools/execute/{slug}/input", tag = "tools",
+    params(("slug" = String, Path, description = "An app tool's slug")),
+    request_body = InputBody,
+    responses((status = 200, body = InputResponse), (status = 400, description = "Bad input, or no model configured", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such tool", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+async fn input(
+    State(state): State<AppState>,
+    Project(_project): Project,
+    Path(slug): Path<String>,
+    Json(body): Json<InputBody>,
+) -> Result<axum::Json<InputResponse>, ApiError> {
+    let _ = &body.version;
+    let tool = state.catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
+    if body.text.trim().is_empty() {
+        return Err(ApiError::BadRequest("text: must not be empty".into()));
+    }
+    let description = body
+        .custom_description
+        .as_deref()
+        .unwrap_or(&tool.tool.description);
+    let system = format!(
+        "{}You write the JSON arguments of the tool {} ({description}). Its input JSON Schema is:\n{}\nAnswer with the JSON object of arguments only, no prose.",
+        body.system_prompt
+            .as_deref()
+            .map(|p| format!("{p}\n\n"))
+            .unwrap_or_default(),
+        tool.tool.slug,
+        tool.tool.input_parameters,
+    );
+    let answer = match state.config.helpers.complete(&system, &body.text).await {
+        Ok(answer) => answer,
+        Err(err) if err.starts_with("this server has no language model") => {
+            return Err(ApiError::BadRequest(err));
+        }
+        Err(err) => {
+            return Ok(axum::Json(InputResponse {
+                arguments: None,
+                error: Some(err),
+            }));
+        }
+    };
+    // Models often fence JSON in a code block.
+    let json_text = answer
+        .trim()
+        .trim_start_matches("```json")
+        .trim_start_matches("```")
+        .trim_end_matches("```")
+        .trim();
+    let arguments = match serde_json::from_str::<Value>(json_text) {
+        Ok(value @ Value::Object(_)) => value,
+        _ => {
+            return Ok(axum::Json(InputResponse {
+                arguments: None,
+                error: Some(format!(
+                    "the model did not answer with a JSON object: {}",
+                    crate::error::clip(&answer, 300)
+                )),
+            }));
+        }
+    };
+    let error = tool.validate(&arguments).err();
+    Ok(axum::Json(InputResponse {
+        arguments: Some(arguments),
+        error,
+    }))
 }

@@ -203,14 +203,26 @@ impl Llm {
     /// One chat completion: the answer's text, or why there is none (never
     /// the URL or the key).
     async fn ask(&self, query: &str, effort: Option<&str>) -> ToolResult {
+        let messages = json!([{"role": "user", "content": query}]);
+        match self.chat(messages, effort).await {
+            Ok(answer) => ToolResult {
+                successful: true,
+                data: json!({"text": answer.text, "model": answer.model, "usage": answer.usage}),
+                error: None,
+            },
+            Err(err) => ToolResult::err(format!("invoke_llm: {err}")),
+        }
+    }
+
+    async fn chat(&self, messages: Value, effort: Option<&str>) -> Result<Answer, String> {
         let mut body = json!({
             "model": self.model,
-            "messages": [{"role": "user", "content": query}],
+            "messages": messages,
             "max_tokens": self.max_tokens,
         });
         if let Some(effort) = effort {
             if !["minimal", "low", "medium", "high"].contains(&effort) {
-                return ToolResult::err("reasoning_effort: must be minimal, low, medium or high");
+                return Err("reasoning_effort: must be minimal, low, medium or high".into());
             }
             body["reasoning_effort"] = json!(effort);
         }
@@ -220,34 +232,51 @@ impl Llm {
         }
         let response = match request.send().await {
             Ok(response) => response,
-            Err(err) if err.is_timeout() => {
-                return ToolResult::err("invoke_llm: the model did not answer in time");
-            }
-            Err(_) => return ToolResult::err("invoke_llm: the model could not be reached"),
+            Err(err) if err.is_timeout() => return Err("the model did not answer in time".into()),
+            Err(_) => return Err("the model could not be reached".into()),
         };
         let status = response.status();
-        let bytes = match read_capped(response).await {
-            Some(bytes) => bytes,
-            None => {
-                return ToolResult::err("invoke_llm: the model's answer was too large or cut off");
-            }
-        };
+        let bytes = read_capped(response)
+            .await
+            .ok_or("the model's answer was too large or cut off")?;
         let doc: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if !status.is_success() {
             let said = doc["error"]["message"]
                 .as_str()
                 .map(|m| format!(": {}", crate::error::clip(m, 300)))
                 .unwrap_or_default();
-            return ToolResult::err(format!("invoke_llm: the model answered {status}{said}"));
+            return Err(format!("the model answered {status}{said}"));
         }
-        match doc["choices"][0]["message"]["content"].as_str() {
-            Some(text) => ToolResult {
-                successful: true,
-                data: json!({"text": text, "model": doc["model"], "usage": doc["usage"]}),
-                error: None,
-            },
-            None => ToolResult::err("invoke_llm: the model's answer has no text"),
-        }
+        let text = doc["choices"][0]["message"]["content"]
+            .as_str()
+            .ok_or("the model's answer has no text")?;
+        Ok(Answer {
+            text: text.to_owned(),
+            model: doc["model"].clone(),
+            usage: doc["usage"].clone(),
+        })
+    }
+}
+
+/// A model's answer.
+struct Answer {
+    text: String,
+    model: Value,
+    usage: Value,
+}
+
+impl Helpers {
+    /// Asks the configured model for `system` + `user`: its text, or why
+    /// there is none (no model configured, or it failed).
+    pub async fn complete(&self, system: &str, user: &str) -> Result<String, String> {
+        let llm = self.llm.as_ref().ok_or(
+            "this server has no language model configured (the operator sets [llm] in the --config file)",
+        )?;
+        let messages = json!([
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]);
+        llm.chat(messages, None).await.map(|answer| answer.text)
     }
 }
 
