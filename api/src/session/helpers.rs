@@ -25,7 +25,7 @@ const MAX_QUERY_BYTES: usize = 256 << 10;
 const MAX_ANSWER_BYTES: usize = 4 << 20;
 
 /// `[llm]` of the config file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LlmSettings {
     /// The API's base URL, up to `/v1` (`/chat/completions` is appended).
@@ -46,6 +46,18 @@ pub struct LlmSettings {
     pub timeout_secs: Option<u64>,
 }
 
+/// Never the key.
+impl std::fmt::Debug for LlmSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmSettings")
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("api_key_env", &self.api_key_env)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `[workbench]` of the config file.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,13 +71,24 @@ pub struct WorkbenchSettings {
 }
 
 /// The model `invoke_llm` asks.
-#[derive(Debug)]
 struct Llm {
     url: String,
     model: String,
     key: Option<String>,
     max_tokens: u32,
     client: reqwest::Client,
+}
+
+/// Never the key: the server's config is logged with `{:?}`.
+impl std::fmt::Debug for Llm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Llm")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .field("max_tokens", &self.max_tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The helpers' settings, checked.
@@ -359,4 +382,33 @@ async fn read_capped(mut response: reqwest::Response) -> Option<Vec<u8>> {
         body.extend_from_slice(&chunk);
     }
     Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_never_reaches_debug_output() {
+        let settings = LlmSettings {
+            base_url: "http://model.example/v1".into(),
+            model: "m".into(),
+            api_key: Some("sk-secret-canary".into()),
+            api_key_env: None,
+            max_tokens: None,
+            timeout_secs: None,
+        };
+        assert!(!format!("{settings:?}").contains("sk-secret-canary"));
+        let helpers = Helpers::new(
+            Some(settings),
+            WorkbenchSettings::default(),
+            &Catalog::default(),
+        )
+        .unwrap();
+        let shown = format!("{helpers:?}");
+        assert!(
+            shown.contains("redacted") && !shown.contains("sk-secret-canary"),
+            "{shown}"
+        );
+    }
 }
