@@ -188,7 +188,13 @@ async fn a_tool_runs_for_a_user_outside_any_session() {
             "HACKERNEWS_GET_ITEM",
             json!({"user_id": "ann", "text": "item one"}),
             400,
-            "text",
+            "needs a language model",
+        ),
+        (
+            "HACKERNEWS_GET_ITEM",
+            json!({"user_id": "ann", "text": "item one", "arguments": {"id": 1}}),
+            400,
+            "not both",
         ),
         (
             "HACKERNEWS_GET_ITEM",

@@ -123,6 +123,32 @@ async fn invoke_llm_and_web_search_use_the_operators_settings() {
     );
     let (_, out) = input("FAIL").await;
     assert!(out["error"].as_str().unwrap().contains("500"), "{out}");
+    // composio.tools.execute(..., text=...): the same model writes them.
+    let run = |body: serde_json::Value| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    "POST",
+                    "/api/v3.1/tools/execute/HACKERNEWS_GET_ITEM",
+                    Some(body),
+                    Some(KEY),
+                )
+                .await
+        }
+    };
+    let (status, out) = run(json!({"user_id": "lena", "text": "JSON:{\"id\": 1}"})).await;
+    assert_eq!((status, &out["successful"]), (200, &json!(true)), "{out}");
+    let (status, out) = run(json!({"user_id": "lena", "text": "the first item"})).await;
+    assert_eq!(status, 422, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON object"),
+        "{out}"
+    );
+
     // The v3 path of Composio's sandbox helper runs the same execute.
     let (status, out) = server
         .call(

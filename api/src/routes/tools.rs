@@ -241,8 +241,9 @@ struct DirectExecuteBody {
     /// Accepted: `latest` or any version (there is one per tool).
     #[schema(max_length = 64)]
     version: Option<String>,
-    /// Not supported (400): arguments written as text need a language model.
-    #[schema(ignore)]
+    /// The arguments described in words, written by the operator's model
+    /// (`[llm]`; 400 without one); not together with `arguments`.
+    #[schema(max_length = 16384)]
     text: Option<String>,
     /// Accepted and ignored.
     allow_tracing: Option<bool>,
@@ -255,12 +256,7 @@ struct DirectExecuteBody {
 }
 
 /// Refuses what toolshed does not do, by field.
-fn unsupported(text: bool, auth: bool, connection: bool) -> Result<(), ApiError> {
-    if text {
-        return Err(ApiError::BadRequest(
-            "text: arguments written as text are not supported; pass arguments".into(),
-        ));
-    }
+fn unsupported(auth: bool, connection: bool) -> Result<(), ApiError> {
     if auth || connection {
         let field = if auth {
             "custom_auth_params"
@@ -335,10 +331,14 @@ async fn execute(
 ) -> Result<Response, ApiError> {
     let _ = (&body.version, body.allow_tracing);
     unsupported(
-        body.text.is_some(),
         body.custom_auth_params.is_some(),
         body.custom_connection_data.is_some(),
     )?;
+    if body.text.is_some() && body.arguments.as_ref().is_some_and(|a| !a.is_empty()) {
+        return Err(ApiError::BadRequest(
+            "text: give arguments or text, not both".into(),
+        ));
+    }
     if MetaTool::from_slug(&slug).is_some() {
         return Err(ApiError::BadRequest(format!(
             "{}: meta tools run in a session (POST /api/v3.1/tool_router/session/{{id}}/execute)",
@@ -360,12 +360,33 @@ async fn execute(
     };
     let config = user_config(&user)?;
     let arguments = Value::Object(body.arguments.unwrap_or_default());
+    let text = body.text;
     let request = json!({
-        "direct": slug, "user": user, "account": body.connected_account_id, "arguments": arguments,
+        "direct": slug, "user": user, "account": body.connected_account_id,
+        "arguments": arguments, "text": text,
     });
     let run = {
         let (state, project, account) = (state.clone(), project.clone(), body.connected_account_id);
         async move {
+            // Arguments written as text: the operator's model writes them
+            // (inside the run, so a replayed request does not ask again).
+            let arguments = match text {
+                None => arguments,
+                Some(text) => {
+                    write_arguments(&state, &slug, &text, None, None)
+                        .await
+                        .map_err(|failed| match failed {
+                            Written::NoModel(why) => {
+                                ApiError::BadRequest(format!("text: needs a language model: {why}"))
+                            }
+                            other => ApiError::Unprocessable(format!(
+                                "text: no arguments could be written from it: {}",
+                                other.message()
+                            )),
+                        })?
+                        .0
+                }
+            };
             let caller = Caller {
                 project_id: &project,
                 session_id: None,
@@ -448,7 +469,7 @@ async fn proxy_execute(
             "binary_body: not supported; send JSON in body".into(),
         ));
     }
-    unsupported(false, false, body.custom_connection_data.is_some())?;
+    unsupported(false, body.custom_connection_data.is_some())?;
     let id = body.connected_account_id;
     let account = account(&state, &project, &id, body.user_id.as_deref()).await?;
     if !account.is_usable() {
@@ -529,35 +550,89 @@ async fn input(
     Json(body): Json<InputBody>,
 ) -> Result<axum::Json<InputResponse>, ApiError> {
     let _ = &body.version;
-    let tool = state.catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
+    if state.catalog.tool(&slug).is_none() {
+        return Err(not_found(&slug));
+    }
     if body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text: must not be empty".into()));
     }
-    let description = body
-        .custom_description
-        .as_deref()
-        .unwrap_or(&tool.tool.description);
+    match write_arguments(
+        &state,
+        &slug,
+        &body.text,
+        body.custom_description.as_deref(),
+        body.system_prompt.as_deref(),
+    )
+    .await
+    {
+        Ok((arguments, error)) => Ok(axum::Json(InputResponse {
+            arguments: Some(arguments),
+            error,
+        })),
+        Err(Written::NoModel(why)) => Err(ApiError::BadRequest(why)),
+        Err(other) => Ok(axum::Json(InputResponse {
+            arguments: None,
+            error: Some(other.message()),
+        })),
+    }
+}
+
+/// Why no arguments were written.
+enum Written {
+    /// The server has no model.
+    NoModel(String),
+    /// The model failed.
+    Failed(String),
+    /// The model's answer is not a JSON object.
+    NotJson(String),
+}
+
+impl Written {
+    fn message(self) -> String {
+        match self {
+            Written::NoModel(why) | Written::Failed(why) => why,
+            Written::NotJson(answer) => format!(
+                "the model did not answer with a JSON object: {}",
+                crate::error::clip(&answer, 300)
+            ),
+        }
+    }
+}
+
+/// The arguments of `slug` written by the operator's model from `text`,
+/// with why they do not fit the tool's schema, if they do not.
+async fn write_arguments(
+    state: &AppState,
+    slug: &str,
+    text: &str,
+    custom_description: Option<&str>,
+    system_prompt: Option<&str>,
+) -> Result<(Value, Option<String>), Written> {
+    let tool = state
+        .catalog
+        .tool(slug)
+        .ok_or_else(|| Written::Failed(format!("no tool {}", crate::error::clip(slug, 64))))?;
+    let description = custom_description.unwrap_or(&tool.tool.description);
     let system = format!(
         "{}You write the JSON arguments of the tool {} ({description}). Its input JSON Schema is:\n{}\nAnswer with the JSON object of arguments only, no prose.",
-        body.system_prompt
-            .as_deref()
+        system_prompt
             .map(|p| format!("{p}\n\n"))
             .unwrap_or_default(),
         tool.tool.slug,
         tool.tool.input_parameters,
     );
-    let answer = match state.config.helpers.complete(&system, &body.text).await {
-        Ok(answer) => answer,
-        Err(err) if err.starts_with("this server has no language model") => {
-            return Err(ApiError::BadRequest(err));
-        }
-        Err(err) => {
-            return Ok(axum::Json(InputResponse {
-                arguments: None,
-                error: Some(err),
-            }));
-        }
-    };
+    let answer = state
+        .config
+        .helpers
+        .complete(&system, text)
+        .await
+        .map_err(|err| {
+            if err.starts_with("this server has no language model") {
+                Written::NoModel(err)
+            } else {
+                Written::Failed(err)
+            }
+        })?;
     // Models often fence JSON in a code block.
     let json_text = answer
         .trim()
@@ -565,21 +640,11 @@ async fn input(
         .trim_start_matches("```")
         .trim_end_matches("```")
         .trim();
-    let arguments = match serde_json::from_str::<Value>(json_text) {
-        Ok(value @ Value::Object(_)) => value,
-        _ => {
-            return Ok(axum::Json(InputResponse {
-                arguments: None,
-                error: Some(format!(
-                    "the model did not answer with a JSON object: {}",
-                    crate::error::clip(&answer, 300)
-                )),
-            }));
+    match serde_json::from_str::<Value>(json_text) {
+        Ok(value @ Value::Object(_)) => {
+            let error = tool.validate(&value).err();
+            Ok((value, error))
         }
-    };
-    let error = tool.validate(&arguments).err();
-    Ok(axum::Json(InputResponse {
-        arguments: Some(arguments),
-        error,
-    }))
+        _ => Err(Written::NotJson(answer)),
+    }
 }
