@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toolshed_api::catalog::Catalog;
 
-#[test]
-fn agent_phrased_use_cases_find_their_tools() {
+/// Top-1 and top-3 hit rates over the cases of `file`, and the misses.
+fn measure(file: &str) -> (usize, f64, f64, Vec<String>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let catalog = Catalog::load(&root.join("fixtures/toolkits"), &BTreeMap::new()).unwrap();
-    let cases = std::fs::read_to_string(root.join("fixtures/search-relevance.tsv")).unwrap();
+    let cases = std::fs::read_to_string(root.join(file)).unwrap();
     let (mut total, mut top1, mut top3) = (0, 0, 0);
     let mut misses = Vec::new();
     for line in cases
@@ -42,16 +42,36 @@ fn agent_phrased_use_cases_find_their_tools() {
     }
     let (p1, p3) = (top1 as f64 / total as f64, top3 as f64 / total as f64);
     println!(
-        "{total} cases: top-1 {top1} ({:.1}%), top-3 {top3} ({:.1}%)",
+        "{file}: {total} cases: top-1 {top1} ({:.1}%), top-3 {top3} ({:.1}%)",
         p1 * 100.0,
         p3 * 100.0
     );
     for miss in &misses {
         println!("miss: {miss}");
     }
+    (total, p1, p3, misses)
+}
+
+#[test]
+fn agent_phrased_use_cases_find_their_tools() {
+    let (total, p1, p3, misses) = measure("fixtures/search-relevance.tsv");
     assert!(total >= 80, "only {total} cases");
     assert!(
         p1 >= 0.90 && p3 >= 0.98,
+        "top-1 {p1:.3}, top-3 {p3:.3}:\n{}",
+        misses.join("\n")
+    );
+}
+
+/// Cases nobody tuned for. The ranking generalises poorly to them (45%
+/// top-1, 55% top-3 when they were written: docs/BENCHMARKS.md), so this
+/// only keeps it from getting worse; raising the floor is open work.
+#[test]
+fn held_out_use_cases_do_not_get_worse() {
+    let (total, p1, p3, misses) = measure("fixtures/search-heldout.tsv");
+    assert!(total >= 20, "only {total} cases");
+    assert!(
+        p1 >= 0.45 && p3 >= 0.55,
         "top-1 {p1:.3}, top-3 {p3:.3}:\n{}",
         misses.join("\n")
     );
