@@ -7,6 +7,9 @@ use rusqlite::{OptionalExtension, params};
 
 /// How long an answer is kept: 24 h.
 pub const REPLY_TTL_SECS: i64 = 24 * 60 * 60;
+/// The most answer bytes a project keeps; past it, its oldest answers go
+/// first (a tenant cannot fill the disk with keys).
+pub const MAX_PROJECT_REPLY_BYTES: i64 = 64 << 20;
 
 /// An answer kept under a key.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +64,14 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![project_id, key, reply.request_hash, reply.body, now],
         )?;
+        conn.execute(
+            "DELETE FROM idempotent_replies WHERE rowid IN (
+                 SELECT rowid FROM (
+                     SELECT rowid, SUM(length(body)) OVER (ORDER BY created_at DESC, rowid DESC) AS kept
+                     FROM idempotent_replies WHERE project_id = ?1)
+                 WHERE kept > ?2)",
+            params![project_id, MAX_PROJECT_REPLY_BYTES],
+        )?;
         Ok(())
     }
 }
@@ -95,5 +106,29 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM idempotent_replies", [], |r| r.get(0))
             .unwrap();
         assert_eq!(rows, 1);
+    }
+
+    #[test]
+    fn a_project_keeps_its_newest_answers_within_its_budget() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("p", "p").unwrap();
+        store.create_project("q", "q").unwrap();
+        let big = StoredReply {
+            request_hash: "h".into(),
+            body: "x".repeat((MAX_PROJECT_REPLY_BYTES / 3 + 1) as usize),
+        };
+        store.put_idempotent_reply("q", "other", &big, 1).unwrap();
+        for (k, key) in ["a", "b", "c", "d"].iter().enumerate() {
+            store
+                .put_idempotent_reply("p", key, &big, 10 + k as i64)
+                .unwrap();
+        }
+        let kept: Vec<bool> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|k| store.idempotent_reply("p", k, 20).unwrap().is_some())
+            .collect();
+        assert_eq!(kept, [false, false, true, true]);
+        // Another project's answers are not its to evict.
+        assert!(store.idempotent_reply("q", "other", 20).unwrap().is_some());
     }
 }
