@@ -19,6 +19,10 @@ pub enum ApiError {
     /// 401: no or an unknown API key.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: the request is refused as signed (an upload URL used with a
+    /// content type other than the one it was issued for).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: the resource does not exist (or belongs to another project).
     #[error("{0}")]
     NotFound(String),
@@ -56,6 +60,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -73,6 +78,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(m) => ApiError::BadRequest(m.clone()),
             ApiError::Unauthorized(m) => ApiError::Unauthorized(m.clone()),
+            ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
             ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
             ApiError::Conflict(m) => ApiError::Conflict(m.clone()),
             ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(m.clone()),
@@ -89,6 +95,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "BadRequest",
             ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "NotFound",
             ApiError::Conflict(_) => "Conflict",
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",

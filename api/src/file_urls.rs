@@ -1,5 +1,6 @@
-//! Outstanding file URLs: random tokens, each granting one upload or the
-//! downloads of one path in a session's files mount for an hour.
+//! Outstanding file URLs: random tokens, each granting for an hour one
+//! upload or the downloads of one path in a session's files mount, or the
+//! upload of one staged file (a file-typed tool argument).
 //!
 //! Kept in memory (they expire within the hour). An upload URL works once;
 //! every URL of a session dies with the session. Each project may hold
@@ -19,15 +20,30 @@ pub const URL_TTL: Duration = Duration::from_secs(3600);
 /// Most unexpired URLs one project may hold.
 pub const MAX_URLS_PER_PROJECT: usize = 10_000;
 
+/// What a token is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A path in a session's files mount.
+    SessionFile {
+        /// The session whose files mount holds the path.
+        session_id: String,
+        /// The mount-relative path (checked when issued).
+        rel: PathBuf,
+    },
+    /// A staged file of the project (its key; see `crate::staged`).
+    Staged {
+        /// The key the upload request returned.
+        key: String,
+    },
+}
+
 /// What a token grants.
 #[derive(Clone, Debug)]
 pub struct Grant {
     /// The project the URL was issued to (its request rate applies).
     pub project_id: String,
-    /// The session whose files mount holds the path.
-    pub session_id: String,
-    /// The mount-relative path (checked when issued).
-    pub rel: PathBuf,
+    /// What it reaches.
+    pub target: Target,
     /// An upload URL (single use) or a download URL.
     pub upload: bool,
     expires: Instant,
@@ -55,13 +71,12 @@ struct ProjectUrls {
 }
 
 impl Tokens {
-    /// Issues a URL token for `rel` in the session's mount; 429 when the
-    /// project already holds [`MAX_URLS_PER_PROJECT`] unexpired ones.
+    /// Issues a URL token for `target`; 429 when the project already holds
+    /// [`MAX_URLS_PER_PROJECT`] unexpired ones.
     pub fn issue(
         &self,
         project_id: &str,
-        session_id: &str,
-        rel: PathBuf,
+        target: Target,
         upload: bool,
     ) -> Result<String, ApiError> {
         let now = Instant::now();
@@ -84,8 +99,7 @@ impl Tokens {
             token.clone(),
             Grant {
                 project_id: project_id.to_owned(),
-                session_id: session_id.to_owned(),
-                rel,
+                target,
                 upload,
                 expires,
             },
@@ -127,7 +141,9 @@ impl Tokens {
         let doomed: Vec<String> = table
             .grants
             .iter()
-            .filter(|(_, g)| g.session_id == session_id)
+            .filter(|(_, g)| {
+                matches!(&g.target, Target::SessionFile { session_id: s, .. } if s == session_id)
+            })
             .map(|(token, _)| token.clone())
             .collect();
         for token in doomed {
@@ -186,18 +202,25 @@ mod tests {
         Ok(())
     }
 
+    fn file(session_id: &str, rel: &str) -> Target {
+        Target::SessionFile {
+            session_id: session_id.into(),
+            rel: rel.into(),
+        }
+    }
+
     #[test]
     fn uploads_work_once_downloads_again_and_sessions_take_theirs_along() {
         let tokens = Tokens::default();
-        let up = tokens.issue("p", "s1", "a.txt".into(), true).unwrap();
-        let down = tokens.issue("p", "s1", "a.txt".into(), false).unwrap();
-        let other = tokens.issue("p", "s2", "b.txt".into(), false).unwrap();
+        let up = tokens.issue("p", file("s1", "a.txt"), true).unwrap();
+        let down = tokens.issue("p", file("s1", "a.txt"), false).unwrap();
+        let other = tokens.issue("p", file("s2", "b.txt"), false).unwrap();
         assert_eq!(tokens.live("p"), 3);
         // The wrong kind is unknown.
         assert!(tokens.take(&up, false, admit_all).is_err());
         assert_eq!(
-            tokens.take(&up, true, admit_all).unwrap().rel,
-            PathBuf::from("a.txt")
+            tokens.take(&up, true, admit_all).unwrap().target,
+            file("s1", "a.txt")
         );
         assert!(
             tokens.take(&up, true, admit_all).is_err(),
@@ -215,7 +238,7 @@ mod tests {
     #[test]
     fn a_refused_admission_does_not_consume_an_upload_url() {
         let tokens = Tokens::default();
-        let up = tokens.issue("p", "s", "a".into(), true).unwrap();
+        let up = tokens.issue("p", file("s", "a"), true).unwrap();
         let refused = tokens.take(&up, true, |project| {
             assert_eq!(project, "p");
             Err(ApiError::TooManyRequests("slow down".into()))
@@ -228,24 +251,24 @@ mod tests {
     fn a_project_at_its_limit_is_refused_and_others_are_not() {
         let tokens = Tokens::default();
         for _ in 0..MAX_URLS_PER_PROJECT {
-            tokens.issue("greedy", "s", "f".into(), false).unwrap();
+            tokens.issue("greedy", file("s", "f"), false).unwrap();
         }
         assert!(matches!(
-            tokens.issue("greedy", "s", "f".into(), false),
+            tokens.issue("greedy", file("s", "f"), false),
             Err(ApiError::TooManyRequests(_))
         ));
-        assert!(tokens.issue("other", "t", "f".into(), false).is_ok());
+        assert!(tokens.issue("other", file("t", "f"), false).is_ok());
         // Using (uploads) or revoking frees room.
         tokens.revoke_session("s");
         assert_eq!(tokens.live("greedy"), 0);
-        assert!(tokens.issue("greedy", "s2", "f".into(), true).is_ok());
+        assert!(tokens.issue("greedy", file("s2", "f"), true).is_ok());
     }
 
     #[test]
     fn expired_grants_are_dropped_in_order() {
         let tokens = Tokens::default();
-        let old = tokens.issue("p", "s", "f".into(), false).unwrap();
-        let young = tokens.issue("p", "s", "g".into(), false).unwrap();
+        let old = tokens.issue("p", file("s", "f"), false).unwrap();
+        let young = tokens.issue("p", file("s", "g"), false).unwrap();
         let later = Instant::now() + URL_TTL + Duration::from_secs(1);
         {
             // Age the first grant past its expiry.

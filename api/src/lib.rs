@@ -43,6 +43,7 @@ pub mod request_id;
 pub mod routes;
 pub mod secrets;
 pub mod session;
+pub mod staged;
 pub mod state;
 pub mod store;
 pub mod timestamp;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::files::routes().layer(DefaultBodyLimit::max(
             routes::files::MAX_UPLOAD_BYTES as usize + 1,
         )))
+        .merge(routes::staged::routes())
         .merge(routes::tools::routes())
         .merge(routes::toolkits::routes())
         .merge(routes::logs::routes())

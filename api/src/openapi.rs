@@ -36,6 +36,8 @@ use utoipa::{Modify, OpenApi};
         routes::files::delete,
         routes::files::upload,
         routes::files::download,
+        routes::staged::request,
+        routes::staged::list,
         routes::auth_configs::create,
         routes::auth_configs::list,
         routes::auth_configs::retrieve,
@@ -138,10 +140,12 @@ mod tests {
             "/api/v3.1/tool_router/session/{id}/proxy_execute",
             "/api/v3.1/connected_accounts/{id}/refresh",
             "/api/v3.1/connected_accounts/{id}/revoke",
+            "/api/v3.1/files/upload/request",
+            "/api/v3.1/files/list",
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 34);
+        assert_eq!(doc.paths.paths.len(), 36);
     }
 
     /// Two types with one schema name would silently share one component

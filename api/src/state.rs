@@ -69,6 +69,8 @@ pub struct AppState {
     pub checkpoints: Arc<dyn crate::session::hibernation::CheckpointStore>,
     /// Outstanding file upload/download URLs.
     pub tokens: Arc<crate::file_urls::Tokens>,
+    /// Files staged for tool arguments.
+    pub staged: crate::staged::Staged,
     /// Executes in flight, joined by identical retries.
     pub replays: Arc<crate::replay::Replays>,
     /// When this state was made (Unix seconds): when the catalog loaded.
@@ -146,6 +148,7 @@ impl AppState {
                 config.data_dir.join("sessions"),
             )),
             tokens: Arc::default(),
+            staged: crate::staged::Staged::new(config.data_dir.join("uploads")),
             rate: Arc::new(rate_limiter(config.requests_per_second_per_project)),
             replays: Arc::new(crate::replay::Replays::default()),
             started_at: u64::try_from(crate::store::now()).unwrap_or(0),
@@ -191,6 +194,7 @@ impl AppState {
             executor: self.executor.clone(),
             oauth: self.oauth.clone(),
             store: self.store.clone(),
+            staged: self.staged.clone(),
         }
     }
 

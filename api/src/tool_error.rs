@@ -92,7 +92,8 @@ impl From<ApiError> for ToolError {
             | ApiError::PayloadTooLarge(message)
             | ApiError::HeadersTooLarge(message)
             | ApiError::Unprocessable(message)
-            | ApiError::Conflict(message) => ToolError::InvalidArguments(message),
+            | ApiError::Conflict(message)
+            | ApiError::Forbidden(message) => ToolError::InvalidArguments(message),
             ApiError::Unauthorized(message) => ToolError::NoAccount(message),
             ApiError::TooManyRequests(message) => ToolError::Busy(message),
             ApiError::Unavailable(message) => ToolError::Unavailable(message),

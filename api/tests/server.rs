@@ -2972,16 +2972,6 @@ async fn upload_urls_work_once_and_file_urls_die_with_their_session() {
 
 /// A key of a new project in the server's data directory (made with the
 /// CLI while the server runs).
-fn new_project_key(data: &Path, name: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
-        .args(["keys", "create", "--new-project", name, "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// Creates a session with `key` and runs `6 * 7` in its workbench: the
 /// other project is served (200, "42").
 async fn other_project_runs_a_cell(server: &Server, key: &str) {

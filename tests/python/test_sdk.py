@@ -375,3 +375,32 @@ def test_submit_feedback_through_session_update(composio, server):
     data = out["data"] if isinstance(out, dict) else out.data
     assert data["feedback_id"].startswith("fb_")
     assert "COMPOSIO_SUBMIT_FEEDBACK" in json.dumps(session.tools(), default=str)
+
+
+def test_file_arguments_upload_through_the_sdk(server, tmp_path, monkeypatch):
+    """`dangerously_allow_auto_upload_download_files`: the SDK turns a local
+    path into a staged file (files/upload/request + presigned PUT) and the
+    tool sends its bytes upstream."""
+    from composio import Composio
+    from composio.utils import url_safety
+
+    # The SDK refuses presigned URLs on private addresses; this test's
+    # server is on loopback (a deployment's --public-url is public).
+    blocked = url_safety.is_blocked_ip
+    monkeypatch.setattr(url_safety, "is_blocked_ip", lambda a: a != "127.0.0.1" and blocked(a))
+    connect(server, "uma", toolkit="slack")
+    report = tmp_path / "report.csv"
+    report.write_text("region,total\nnorth,12\nsouth,30\n")
+    composio = Composio(api_key=KEY, base_url=server.base_url, allow_tracking=False,
+                        dangerously_allow_auto_upload_download_files=True,
+                        file_upload_dirs=[str(tmp_path)])
+    [tool] = composio.tools.get_raw_composio_tools(tools=["SLACK_UPLOAD_FILE"])
+    assert tool.input_parameters["properties"]["file"]["file_uploadable"] is True
+    out = composio.tools.execute("SLACK_UPLOAD_FILE", {"file": str(report), "channels": "C0003"},
+                                 user_id="uma", dangerously_skip_version_check=True)
+    assert out["successful"] is True, out
+    sent = out["data"]["file"]
+    assert sent["name"] == "report.csv" and sent["preview"] == report.read_text(), sent
+    assert sent["channels"] == ["C0003"]
+    staged = server.request("GET", "/api/v3.1/files/list?toolkit_slug=slack")
+    assert [i["filename"] for i in staged["items"]] == ["report.csv"]

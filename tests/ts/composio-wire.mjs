@@ -265,6 +265,19 @@ export const clientTypes = {
   }),
   /** POST .../mounts/files/upload_url: what files.upload() dereferences. */
   uploadUrl: obj({ upload_url: z.string(), mount_relative_path: z.string(), expires_at: z.string(), sandbox_mount_prefix: z.string() }),
+  /** PostApiV31FilesUploadRequestResponses[200] (files.createPresignedURL) */
+  stageFile: obj({
+    id: z.string(), key: z.string(), new_presigned_url: z.string(), newPresignedUrl: z.string(),
+    type: z.literal("new"), metadata: obj({ storage_backend: z.enum(["s3", "azure_blob_storage"]) }),
+  }),
+  /** GetApiV31FilesListResponses[200] (files.list) */
+  stagedFiles: obj({
+    items: z.array(obj({ toolkit_slug: z.string(), tool_slug: z.string(), filename: z.string(), mimetype: z.string(), md5: z.string() })),
+    next_cursor: z.string().nullable().optional(),
+    total_pages: z.number(),
+    current_page: z.number(),
+    total_items: z.number(),
+  }),
   /** POST .../link: what authorize() dereferences. */
   link: obj({ connected_account_id: z.string(), redirect_url: z.string(), link_token: z.string() }),
 };

@@ -145,6 +145,19 @@ test("files mount: upload_url, items (FileListResponseSchema), download_url (Rem
   if (failures.length) assert.fail(failures.join("\n\n"));
 });
 
+test("staged files: files.createPresignedURL and files.list response types", async () => {
+  const staged = await ok("POST", "/api/v3.1/files/upload/request", {
+    md5: "5d41402abc4b2a76b9719d911017c592", filename: "hello.txt", mimetype: "text/plain",
+    tool_slug: "SLACK_UPLOAD_FILE", toolkit_slug: "slack",
+  });
+  conforms(clientTypes.stageFile, staged.json, staged.json, staged.what, "@composio/client FileCreatePresignedURLResponse");
+  const put = await fetch(staged.json.new_presigned_url, { method: "PUT", body: "hello", headers: { "content-type": "text/plain" } });
+  assert.equal(put.status, 200);
+  const list = await ok("GET", "/api/v3.1/files/list");
+  assert.equal(list.json.total_items, 1);
+  conforms(clientTypes.stagedFiles, list.json, list.json, list.what, "@composio/client FileListResponse");
+});
+
 test("DELETE the session: ToolRouterSessionDeleteResponseSchema; a second DELETE is 404 with the error envelope", async () => {
   const made = (await ok("POST", "/api/v3.1/tool_router/session", { user_id: "schema-del" })).json;
   const path = `/api/v3.1/tool_router/session/${made.session_id}`;

@@ -30,6 +30,72 @@ pub const MAX_SPOOLED_BYTES: u64 = 2 << 30;
 /// Per-request timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// A file sent as a multipart part: a staged file, opened.
+#[derive(Clone, Debug)]
+pub struct Attachment {
+    /// The part's file name.
+    pub name: String,
+    /// The part's media type.
+    pub mimetype: String,
+    /// Bytes.
+    pub size: u64,
+    /// The open file (rewound for every attempt).
+    pub file: Arc<std::fs::File>,
+}
+
+/// The files of a call, by argument name.
+pub type Attachments = HashMap<String, Vec<Attachment>>;
+
+/// One multipart part.
+#[derive(Clone, Debug)]
+pub(super) enum Part {
+    Text(String),
+    File(Attachment),
+}
+
+impl Part {
+    /// The part for reqwest (a file is streamed from its start).
+    fn form_part(&self) -> Result<reqwest::multipart::Part, String> {
+        match self {
+            Part::Text(text) => Ok(reqwest::multipart::Part::text(text.clone())),
+            Part::File(file) => {
+                use std::io::Seek;
+                let mut handle = file
+                    .file
+                    .try_clone()
+                    .map_err(|e| format!("cannot read the file {}: {e}", file.name))?;
+                handle
+                    .rewind()
+                    .map_err(|e| format!("cannot read the file {}: {e}", file.name))?;
+                let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(handle));
+                reqwest::multipart::Part::stream_with_length(
+                    reqwest::Body::wrap_stream(stream),
+                    file.size,
+                )
+                .file_name(file.name.clone())
+                .mime_str(&file.mimetype)
+                .map_err(|e| format!("{}: bad media type: {e}", file.name))
+            }
+        }
+    }
+}
+
+/// One app-tool call: whose, which tool, its validated arguments and the
+/// files they name.
+#[derive(Clone, Copy)]
+pub struct Call<'a> {
+    /// The calling project (concurrency is bounded per project).
+    pub project_id: &'a str,
+    /// The tool's toolkit.
+    pub toolkit: &'a Toolkit,
+    /// The tool.
+    pub tool: &'a CatalogTool,
+    /// Its arguments, valid against its schema.
+    pub arguments: &'a Value,
+    /// The staged files its file arguments name.
+    pub files: &'a Attachments,
+}
+
 /// The outcome of one app-tool call.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Execution {
@@ -145,20 +211,24 @@ impl Executor {
             .clone()
     }
 
-    /// Runs `tool` with validated `arguments`; `credentials` are the
-    /// connected account's secrets (`{"token"}`, `{"api_key"}`,
-    /// `{"username","password"}`), or `None` for no-auth toolkits.
+    /// Makes `call`; `credentials` are the connected account's secrets
+    /// (`{"token"}`, `{"api_key"}`, `{"username","password"}`), or `None`
+    /// for no-auth toolkits.
     pub async fn execute(
         &self,
-        project_id: &str,
-        toolkit: &Toolkit,
-        tool: &CatalogTool,
-        arguments: &Value,
+        call: &Call<'_>,
         credentials: Option<&Value>,
         spool: Option<&Spool>,
     ) -> Execution {
+        let Call {
+            project_id,
+            toolkit,
+            tool,
+            arguments,
+            files,
+        } = *call;
         let semaphore = self.semaphore(project_id, &toolkit.slug);
-        let request = match build(toolkit, tool, arguments, credentials) {
+        let request = match build(toolkit, tool, arguments, credentials, files) {
             Ok(request) => request,
             Err(message) => return Execution::failed(message, None, Value::Null),
         };
@@ -202,6 +272,13 @@ impl Executor {
         }
         if let Some(body) = &request.body {
             builder = builder.json(body);
+        }
+        if !request.parts.is_empty() {
+            let mut form = reqwest::multipart::Form::new();
+            for (name, part) in &request.parts {
+                form = form.part(name.clone(), part.form_part()?);
+            }
+            builder = builder.multipart(form);
         }
         let mut response = builder.send().await.map_err(describe)?;
         let status = response.status().as_u16();
@@ -287,6 +364,8 @@ pub(super) struct Prepared {
     pub(super) query: Vec<(String, String)>,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Option<Value>,
+    /// Multipart parts (sent instead of a JSON body when not empty).
+    pub(super) parts: Vec<(String, Part)>,
 }
 
 fn build(
@@ -294,6 +373,7 @@ fn build(
     tool: &CatalogTool,
     arguments: &Value,
     credentials: Option<&Value>,
+    files: &Attachments,
 ) -> Result<Prepared, String> {
     let args = arguments.as_object().cloned().unwrap_or_default();
     let http = &tool.tool.http;
@@ -335,6 +415,20 @@ fn build(
         }
         Some(Value::Object(body))
     };
+    let mut parts = Vec::new();
+    for name in &http.multipart {
+        if let Some(files) = files.get(name) {
+            parts.extend(files.iter().map(|f| (name.clone(), Part::File(f.clone()))));
+            continue;
+        }
+        match args.get(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                parts.extend(items.iter().map(|v| (name.clone(), Part::Text(scalar(v)))));
+            }
+            Some(value) => parts.push((name.clone(), Part::Text(scalar(value)))),
+        }
+    }
     let mut headers: Vec<(String, String)> = http
         .headers
         .iter()
@@ -360,6 +454,7 @@ fn build(
         query,
         headers,
         body,
+        parts,
     })
 }
 

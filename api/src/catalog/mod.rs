@@ -6,6 +6,7 @@
 //! - `search.rs`: BM25 ranking over slug, name, description, tags, toolkit.
 //! - `http.rs`: executing a tool over HTTP against its upstream.
 
+pub mod file_args;
 pub mod http;
 pub mod intent;
 pub mod proxy;

@@ -143,6 +143,7 @@ impl Executor {
             query,
             headers,
             body: request.body,
+            parts: Vec::new(),
         };
         let response = self.send(&prepared, None).await;
         let response_headers = match &response {

@@ -157,6 +157,10 @@ pub struct Http {
     /// Arguments sent in the JSON body.
     #[serde(default)]
     pub body: Vec<String>,
+    /// Arguments sent as `multipart/form-data` parts instead (file-typed
+    /// arguments must be; the others become text parts).
+    #[serde(default)]
+    pub multipart: Vec<String>,
     /// Static headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -210,7 +214,7 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
         problem,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err("file", e.to_string()))?;
-    let toolkit: Toolkit = toml::from_str(&text).map_err(|e| {
+    let mut toolkit: Toolkit = toml::from_str(&text).map_err(|e| {
         let message = e.message().to_owned();
         let field = e
             .span()
@@ -218,6 +222,9 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
             .unwrap_or_else(|| "toml".to_owned());
         err(&field, message)
     })?;
+    for tool in &mut toolkit.tools {
+        super::file_args::complete(&mut tool.input_parameters);
+    }
     validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
     Ok(toolkit)
 }
@@ -347,6 +354,7 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
             ("http.path", tool.http.placeholders()),
             ("http.query", tool.http.query.clone()),
             ("http.body", tool.http.body.clone()),
+            ("http.multipart", tool.http.multipart.clone()),
         ] {
             for name in names {
                 if !properties.contains_key(&name) {
@@ -366,11 +374,38 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 }
             }
         }
+        if !tool.http.multipart.is_empty() {
+            if !tool.http.body.is_empty() {
+                return Err((
+                    at("http.multipart"),
+                    "a tool sends a JSON body or multipart parts, not both".into(),
+                ));
+            }
+            if !matches!(tool.http.method.as_str(), "POST" | "PUT" | "PATCH") {
+                return Err((
+                    at("http.multipart"),
+                    "needs method POST, PUT or PATCH".into(),
+                ));
+            }
+        }
+        for file in super::file_args::arguments(&tool.input_parameters) {
+            if used.get(&file.name) != Some(&"http.multipart") {
+                return Err((
+                    at("http.multipart"),
+                    format!(
+                        "file argument {} must be sent as a multipart part",
+                        file.name
+                    ),
+                ));
+            }
+        }
         for name in properties.keys() {
             if !used.contains_key(name) {
                 return Err((
                     at("http"),
-                    format!("argument {name} is not sent: put it in the path, query or body"),
+                    format!(
+                        "argument {name} is not sent: put it in the path, query, body or multipart"
+                    ),
                 ));
             }
         }

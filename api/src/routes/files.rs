@@ -23,7 +23,7 @@ use std::path::{Component, PathBuf};
 use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
 
-use crate::file_urls::{Grant, URL_TTL};
+use crate::file_urls::{Grant, Target, URL_TTL};
 use crate::wire::files::{FileItem, FileList, FileUrl, MountPath, UrlKind};
 
 /// Largest upload accepted.
@@ -289,7 +289,14 @@ async fn upload_url(
     Json(body): Json<PathBody>,
 ) -> Result<axum::Json<FileUrl>, ApiError> {
     let rel = resolve(&state, &project, &id, &mount_name, &body).await?;
-    let token = state.tokens.issue(&project, &id, rel.clone(), true)?;
+    let token = state.tokens.issue(
+        &project,
+        Target::SessionFile {
+            session_id: id.clone(),
+            rel: rel.clone(),
+        },
+        true,
+    )?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response(UrlKind::Upload(url), &rel)))
 }
@@ -318,7 +325,14 @@ async fn download_url(
             rel.display()
         )));
     }
-    let token = state.tokens.issue(&project, &id, rel.clone(), false)?;
+    let token = state.tokens.issue(
+        &project,
+        Target::SessionFile {
+            session_id: id.clone(),
+            rel: rel.clone(),
+        },
+        false,
+    )?;
     let url = format!("{}/api/v3.1/files/{token}", base_url(&state, &headers));
     Ok(axum::Json(url_response(UrlKind::Download(url), &rel)))
 }
@@ -385,13 +399,26 @@ fn take_grant(state: &AppState, token: &str, upload: bool) -> Result<Grant, ApiE
 async fn upload(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let grant = take_grant(&state, &token, true)?;
-    let dir = files_dir(&state, &grant.session_id)?;
-    if let Some(parent) = grant.rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-        dir.create_dir_all(parent)
-            .map_err(|e| fs_error(e, &grant.rel))?;
+    let (session_id, rel) = match grant.target {
+        Target::SessionFile { session_id, rel } => (session_id, rel),
+        Target::Staged { key } => {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok());
+            state
+                .staged
+                .receive(&state.store, &grant.project_id, &key, content_type, body)
+                .await?;
+            return Ok(StatusCode::OK.into_response());
+        }
+    };
+    let dir = files_dir(&state, &session_id)?;
+    if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+        dir.create_dir_all(parent).map_err(|e| fs_error(e, &rel))?;
     }
     // A private, unique temporary file at the mount's root, renamed into
     // place when complete; removed on any failure.
@@ -401,11 +428,11 @@ async fn upload(
     let file = dir
         .open_with(&partial, &options)
         .map_err(ApiError::internal)?;
-    let free = state.session_disk_free(&grant.session_id).await;
+    let free = state.session_disk_free(&session_id).await;
     let result = write_upload(tokio::fs::File::from_std(file.into_std()), body, free).await;
     let result = result.and_then(|()| {
-        dir.rename(&partial, &dir, &grant.rel)
-            .map_err(|e| fs_error(e, &grant.rel))
+        dir.rename(&partial, &dir, &rel)
+            .map_err(|e| fs_error(e, &rel))
     });
     if result.is_err() {
         let _ = dir.remove_file(&partial);
@@ -446,9 +473,14 @@ async fn download(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let grant = take_grant(&state, &token, false)?;
-    let file = files_dir(&state, &grant.session_id)?
-        .open(&grant.rel)
-        .map_err(|e| fs_error(e, &grant.rel))?;
+    let Target::SessionFile { session_id, rel } = grant.target else {
+        return Err(ApiError::NotFound(
+            "this file URL is unknown, expired or already used".into(),
+        ));
+    };
+    let file = files_dir(&state, &session_id)?
+        .open(&rel)
+        .map_err(|e| fs_error(e, &rel))?;
     let file = tokio::fs::File::from_std(file.into_std());
     let meta = file.metadata().await.map_err(ApiError::internal)?;
     if !meta.is_file() {

@@ -10,5 +10,6 @@ pub mod oauth_callback;
 pub mod page;
 pub mod revocation;
 pub mod sessions;
+pub mod staged;
 pub mod toolkits;
 pub mod tools;

@@ -3,7 +3,7 @@
 
 use crate::catalog::Catalog;
 use crate::catalog::http::Executor;
-use crate::catalog::http::{Execution, Spool};
+use crate::catalog::http::{Attachment, Attachments, Call, Execution, Spool};
 use crate::error::clip;
 use crate::keys;
 use crate::oauth::OAuthError;
@@ -28,6 +28,8 @@ pub struct AppTools {
     pub oauth: crate::oauth::OAuth,
     /// Accounts and logs.
     pub store: Store,
+    /// Files staged for file-typed arguments.
+    pub staged: crate::staged::Staged,
 }
 
 /// Who is calling: the session's project, user and config.
@@ -160,6 +162,10 @@ async fn run(
             clip(&message, MAX_VALIDATION_MESSAGE_BYTES)
         )));
     }
+    let files = match attachments(tools, caller.project_id, tool, arguments).await {
+        Ok(files) => files,
+        Err(err) => return failed(err),
+    };
     let Some(toolkit) = tools.catalog.toolkit(&tool.toolkit) else {
         return failed(ToolError::internal(std::io::Error::other(format!(
             "toolkit {} of tool {} is not loaded",
@@ -179,17 +185,14 @@ async fn run(
         }
     };
     let credentials = account.as_ref().map(|a| &a.credentials);
-    let execution = tools
-        .executor
-        .execute(
-            caller.project_id,
-            toolkit,
-            tool,
-            arguments,
-            credentials,
-            spool,
-        )
-        .await;
+    let call = Call {
+        project_id: caller.project_id,
+        toolkit,
+        tool,
+        arguments,
+        files: &files,
+    };
+    let execution = tools.executor.execute(&call, credentials, spool).await;
     let Some(account) = account.filter(|_| execution.status == Some(401)) else {
         return execution;
     };
@@ -199,19 +202,69 @@ async fn run(
         Ok(Some(account)) => {
             tools
                 .executor
-                .execute(
-                    caller.project_id,
-                    toolkit,
-                    tool,
-                    arguments,
-                    Some(&account.credentials),
-                    spool,
-                )
+                .execute(&call, Some(&account.credentials), spool)
                 .await
         }
         Ok(None) => execution,
         Err(err) => failed(err),
     }
+}
+
+/// Most files one call may send.
+const MAX_FILES_PER_CALL: usize = 20;
+
+/// The staged files a call's file-typed arguments name, opened (the
+/// arguments are already valid: each is a `{name, mimetype, s3key}`).
+async fn attachments(
+    tools: &AppTools,
+    project_id: &str,
+    tool: &crate::catalog::CatalogTool,
+    arguments: &Value,
+) -> Result<Attachments, ToolError> {
+    let mut out = Attachments::new();
+    let mut count = 0;
+    for argument in crate::catalog::file_args::arguments(&tool.tool.input_parameters) {
+        let given: Vec<&Value> = match arguments.get(&argument.name) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(items)) if argument.many => items.iter().collect(),
+            Some(value) => vec![value],
+        };
+        count += given.len();
+        if count > MAX_FILES_PER_CALL {
+            return Err(ToolError::InvalidArguments(format!(
+                "at most {MAX_FILES_PER_CALL} files per call"
+            )));
+        }
+        let mut files = Vec::new();
+        for value in given {
+            let key = value["s3key"].as_str().unwrap_or_default();
+            let opened = tools
+                .staged
+                .open(&tools.store, project_id, key)
+                .await
+                .map_err(|err| match err {
+                    crate::staged::StagedError::Internal(source) => ToolError::Internal(source),
+                    other => {
+                        ToolError::InvalidArguments(format!("arguments.{}: {other}", argument.name))
+                    }
+                })?;
+            let text = |field: &str, fallback: &str| {
+                value[field]
+                    .as_str()
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or(fallback)
+                    .to_owned()
+            };
+            files.push(Attachment {
+                name: text("name", &opened.record.filename),
+                mimetype: text("mimetype", &opened.record.mimetype),
+                size: opened.record.size.unwrap_or(0).max(0) as u64,
+                file: Arc::new(opened.file),
+            });
+        }
+        out.insert(argument.name, files);
+    }
+    Ok(out)
 }
 
 /// `account`, its OAuth2 access token refreshed first when it expires

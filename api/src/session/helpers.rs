@@ -182,7 +182,7 @@ impl Helpers {
         links: &FileLinks,
     ) -> ToolResult {
         if slug == UPLOAD {
-            return links.link(&arguments);
+            return links.link(tools, &arguments).await;
         }
         let Some(query) = arguments["query"].as_str().filter(|q| !q.trim().is_empty()) else {
             return ToolResult::err("query: must be a non-empty string");
@@ -320,8 +320,10 @@ pub struct FileLinks {
 
 impl FileLinks {
     /// A download URL for `mount_relative_path` of the cell's arguments:
-    /// a regular file inside the mount (no `..`, no escaping symlink).
-    fn link(&self, arguments: &Value) -> ToolResult {
+    /// a regular file inside the mount (no `..`, no escaping symlink); the
+    /// file is also staged, so its `s3key` works as a file argument of a
+    /// tool.
+    async fn link(&self, tools: &AppTools, arguments: &Value) -> ToolResult {
         let Some(rel) = arguments["mount_relative_path"].as_str() else {
             return ToolResult::err("mount_relative_path: must be a string");
         };
@@ -341,10 +343,11 @@ impl FileLinks {
                 "upload_local_file: this server has no HTTP address to link to (start it with --public-url)",
             );
         };
-        let size = cap_std::fs::Dir::open_ambient_dir(&self.files, cap_std::ambient_authority())
-            .and_then(|dir| dir.metadata(path));
-        let size = match size {
-            Ok(meta) if meta.is_file() => meta.len(),
+        let opened = cap_std::fs::Dir::open_ambient_dir(&self.files, cap_std::ambient_authority())
+            .and_then(|dir| dir.open(path))
+            .and_then(|file| Ok((file.metadata()?, file)));
+        let (size, file) = match opened {
+            Ok((meta, file)) if meta.is_file() => (meta.len(), file.into_std()),
             _ => {
                 return ToolResult::err(format!(
                     "{}: no such file in /mnt/files",
@@ -352,22 +355,59 @@ impl FileLinks {
                 ));
             }
         };
-        match self
-            .tokens
-            .issue(&self.project_id, &self.session_id, path.to_owned(), false)
-        {
-            Ok(token) => {
-                let url = format!("{base}/api/v3.1/files/{token}");
-                ToolResult {
-                    successful: true,
-                    data: json!({
-                        "url": url, "s3_url": url, "mount_relative_path": rel, "size": size,
-                        "expires_in_seconds": crate::file_urls::URL_TTL.as_secs(),
-                    }),
-                    error: None,
-                }
-            }
-            Err(err) => ToolResult::err(err.to_string()),
+        let target = crate::file_urls::Target::SessionFile {
+            session_id: self.session_id.clone(),
+            rel: path.to_owned(),
+        };
+        let token = match self.tokens.issue(&self.project_id, target, false) {
+            Ok(token) => token,
+            Err(err) => return ToolResult::err(err.to_string()),
+        };
+        let url = format!("{base}/api/v3.1/files/{token}");
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mimetype = mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned();
+        let staged = tools
+            .staged
+            .stage_copy(
+                &tools.store,
+                &self.project_id,
+                file,
+                crate::staged::UploadRequest {
+                    filename: name.clone(),
+                    mimetype: mimetype.clone(),
+                    md5: String::new(),
+                    tool_slug: UPLOAD.to_owned(),
+                    toolkit_slug: "workbench".to_owned(),
+                },
+            )
+            .await;
+        let (id, s3key, message) = match staged {
+            Ok(record) => (
+                Value::String(record.id),
+                Value::String(record.key),
+                "the URL works for an hour without a key; pass {name, mimetype, s3key} as a file argument of a tool (kept 7 days)".to_owned(),
+            ),
+            Err(err) => (
+                Value::Null,
+                Value::Null,
+                format!("the URL works for an hour without a key; the file could not be staged for tool arguments: {err}"),
+            ),
+        };
+        ToolResult {
+            successful: true,
+            data: json!({
+                "url": url, "s3_url": url, "mount_relative_path": rel, "size": size,
+                "expires_in_seconds": crate::file_urls::URL_TTL.as_secs(),
+                "name": name, "mimetype": mimetype, "type": mimetype, "id": id, "s3key": s3key,
+                "message": message,
+            }),
+            error: None,
         }
     }
 }

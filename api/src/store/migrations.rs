@@ -142,4 +142,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX feedback_by_age ON feedback(created_at);
     "#,
+    // 8: staged files, uploaded for file-typed tool arguments (the SDKs'
+    // `files/upload/request`); the bytes live in the data directory.
+    r#"
+    CREATE TABLE staged_files (
+        id TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects(id),
+        key TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        mimetype TEXT NOT NULL,
+        md5 TEXT NOT NULL,
+        tool_slug TEXT NOT NULL,
+        toolkit_slug TEXT NOT NULL,
+        size INTEGER,
+        created_at INTEGER NOT NULL,
+        UNIQUE (project_id, key)
+    );
+    CREATE INDEX staged_files_by_age ON staged_files(created_at);
+    "#,
 ];

@@ -12,11 +12,13 @@ mod links;
 mod migrations;
 mod replies;
 mod sqlite;
+mod staged;
 
 pub use feedback::FeedbackRecord;
 pub use links::LinkKey;
 pub use replies::StoredReply;
 pub use sqlite::Store;
+pub use staged::{StagedRecord, StagedUsage};
 
 use serde::{Deserialize, Serialize};
 

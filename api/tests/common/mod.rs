@@ -59,6 +59,18 @@ pub fn upstream() -> Upstream {
     }
 }
 
+/// An API key of a new project named `name` (the CLI, on the server's
+/// data directory).
+pub fn new_project_key(data: &Path, name: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["keys", "create", "--new-project", name, "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
 pub struct Server {
     pub proc: Option<Proc>,
     pub base: String,
