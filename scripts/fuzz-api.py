@@ -89,7 +89,7 @@ def seed(addr):
             lines.append(f"checks.{check}.enabled = false")
         lines.append("")
 
-    session_ops = ["session_retrieve", "session_update", "session_config_history",
+    session_ops = ["session_retrieve", "session_update", "session_config_history", "session_memory",
                    "session_list_tools", "session_list_toolkits", "session_search",
                    "session_rotate_mcp_token", "file_list", "file_upload_url",
                    "file_download_url", "file_delete"]

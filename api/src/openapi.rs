@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         routes::files::upload,
         routes::files::download,
         routes::staged::request,
+        routes::sessions::memory,
         routes::staged::list,
         routes::auth_configs::create,
         routes::auth_configs::list,
@@ -145,7 +146,7 @@ mod tests {
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 36);
+        assert_eq!(doc.paths.paths.len(), 37);
     }
 
     /// Two types with one schema name would silently share one component

@@ -404,3 +404,22 @@ def test_file_arguments_upload_through_the_sdk(server, tmp_path, monkeypatch):
     assert sent["channels"] == ["C0003"]
     staged = server.request("GET", "/api/v3.1/files/list?toolkit_slug=slack")
     assert [i["filename"] for i in staged["items"]] == ["report.csv"]
+
+
+def test_tool_memory_survives_a_restart_and_comes_back_with_searches(composio, server):
+    from composio import Composio
+
+    session = composio.create(user_id="milo", toolkits=["github", "hackernews"])
+    multi = session.execute("COMPOSIO_MULTI_EXECUTE_TOOL", arguments={
+        "sync_response_to_workbench": False,
+        "tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
+        "memory": {"github": ["The user's main repo is acme/widgets"]},
+    })
+    assert multi.data["memory"] == {"saved": 1, "already_known": 0}
+    server.restart()
+    fresh = Composio(api_key=KEY, base_url=server.base_url, allow_tracking=False)
+    again = fresh.use(session.session_id)
+    found = again.search(query="list the open issues of the repository")
+    [result] = found.results
+    assert result.memory == {"github": ["The user's main repo is acme/widgets"]}
+    assert "GITHUB_LIST_REPOSITORY_ISSUES" in result.primary_tool_slugs

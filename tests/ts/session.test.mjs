@@ -119,6 +119,18 @@ test("session.tools() gives the six meta tools as OpenAI function tools", async 
   }
 });
 
+test("memory recorded by MULTI_EXECUTE comes back through session.search() (zod-validated)", async () => {
+  const session = await composio.create("ts-memory-user", { toolkits: ["github", "hackernews"] });
+  const out = await sdk("session.execute(COMPOSIO_MULTI_EXECUTE_TOOL, {memory})", () => session.execute("COMPOSIO_MULTI_EXECUTE_TOOL", {
+    sync_response_to_workbench: false,
+    tools: [{ tool_slug: "HACKERNEWS_GET_ITEM", arguments: { id: 1 } }],
+    memory: { github: ["Releases are cut from the stable branch"] },
+  }));
+  assert.deepEqual(out.data.memory, { saved: 1, already_known: 0 });
+  const found = await sdk('session.search({query: "list the releases of the repository"})', () => session.search({ query: "list the releases of the repository" }));
+  assert.deepEqual(found.results[0].memory, { github: ["Releases are cut from the stable branch"] });
+});
+
 test("session.search({query}) finds the Hacker News tools", async () => {
   const session = await newSession("ts-cleo", standard);
   const found = await sdk('session.search({query: "get a hacker news item by id"})', () => session.search({ query: "get a hacker news item by id" }));

@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v3.1/tool_router/session/{id}",
             get(retrieve).patch(update).delete(delete),
         )
+        .route("/api/v3.1/tool_router/session/{id}/memory", get(memory))
         .route(
             "/api/v3.1/tool_router/session/{id}/config_history",
             get(config_history),
@@ -390,6 +391,45 @@ struct HistoryQuery {
     /// The `next_cursor` of the previous page.
     #[param(pattern = "^[0-9]{0,18}$")]
     cursor: Option<String>,
+}
+
+/// A session's tool memory.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionMemory {
+    /// The session.
+    pub session_id: String,
+    /// Its facts by app, each app's oldest first.
+    pub memory: std::collections::BTreeMap<String, Vec<String>>,
+    /// Facts in all.
+    pub total_facts: usize,
+}
+
+#[utoipa::path(
+    operation_id = "session_memory", get, path = "/api/v3.1/tool_router/session/{id}/memory", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
+    responses((status = 200, body = SessionMemory),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+/// What the session's agents recorded with COMPOSIO_MULTI_EXECUTE_TOOL's
+/// `memory` (and later searches return), for the operator.
+async fn memory(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+) -> Result<axum::Json<SessionMemory>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id).await?;
+    let session = ctx.record.id.clone();
+    let memory = state
+        .store
+        .run(move |store| store.memory(&session))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(SessionMemory {
+        session_id: ctx.record.id,
+        total_facts: memory.values().map(Vec::len).sum(),
+        memory,
+    }))
 }
 
 #[utoipa::path(

@@ -160,4 +160,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX staged_files_by_age ON staged_files(created_at);
     "#,
+    // 9: tool memory: facts agents record with COMPOSIO_MULTI_EXECUTE_TOOL's
+    // `memory`, by session and app, deduplicated by their normalised text.
+    r#"
+    CREATE TABLE session_memory (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        app TEXT NOT NULL,
+        fact TEXT NOT NULL,
+        fact_key TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, app, fact_key)
+    );
+    "#,
 ];

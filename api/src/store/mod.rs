@@ -9,6 +9,7 @@ mod accounts;
 mod auth_configs;
 mod feedback;
 mod links;
+mod memory;
 mod migrations;
 mod replies;
 mod sqlite;
@@ -16,6 +17,7 @@ mod staged;
 
 pub use feedback::FeedbackRecord;
 pub use links::LinkKey;
+pub use memory::{MemoryLimits, MemoryWrite};
 pub use replies::StoredReply;
 pub use sqlite::Store;
 pub use staged::{StagedRecord, StagedUsage};

@@ -609,12 +609,22 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks a session deleted; false if it did not exist.
+    /// Marks a session deleted (its tool memory goes with it); false if it
+    /// did not exist.
     pub fn delete_session(&self, project_id: &str, id: &str) -> Result<bool> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "UPDATE sessions SET deleted_at = ?3 WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
             params![id, project_id, now()],
         )?;
+        if changed == 1 {
+            tx.execute(
+                "DELETE FROM session_memory WHERE session_id = ?1",
+                params![id],
+            )?;
+        }
+        tx.commit()?;
         Ok(changed == 1)
     }
 

@@ -99,6 +99,7 @@ async fn run_app(
                 account: options.account,
             }],
             sync_response_to_workbench: Some(false),
+            memory: None,
             workflow: super::Workflow::default(),
         };
         let (output, error) = super::multi_execute::run(ctx, &call).await?;

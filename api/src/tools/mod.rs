@@ -4,6 +4,7 @@
 pub mod execute;
 pub mod get_tool_schemas;
 pub mod manage_connections;
+pub mod memory;
 pub mod multi_execute;
 pub mod preview;
 pub mod proxy_execute;
@@ -188,7 +189,7 @@ impl MetaTool {
 
 const SEARCH_DESCRIPTION: &str = "Find the tools for a task. Give one query per sub-task (use_case, optionally known_fields like \"repo:acme/widgets\"); each returns the best matching tools of the session's toolkits with their schemas, the connection status of their toolkits, and a workflow session id to echo in later meta calls. Ranking is BM25 over slug, name, description, tags and toolkit: deterministic.";
 const SCHEMAS_DESCRIPTION: &str = "Get the full input (and optionally output) JSON schemas of tools by slug, e.g. for tools SEARCH_TOOLS returned without a full schema. Unknown slugs are listed in not_found with up to 3 similar suggestions.";
-const MULTI_DESCRIPTION: &str = "Execute 1 to 50 tools at once, concurrently; results come back in the input order with per-tool success or error. Large responses (over the session's auto_offload_threshold, or all of them with sync_response_to_workbench=true) are saved in full to a file in the workbench and replaced by a structure-preserving preview that says exactly what was left out.";
+const MULTI_DESCRIPTION: &str = "Execute 1 to 50 tools at once, concurrently; results come back in the input order with per-tool success or error. Large responses (over the session's auto_offload_threshold, or all of them with sync_response_to_workbench=true) are saved in full to a file in the workbench and replaced by a structure-preserving preview that says exactly what was left out. Facts worth remembering (IDs, the user's preferences) go in memory, by app; later searches return them.";
 const MANAGE_DESCRIPTION: &str = "Check the session user's connections for the given toolkits, and start a connection where one is missing: returns each toolkit's status (active, initiated, failed) and, for new ones, a redirect_url for the user.";
 const WAIT_DESCRIPTION: &str = "Wait until connections started with COMPOSIO_MANAGE_CONNECTIONS become active (mode any or all).";
 
@@ -241,7 +242,11 @@ fn multi_input() -> Value {
                 }, "required": ["tool_slug", "arguments"]}
             },
             "sync_response_to_workbench": {"type": "boolean", "description": "Save every response to a workbench file (and return previews)."},
-            "memory": {"type": "object", "description": "Durable facts worth remembering, by app: {\"github\": [\"repo is acme/widgets\"]}."},
+            "memory": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string", "maxLength": memory::MAX_FACT_CHARS}},
+                "description": "Durable facts worth remembering for later turns, by app: {\"github\": [\"main repo is acme/widgets\"], \"slack\": [\"channel general has ID C0001\"]}. Store ID mappings and the user's preferences, not logs or \"sent\" confirmations; send {} when there is nothing new. Later COMPOSIO_SEARCH_TOOLS results return the facts relevant to each query."
+            },
             "thought": {"type": "string"},
             "session_id": session_id_property(),
             "current_step": {"type": "string"},

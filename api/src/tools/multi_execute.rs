@@ -25,6 +25,9 @@ pub struct Args {
     /// Save every response to a workbench file (and return previews).
     #[serde(default)]
     pub sync_response_to_workbench: Option<bool>,
+    /// Durable facts to remember, by app (see [`super::memory`]).
+    #[serde(default)]
+    pub memory: Option<Value>,
     /// The workflow id echoed back.
     #[serde(flatten)]
     pub workflow: Workflow,
@@ -62,6 +65,9 @@ pub struct Output {
     /// How to read saved responses, when any were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_steps: Option<[&'static str; 2]>,
+    /// What happened to the facts of `memory`, when it had any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<super::memory::MemoryReport>,
 }
 
 /// Runs the tools; returns the output and, when some failed, the error
@@ -95,6 +101,23 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
         let arguments = Value::Object(tool.arguments.clone().unwrap_or_default());
         calls.push((slug.to_ascii_uppercase(), arguments, tool.account.clone()));
     }
+    // Facts are kept before any tool runs: a failing tool does not make
+    // what the agent learned earlier untrue.
+    let facts = super::memory::facts(args.memory.as_ref())?;
+    let memory = if facts.is_empty() {
+        None
+    } else {
+        let session = ctx.record.id.clone();
+        let write = ctx
+            .state
+            .store
+            .run(move |store| {
+                store.add_memory(&session, &facts, super::memory::LIMITS, crate::store::now())
+            })
+            .await
+            .map_err(ToolError::internal)?;
+        Some(super::memory::MemoryReport::from(write))
+    };
     let caller = Caller {
         project_id: &ctx.record.project_id,
         session_id: Some(&ctx.record.id),
@@ -183,6 +206,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
             "Full responses are saved as JSON files in the workbench (remote_file_info); previews show their structure.",
             "Read them with COMPOSIO_REMOTE_WORKBENCH (json.load(open(path))) or COMPOSIO_REMOTE_BASH_TOOL (jq).",
         ]),
+        memory,
     };
     let error = (failed > 0).then(|| format!("{failed} of {total} tools failed"));
     Ok((output, error))

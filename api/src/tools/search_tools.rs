@@ -129,10 +129,14 @@ pub struct QueryResult {
     pub reasoning: String,
     /// easy (one tool) or medium.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub task_difficulty: Option<&'static str>,
+    pub difficulty: Option<&'static str>,
     /// Set when nothing matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+    /// What the session remembers that bears on this query, by app (facts
+    /// recorded with COMPOSIO_MULTI_EXECUTE_TOOL's `memory`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub memory: BTreeMap<String, Vec<String>>,
 }
 
 /// The current time.
@@ -193,6 +197,11 @@ pub struct AccountRef {
 pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     args.check()?;
     let catalog = &ctx.state.catalog;
+    let remembered = ctx
+        .state
+        .store
+        .memory(&ctx.record.id)
+        .map_err(ToolError::internal)?;
     let mut results = Vec::new();
     let mut schemas = BTreeMap::new();
     let mut toolkits_involved = BTreeSet::new();
@@ -215,8 +224,9 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
                 related_tool_slugs: Vec::new(),
                 toolkits: Vec::new(),
                 reasoning: "No tool of this session's toolkits matches this use case.".into(),
-                task_difficulty: None,
+                difficulty: None,
                 error: Some("no matching tools"),
+                memory: super::memory::relevant(&remembered, &[], use_case),
             });
             continue;
         }
@@ -241,13 +251,15 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
             .take(PRIMARY + RELATED)
             .map(|h| format!("{} {:.2}", h.slug, h.score))
             .collect();
+        let toolkit_list: Vec<String> = toolkits.iter().cloned().collect();
         results.push(QueryResult {
             index: i + 1,
             use_case: use_case.clone(),
-            task_difficulty: Some(if primary.len() > 1 { "medium" } else { "easy" }),
+            difficulty: Some(if primary.len() > 1 { "medium" } else { "easy" }),
+            memory: super::memory::relevant(&remembered, &toolkit_list, &text),
             primary_tool_slugs: primary,
             related_tool_slugs: related,
-            toolkits: toolkits.iter().cloned().collect(),
+            toolkits: toolkit_list,
             reasoning: format!(
                 "BM25 over slug, name, description, tags and toolkit; scores: {}",
                 scores.join(", ")
