@@ -276,6 +276,7 @@ impl ServerHandler for Handler {
                 | ToolError::Disabled(_)
                 | ToolError::NoAccount(_)
                 | ToolError::NotFound(_)
+                | ToolError::NotApproved(_)
                 | ToolError::Busy(_)
                 | ToolError::Unavailable(_)),
             ) => CallToolResult::error(vec![ContentBlock::text(err.to_string())]),

@@ -27,6 +27,10 @@ pub enum ToolError {
     /// A resource the call names does not exist (a session, a file).
     #[error("{0}")]
     NotFound(String),
+    /// The call needs the user's approval and does not have it (or was
+    /// denied).
+    #[error("{0}")]
+    NotApproved(String),
     /// A per-project limit: retry after a moment.
     #[error("{0}")]
     Busy(String),
@@ -77,6 +81,7 @@ impl From<ToolError> for ApiError {
             ToolError::Disabled(_) | ToolError::InvalidArguments(_) | ToolError::NoAccount(_) => {
                 ApiError::BadRequest(err.to_string())
             }
+            ToolError::NotApproved(message) => ApiError::Forbidden(message),
             ToolError::Busy(message) => ApiError::TooManyRequests(message),
             ToolError::Unavailable(message) => ApiError::Unavailable(message),
             ToolError::Internal(source) => ApiError::Internal(source),

@@ -102,9 +102,11 @@ async fn facts_recorded_in_one_turn_are_found_by_the_next_search() {
             .call(
                 "POST",
                 &format!("/api/v3.1/tool_router/session/{session}/execute"),
-                Some(json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {
+                Some(
+                    json!({"tool_slug": "COMPOSIO_MULTI_EXECUTE_TOOL", "arguments": {
                     "tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
-                    "sync_response_to_workbench": false, "memory": bad}})),
+                    "sync_response_to_workbench": false, "memory": bad}}),
+                ),
                 Some(KEY),
             )
             .await;
@@ -136,7 +138,10 @@ async fn facts_recorded_in_one_turn_are_found_by_the_next_search() {
     // A full memory refuses more facts but still runs the tools.
     let many: Vec<String> = (0..100).map(|i| format!("fact number {i}")).collect();
     for round in 0..5 {
-        let facts: Vec<String> = many.iter().map(|f| format!("{f} of round {round}")).collect();
+        let facts: Vec<String> = many
+            .iter()
+            .map(|f| format!("{f} of round {round}"))
+            .collect();
         multi(&server, &session, json!({"notes": facts})).await;
     }
     let out = multi(&server, &session, json!({"notes": ["one too many"]})).await;

@@ -317,3 +317,27 @@ def test_stdio_mode_refuses_a_data_directory_a_server_is_using(server):
     assert out.returncode == 2
     assert "in use by another toolshed process" in out.stderr
     assert "`toolshed serve`" in out.stderr
+
+
+@pytest.mark.parametrize("mode,version", MODES[:1] + MODES[2:])
+def test_a_tool_needing_approval_follows_the_no_elicitation_fallback(server, mode, version):
+    """toolshed does not ask over MCP yet: a call needing approval fails
+    with the reason under the default fallback (deny), and runs under
+    `no_elicitation_support_fallback: allow`."""
+    strict = new_session(server, toolkits=["hackernews"],
+                         tools={"hackernews": {"require_approval": ["HACKERNEWS_GET_ITEM"]}})
+    lenient = new_session(server, toolkits=["hackernews"],
+                          tools={"hackernews": {"require_approval": ["HACKERNEWS_GET_ITEM"]}},
+                          experimental={"no_elicitation_support_fallback": "allow"})
+    assert lenient["experimental"]["no_elicitation_support_fallback"] == "allow"
+
+    async def item(c):
+        return await c.call_tool("COMPOSIO_MULTI_EXECUTE_TOOL", {
+            "tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
+            "sync_response_to_workbench": False})
+
+    _, (refused,) = asyncio.run(call(strict["mcp"]["url"], mode, [item]))
+    response = refused.structured_content["results"][0]["response"]
+    assert response["successful"] is False and "approval" in response["error"]
+    _, (ran,) = asyncio.run(call(lenient["mcp"]["url"], mode, [item]))
+    assert ran.structured_content["results"][0]["response"]["successful"] is True, ran.content

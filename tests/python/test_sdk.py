@@ -423,3 +423,37 @@ def test_tool_memory_survives_a_restart_and_comes_back_with_searches(composio, s
     [result] = found.results
     assert result.memory == {"github": ["The user's main repo is acme/widgets"]}
     assert "GITHUB_LIST_REPOSITORY_ISSUES" in result.primary_tool_slugs
+
+
+def test_approval_required_denied_then_approved_across_a_restart(composio, server):
+    """require_approval: session.execute raises ToolInputRequiredError;
+    repeating the call with input_responses runs it (approved) or fails
+    it (denied); the question and the approval outlive a restart."""
+    from composio import Composio
+    from composio.exceptions import ToolInputRequiredError
+
+    connect(server, "pia")
+    session = composio.create(user_id="pia", toolkits=["github"],
+                              tools={"github": {"require_approval": ["GITHUB_CREATE_ISSUE"]}})
+    args = {"owner": "acme", "repo": "widgets", "title": "Needs a yes"}
+    with pytest.raises(ToolInputRequiredError) as asked:
+        session.execute("GITHUB_CREATE_ISSUE", arguments=args)
+    [(request_id, request)] = asked.value.input_requests.items()
+    assert request["type"] == "elicitation" and "GITHUB_CREATE_ISSUE" in request["message"]
+
+    server.restart()
+    fresh = Composio(api_key=KEY, base_url=server.base_url, allow_tracking=False)
+    again = fresh.use(session.session_id)
+    denied = again.execute("GITHUB_CREATE_ISSUE", arguments=args,
+                           input_responses={request_id: {"action": "accept", "content": {"decision": "deny"}}},
+                           request_state=asked.value.request_state)
+    assert denied.result_type == "failed" and "did not approve" in denied.error
+
+    with pytest.raises(ToolInputRequiredError) as asked:
+        again.execute("GITHUB_CREATE_ISSUE", arguments=args)
+    [request_id] = asked.value.input_requests
+    done = again.execute("GITHUB_CREATE_ISSUE", arguments=args,
+                         input_responses={request_id: {"action": "accept", "content": {"decision": "approve"}}},
+                         request_state=asked.value.request_state)
+    assert done.result_type == "completed", done
+    assert done.data["title"] == "Needs a yes"

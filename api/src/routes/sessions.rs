@@ -7,6 +7,7 @@ use crate::keys;
 use crate::replay;
 use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
+use crate::session::approval::{Answers, Asking, InputResponse};
 use crate::session::config::SessionConfig;
 use crate::session::request::SessionPatch;
 use crate::state::AppState;
@@ -28,6 +29,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The session routes.
 pub fn routes() -> Router<AppState> {
@@ -114,6 +116,7 @@ fn session_response(
             assistive_prompt: assistive_prompt(config),
             custom_tools: Vec::new(),
             custom_toolkits: Vec::new(),
+            no_elicitation_support_fallback: config.no_elicitation_support_fallback,
         },
         warnings,
     }
@@ -535,12 +538,36 @@ struct ExecuteBody {
     account: Option<String>,
     /// Whether a large result is written to the workbench instead of returned.
     enable_auto_workbench_offload: Option<bool>,
+    /// The user's answers to an `input_required` answer, by request id.
+    input_responses: Option<BTreeMap<String, InputResponse>>,
+    /// That answer's `request_state`, unchanged.
+    request_state: Option<String>,
+}
+
+/// The answers of a repeated call, checked: both fields or neither.
+fn answers(
+    input_responses: Option<BTreeMap<String, InputResponse>>,
+    request_state: Option<String>,
+) -> Result<Option<Answers>, ApiError> {
+    match (input_responses, request_state) {
+        (None, None) => Ok(None),
+        (Some(responses), Some(request_state)) => Ok(Some(Answers {
+            responses,
+            request_state,
+        })),
+        (Some(_), None) => Err(ApiError::BadRequest(
+            "request_state: is required with input_responses (send back the one input_required returned)".into(),
+        )),
+        (None, Some(_)) => Err(ApiError::BadRequest(
+            "input_responses: is required with request_state".into(),
+        )),
+    }
 }
 
 #[utoipa::path(
     operation_id = "session_execute", post, path = "/api/v3.1/tool_router/session/{id}/execute", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ("Idempotency-Key" = Option<String>, Header, description = "Names this request: a repeat within 24 h gets the first answer (header idempotent-replayed: true) instead of running again; the key with another request is a 422")),
     request_body = ExecuteBody,
-    responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+    responses((status = 200, body = crate::wire::execute::ExecuteReply), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
         (status = 422, description = "The Idempotency-Key was used for another request", body = crate::error::ErrorBody),
@@ -560,16 +587,21 @@ async fn execute(
         account: body.account,
         offload: body.enable_auto_workbench_offload.unwrap_or(false),
     };
-    run_replayed(
-        state,
-        project,
-        id,
-        &headers,
-        body.tool_slug,
-        body.arguments,
+    let call = ToolCall {
+        slug: body.tool_slug,
+        arguments: body.arguments,
         options,
-    )
-    .await
+        answers: answers(body.input_responses, body.request_state)?,
+    };
+    run_replayed(state, project, id, &headers, call).await
+}
+
+/// A tool call of `execute`/`execute_meta`.
+struct ToolCall {
+    slug: String,
+    arguments: Option<serde_json::Map<String, Value>>,
+    options: AppToolOptions,
+    answers: Option<Answers>,
 }
 
 /// Runs a tool for `execute`/`execute_meta` through [`replay`]: joined by
@@ -580,18 +612,23 @@ async fn run_replayed(
     project: String,
     id: String,
     headers: &HeaderMap,
-    slug: String,
-    arguments: Option<serde_json::Map<String, Value>>,
-    options: AppToolOptions,
+    call: ToolCall,
 ) -> Result<Response, ApiError> {
+    let ToolCall {
+        slug,
+        arguments,
+        options,
+        answers,
+    } = call;
     let key = replay::idempotency_key(headers)?;
     let request = serde_json::json!({
         "session": id, "tool": slug, "arguments": arguments,
         "account": options.account, "offload": options.offload,
+        "answers": answers,
     });
     let run = {
         let (state, project) = (state.clone(), project.clone());
-        async move { run_tool(&state, &project, &id, &slug, arguments, options).await }
+        async move { run_tool(&state, &project, &id, &slug, arguments, options, answers).await }
     };
     Ok(state
         .replays
@@ -609,12 +646,16 @@ struct ExecuteMetaBody {
     /// The meta tool's arguments, as its input schema describes them.
     #[schema(value_type = Option<Object>)]
     arguments: Option<serde_json::Map<String, Value>>,
+    /// The user's answers to an `input_required` answer, by request id.
+    input_responses: Option<BTreeMap<String, InputResponse>>,
+    /// That answer's `request_state`, unchanged.
+    request_state: Option<String>,
 }
 
 #[utoipa::path(
     operation_id = "session_execute_meta", post, path = "/api/v3.1/tool_router/session/{id}/execute_meta", tag = "tools", params(("id" = String, Path, description = "The session id (trs_...)"), ("Idempotency-Key" = Option<String>, Header, description = "Names this request: a repeat within 24 h gets the first answer (header idempotent-replayed: true) instead of running again; the key with another request is a 422")),
     request_body = ExecuteMetaBody,
-    responses((status = 200, body = crate::wire::execute::ExecuteResponse), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+    responses((status = 200, body = crate::wire::execute::ExecuteReply), (status = 503, description = "A server-wide limit", body = crate::error::ErrorBody), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
         (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
         (status = 422, description = "The Idempotency-Key was used for another request", body = crate::error::ErrorBody),
@@ -634,16 +675,13 @@ async fn execute_meta(
         )));
     }
     let options = AppToolOptions::default();
-    run_replayed(
-        state,
-        project,
-        id,
-        &headers,
-        body.slug,
-        body.arguments,
+    let call = ToolCall {
+        slug: body.slug,
+        arguments: body.arguments,
         options,
-    )
-    .await
+        answers: answers(body.input_responses, body.request_state)?,
+    };
+    run_replayed(state, project, id, &headers, call).await
 }
 
 /// Runs a tool for `execute`/`execute_meta`, in the execute envelope.
@@ -654,10 +692,18 @@ async fn run_tool(
     slug: &str,
     arguments: Option<serde_json::Map<String, Value>>,
     options: AppToolOptions,
+    answers: Option<Answers>,
 ) -> Result<Value, ApiError> {
     let ctx = SessionContext::load(state, project, session_id).await?;
     let arguments = arguments.unwrap_or_default();
-    let executed = tools::execute::execute(&ctx, slug, arguments, options).await?;
+    let asking = Asking::Can { answers };
+    let executed =
+        match tools::execute::execute_asking(&ctx, slug, arguments, options, asking).await? {
+            tools::execute::Ran::Executed(executed) => executed,
+            tools::execute::Ran::InputRequired(question) => {
+                return serde_json::to_value(question).map_err(ApiError::internal);
+            }
+        };
     let response = ExecuteResponse {
         data: executed.data,
         result_type: if executed.error.is_none() {

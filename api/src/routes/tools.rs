@@ -392,6 +392,7 @@ async fn execute(
                 session_id: None,
                 user_id: &user,
                 config: &config,
+                approved: &crate::session::approval::NOT_ASKED,
             };
             let outcome = app_tools::execute(
                 &state.app_tools(),
@@ -486,6 +487,7 @@ async fn proxy_execute(
         session_id: None,
         user_id: &account.user_id,
         config: &config,
+        approved: &crate::session::approval::NOT_ASKED,
     };
     let args = proxy::Args {
         toolkit_slug: account.toolkit.clone(),

@@ -42,6 +42,9 @@ pub struct Caller<'a> {
     pub user_id: &'a str,
     /// The session's config (filters, connected accounts).
     pub config: &'a SessionConfig,
+    /// The approvals the request carries ([`super::approval::NOT_ASKED`]
+    /// where nothing asked).
+    pub approved: &'a super::approval::Approved,
 }
 
 /// The outcome and its log id.
@@ -184,6 +187,11 @@ async fn run(
             Err(err) => return failed(err),
         }
     };
+    if let Err(err) =
+        super::approval::admit(tools, caller, tool, account.as_ref().map(|a| a.id.as_str())).await
+    {
+        return failed(err);
+    }
     let credentials = account.as_ref().map(|a| &a.credentials);
     let call = Call {
         project_id: caller.project_id,

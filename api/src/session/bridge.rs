@@ -45,6 +45,7 @@ impl ToolBridge for SessionBridge {
                     session_id: Some(&self.session_id),
                     user_id: &self.user_id,
                     config: &config,
+                    approved: &crate::session::approval::NOT_ASKED,
                 };
                 return self
                     .helpers
@@ -79,6 +80,7 @@ impl ToolBridge for SessionBridge {
                 session_id: Some(&self.session_id),
                 user_id: &self.user_id,
                 config: &config,
+                approved: &crate::session::approval::NOT_ASKED,
             };
             if call.tool_slug == PROXY_SLUG {
                 if !config.workbench.proxy_execution_enabled {

@@ -30,7 +30,8 @@ pub struct Filter {
     /// Never these.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disabled: Option<Vec<String>>,
-    /// These need approval (recorded; approvals are not implemented yet).
+    /// These need the user's approval before they run (toolkits, tool
+    /// slugs or hint tags, by where the filter is).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_approval: Option<Vec<String>>,
 }
@@ -109,6 +110,12 @@ pub struct SessionConfig {
     /// `{"enable": bool}` of COMPOSIO_SUBMIT_FEEDBACK (left out when off).
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub submit_feedback: Value,
+    /// `experimental.permissions`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<super::request::PermissionsRequest>,
+    /// `experimental.no_elicitation_support_fallback`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_elicitation_support_fallback: Option<super::request::ElicitationFallback>,
 }
 
 fn bad(field: &str, problem: impl Into<String>) -> ConfigError {
@@ -140,6 +147,8 @@ impl SessionConfig {
             proxy_execute: json!({"enable": false}),
             instant: Value::Bool(false),
             submit_feedback: Value::Null,
+            permissions: None,
+            no_elicitation_support_fallback: None,
         }
     }
 
@@ -193,7 +202,11 @@ impl SessionConfig {
                 "execute" => config.execute = defaults.execute.clone(),
                 "proxy_execute" => config.proxy_execute = defaults.proxy_execute.clone(),
                 "instant" | "premium_usage" => config.instant = defaults.instant.clone(),
-                "experimental" => config.submit_feedback = Value::Null,
+                "experimental" => {
+                    config.submit_feedback = Value::Null;
+                    config.permissions = None;
+                    config.no_elicitation_support_fallback = None;
+                }
                 _ => {}
             }
         }
@@ -211,11 +224,22 @@ impl SessionConfig {
             // Tag filters per toolkit are kept with the toolkit's tools;
             // `allows_tool` tells tags from slugs by their `Hint` suffix.
             let filter = match filter {
-                ToolFilterRequest::Tags { tags } => tags,
-                ToolFilterRequest::Tools(tools) => tools,
+                ToolFilterRequest::Tags {
+                    tags,
+                    require_approval,
+                } => {
+                    let mut filter = Filter::from(tags);
+                    if let Some(slugs) = require_approval {
+                        filter
+                            .require_approval
+                            .get_or_insert_default()
+                            .extend(slugs);
+                    }
+                    filter
+                }
+                ToolFilterRequest::Tools(tools) => Filter::from(tools),
             };
-            self.tools
-                .insert(toolkit.to_ascii_lowercase(), Filter::from(filter));
+            self.tools.insert(toolkit.to_ascii_lowercase(), filter);
         }
         if let Some(filter) = request.tags {
             self.tags = Some(Filter::from(filter));
@@ -285,11 +309,19 @@ impl SessionConfig {
         if let Some(enable) = request.proxy_execute.and_then(|b| b.enable) {
             self.proxy_execute = json!({ "enable": enable });
         }
-        if let Some(block) = request.experimental.and_then(|e| e.submit_feedback) {
-            self.submit_feedback = match block {
-                Some(block) if block.enable => json!({"enable": true}),
-                _ => Value::Null,
-            };
+        if let Some(experimental) = request.experimental {
+            if let Some(block) = experimental.submit_feedback {
+                self.submit_feedback = match block {
+                    Some(block) if block.enable => json!({"enable": true}),
+                    _ => Value::Null,
+                };
+            }
+            if let Some(permissions) = experimental.permissions {
+                self.permissions = permissions;
+            }
+            if let Some(fallback) = experimental.no_elicitation_support_fallback {
+                self.no_elicitation_support_fallback = Some(fallback);
+            }
         }
         if let Some(instant) = request.instant.or(request.premium_usage) {
             self.instant = serde_json::to_value(instant).unwrap_or(Value::Bool(false));
@@ -420,6 +452,38 @@ impl SessionConfig {
             return false;
         }
         true
+    }
+
+    /// Whether anything in the config asks for approvals.
+    pub fn has_approvals(&self) -> bool {
+        let listed = |f: Option<&Filter>| {
+            f.and_then(|f| f.require_approval.as_ref())
+                .is_some_and(|l| !l.is_empty())
+        };
+        self.permissions.is_some()
+            || listed(self.toolkits.as_ref())
+            || listed(self.tags.as_ref())
+            || self.tools.values().any(|f| listed(Some(f)))
+    }
+
+    /// Whether a `require_approval` list names the tool: its toolkit (in
+    /// `toolkits`), its slug or one of its hint tags (in its toolkit's
+    /// `tools` filter), or one of its tags (in `tags`).
+    pub fn requires_approval(&self, tool: &CatalogTool) -> bool {
+        let named = |filter: Option<&Filter>, names: &[&str]| {
+            filter
+                .and_then(|f| f.require_approval.as_ref())
+                .is_some_and(|list| {
+                    list.iter()
+                        .any(|entry| names.iter().any(|n| entry.eq_ignore_ascii_case(n)))
+                })
+        };
+        let tags: Vec<&str> = tool.tool.tags.iter().map(String::as_str).collect();
+        let mut slug_or_tags = tags.clone();
+        slug_or_tags.push(&tool.tool.slug);
+        named(self.toolkits.as_ref(), &[&tool.toolkit])
+            || named(self.tools.get(&tool.toolkit), &slug_or_tags)
+            || named(self.tags.as_ref(), &tags)
     }
 
     /// The catalog's tools this session may use, by slug.

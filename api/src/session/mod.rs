@@ -2,6 +2,7 @@
 //! the context meta tools run in.
 
 pub mod app_tools;
+pub mod approval;
 pub mod bridge;
 pub mod config;
 pub mod helpers;
@@ -548,9 +549,19 @@ pub struct SessionContext {
     pub record: SessionRecord,
     /// Its parsed config.
     pub config: SessionConfig,
+    /// The approvals this request carries (see [`approval`]).
+    pub approved: std::sync::Arc<approval::Approved>,
 }
 
 impl SessionContext {
+    /// The same session, for a request carrying `approved`.
+    pub fn with_approved(&self, approved: approval::Approved) -> SessionContext {
+        SessionContext {
+            approved: std::sync::Arc::new(approved),
+            ..self.clone()
+        }
+    }
+
     /// Loads a session of the caller's project, or 404.
     pub async fn load(
         state: &AppState,
@@ -583,6 +594,7 @@ impl SessionContext {
             state: state.clone(),
             record,
             config,
+            approved: Default::default(),
         })
     }
 

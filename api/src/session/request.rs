@@ -179,6 +179,61 @@ pub struct ExperimentalRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<SubmitFeedbackRequest>)]
     pub submit_feedback: Option<Option<SubmitFeedbackRequest>>,
+    /// Who approves tool calls: `{default, overrides}`; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<PermissionsRequest>)]
+    pub permissions: Option<Option<PermissionsRequest>>,
+    /// What a call needing approval does when the MCP client cannot ask
+    /// the user: `deny` (the default) or `allow`.
+    pub no_elicitation_support_fallback: Option<ElicitationFallback>,
+}
+
+/// `experimental.permissions`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionsRequest {
+    /// What every call does unless an override says otherwise.
+    pub default: PermissionDefault,
+    /// By `TOOL_SLUG:account_id` (`__none__` for no account, `*` for any
+    /// tool of an account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<std::collections::BTreeMap<String, PermissionOverride>>,
+}
+
+/// `experimental.permissions.default`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionDefault {
+    /// No approval (the `require_approval` lists still apply).
+    AllowAll,
+    /// Every call of every tool asks.
+    AskEveryCall,
+    /// A tool asks the first time in the session.
+    AskOncePerSession,
+}
+
+/// An override of `experimental.permissions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionOverride {
+    /// Never asks.
+    AlwaysAllow,
+    /// Never runs.
+    AlwaysDeny,
+    /// Asks the first time in the session.
+    AskOnce,
+    /// Asks every call, whatever was approved before.
+    AskAlways,
+}
+
+/// `experimental.no_elicitation_support_fallback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ElicitationFallback {
+    /// The call fails.
+    Deny,
+    /// The call runs.
+    Allow,
 }
 
 /// The submit-feedback block.
@@ -334,6 +389,9 @@ pub enum ToolFilterRequest {
     Tags {
         /// The filter over hint tags.
         tags: FilterRequest,
+        /// Tool slugs of the toolkit that need approval.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        require_approval: Option<Vec<String>>,
     },
     /// Tool slugs (or hint tags).
     Tools(FilterRequest),
@@ -345,7 +403,27 @@ impl<'de> Deserialize<'de> for ToolFilterRequest {
         let tags = value.as_object().and_then(|o| o.get("tags")).cloned();
         let parse = |v: Value| FilterRequest::deserialize(v).map_err(de::Error::custom);
         match tags {
-            Some(tags) => parse(tags).map(|tags| ToolFilterRequest::Tags { tags }),
+            Some(tags) => {
+                let object = value.as_object().cloned().unwrap_or_default();
+                if let Some(other) = object
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "tags" | "require_approval"))
+                {
+                    return Err(de::Error::custom(format!(
+                        "next to `tags` only `require_approval` is accepted, not `{other}`"
+                    )));
+                }
+                let require_approval = match object.get("require_approval") {
+                    None | Some(Value::Null) => None,
+                    Some(list) => Some(Vec::<String>::deserialize(list.clone()).map_err(|_| {
+                        de::Error::custom("require_approval: must be a list of tool slugs")
+                    })?),
+                };
+                parse(tags).map(|tags| ToolFilterRequest::Tags {
+                    tags,
+                    require_approval,
+                })
+            }
             None => parse(value).map(ToolFilterRequest::Tools),
         }
     }

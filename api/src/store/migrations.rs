@@ -172,4 +172,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (session_id, app, fact_key)
     );
     "#,
+    // 10: approvals: calls waiting for the user's answer (the
+    // `request_state` an execute returned), and the tools a session's user
+    // approved for the rest of the session.
+    r#"
+    CREATE TABLE approval_requests (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        call_hash TEXT NOT NULL,
+        requests TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX approval_requests_by_age ON approval_requests(created_at);
+    CREATE TABLE approval_grants (
+        session_id TEXT NOT NULL REFERENCES sessions(id),
+        tool_slug TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (session_id, tool_slug)
+    );
+    "#,
 ];

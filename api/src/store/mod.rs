@@ -6,6 +6,7 @@
 //! backend would implement the same methods.
 
 mod accounts;
+mod approvals;
 mod auth_configs;
 mod feedback;
 mod links;
@@ -15,6 +16,7 @@ mod replies;
 mod sqlite;
 mod staged;
 
+pub use approvals::PendingApproval;
 pub use feedback::FeedbackRecord;
 pub use links::LinkKey;
 pub use memory::{MemoryLimits, MemoryWrite};

@@ -619,10 +619,12 @@ impl Store {
             params![id, project_id, now()],
         )?;
         if changed == 1 {
-            tx.execute(
-                "DELETE FROM session_memory WHERE session_id = ?1",
-                params![id],
-            )?;
+            for table in ["session_memory", "approval_requests", "approval_grants"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE session_id = ?1"),
+                    params![id],
+                )?;
+            }
         }
         tx.commit()?;
         Ok(changed == 1)

@@ -5,6 +5,7 @@ use super::MetaTool;
 use crate::keys;
 use crate::session::SessionContext;
 use crate::session::app_tools::{self, Caller};
+use crate::session::approval::{self, Asking, InputRequired, Settled};
 use crate::store::{LogRecord, now};
 use crate::tool_error::ToolError;
 use serde_json::{Map, Value, json};
@@ -32,21 +33,54 @@ pub struct Executed {
     pub log_id: String,
 }
 
-/// Runs `slug` with `arguments` in the session. Answers once the logs it
-/// wrote are committed (one group commit, awaited without holding a
-/// worker), so a `log_id` the caller got survives a crash.
+/// How a call ended: it ran, or it waits for the user's approval.
+pub enum Ran {
+    /// It ran (successfully or not).
+    Executed(Executed),
+    /// Nothing ran: the app must ask the user.
+    InputRequired(InputRequired),
+}
+
+/// Runs `slug` with `arguments` in the session where nothing can ask the
+/// user (MCP): calls that need approval fail, unless the session's
+/// `no_elicitation_support_fallback` is `allow`.
 pub async fn execute(
     ctx: &SessionContext,
     slug: &str,
     arguments: Map<String, Value>,
     options: AppToolOptions,
 ) -> Result<Executed, ToolError> {
+    match execute_asking(ctx, slug, arguments, options, Asking::Cannot).await? {
+        Ran::Executed(executed) => Ok(executed),
+        Ran::InputRequired(_) => Err(ToolError::NotApproved(format!(
+            "{slug} needs the user's approval"
+        ))),
+    }
+}
+
+/// Runs `slug` with `arguments` in the session, first settling approvals
+/// (see [`crate::session::approval`]). Answers once the logs it wrote are
+/// committed (one group commit, awaited without holding a worker), so a
+/// `log_id` the caller got survives a crash.
+pub async fn execute_asking(
+    ctx: &SessionContext,
+    slug: &str,
+    arguments: Map<String, Value>,
+    options: AppToolOptions,
+    asking: Asking,
+) -> Result<Ran, ToolError> {
+    let approved =
+        match approval::settle(ctx, slug, &arguments, options.account.as_deref(), asking).await? {
+            Settled::Ask(question) => return Ok(Ran::InputRequired(question)),
+            Settled::Run(approved) => approved,
+        };
+    let ctx = &ctx.with_approved(approved);
     let executed = match MetaTool::from_slug(slug) {
         Some(meta) => run_meta(ctx, meta, arguments).await,
         None => run_app(ctx, slug, arguments, options).await,
     };
     ctx.state.store.logs_committed().await;
-    executed
+    executed.map(Ran::Executed)
 }
 
 async fn run_meta(
@@ -120,6 +154,7 @@ async fn run_app(
         session_id: Some(&ctx.record.id),
         user_id: &ctx.record.user_id,
         config: &ctx.config,
+        approved: &ctx.approved,
     };
     let outcome = app_tools::execute(
         &ctx.state.app_tools(),

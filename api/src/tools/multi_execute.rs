@@ -123,6 +123,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
         session_id: Some(&ctx.record.id),
         user_id: &ctx.record.user_id,
         config: &ctx.config,
+        approved: &ctx.approved,
     };
     let threshold = ctx.config.workbench.auto_offload_threshold as usize;
     let workbench = ctx.config.flag("workbench");

@@ -36,6 +36,7 @@ pub async fn run(ctx: &SessionContext, args: Args) -> Result<Output, ToolError> 
         session_id: Some(&ctx.record.id),
         user_id: &ctx.record.user_id,
         config: &ctx.config,
+        approved: &crate::session::approval::NOT_ASKED,
     };
     crate::session::proxy::run(&ctx.state.app_tools(), &caller, args).await
 }

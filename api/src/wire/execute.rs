@@ -34,3 +34,14 @@ pub enum ResultType {
     /// It ran and failed.
     Failed,
 }
+
+/// What `execute` and `execute_meta` answer: the call's result, or the
+/// question it waits on (`result_type: input_required`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ExecuteReply {
+    /// It ran.
+    Ran(ExecuteResponse),
+    /// It needs the user's approval first; nothing ran.
+    InputRequired(crate::session::approval::InputRequired),
+}

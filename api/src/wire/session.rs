@@ -46,6 +46,10 @@ pub struct Experimental {
     /// Custom toolkits (none yet).
     #[schema(value_type = Vec<Object>)]
     pub custom_toolkits: Vec<serde_json::Value>,
+    /// What a call needing approval does when the MCP client cannot ask
+    /// (when set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_elicitation_support_fallback: Option<crate::session::request::ElicitationFallback>,
 }
 
 /// Advice about a config.
