@@ -41,7 +41,7 @@ pub enum ResultType {
 #[serde(untagged)]
 pub enum ExecuteReply {
     /// It ran.
-    Ran(ExecuteResponse),
+    Ran(Box<ExecuteResponse>),
     /// It needs the user's approval first; nothing ran.
     InputRequired(crate::session::approval::InputRequired),
 }
