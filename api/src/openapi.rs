@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         routes::files::download,
         routes::staged::request,
         routes::sessions::memory,
+        routes::sessions::attach,
         routes::staged::list,
         routes::auth_configs::create,
         routes::auth_configs::list,
@@ -146,7 +147,7 @@ mod tests {
         ] {
             assert!(doc.paths.paths.contains_key(path), "{path} is missing");
         }
-        assert_eq!(doc.paths.paths.len(), 37);
+        assert_eq!(doc.paths.paths.len(), 38);
     }
 
     /// Two types with one schema name would silently share one component

@@ -457,3 +457,42 @@ def test_approval_required_denied_then_approved_across_a_restart(composio, serve
                          request_state=asked.value.request_state)
     assert done.result_type == "completed", done
     assert done.data["title"] == "Needs a yes"
+
+
+def test_custom_tools_and_toolkits_run_in_process_and_extend_github(composio, server):
+    """`composio.experimental.tool` / `Toolkit`: the server names and echoes
+    them, search finds them, the SDK runs them in this process, and a tool
+    extending github reaches the upstream through the session's account."""
+    from pydantic import BaseModel
+
+    class GrepInput(BaseModel):
+        pattern: str
+
+    class RepoInput(BaseModel):
+        owner: str
+        repo: str
+
+    dev = composio.experimental.Toolkit(slug="DEV_TOOLS", name="Dev tools",
+                                        description="Local developer utilities.")
+
+    @dev.tool()
+    def grep(input: GrepInput, ctx):
+        """Search the app's local codebase for a regular expression and return matching lines."""
+        return {"matches": [f"src/main.rs: {input.pattern}"]}
+
+    @composio.experimental.tool(extends_toolkit="github")
+    def repo_summary(input: RepoInput, ctx):
+        """Summarize a GitHub repository: its full name and default branch."""
+        out = ctx.execute("GITHUB_GET_REPOSITORY", {"owner": input.owner, "repo": input.repo})
+        return {"full_name": out.data["full_name"], "default_branch": out.data["default_branch"]}
+
+    connect(server, "cora")
+    session = composio.create(user_id="cora", toolkits=["github"],
+                              experimental={"custom_tools": [repo_summary], "custom_toolkits": [dev]})
+    found = session.search(query="grep the codebase for a regular expression")
+    assert found.results[0].primary_tool_slugs[0] == "LOCAL_DEV_TOOLS_GREP", found.results[0]
+    ran = session.execute("LOCAL_DEV_TOOLS_GREP", arguments={"pattern": "fn main"})
+    assert ran.result_type == "completed" and ran.data == {"matches": ["src/main.rs: fn main"]}
+    summary = session.execute("REPO_SUMMARY", arguments={"owner": "acme", "repo": "widgets"})
+    assert summary.result_type == "completed", summary
+    assert summary.data["full_name"] == "acme/widgets"

@@ -11,10 +11,19 @@ use super::intent::{Action, Intent, stem, words};
 use bm25::{Document, Language, SearchEngine, SearchEngineBuilder};
 use std::collections::HashMap;
 
+fn engine(documents: &[(String, String)]) -> SearchEngine<String> {
+    let documents = documents
+        .iter()
+        .map(|(slug, text)| Document::new(slug.clone(), text.clone()));
+    SearchEngineBuilder::<String>::with_documents(Language::English, documents).build()
+}
+
 /// The index over every tool of a catalog.
 #[derive(Default)]
 pub struct Index {
     engine: Option<SearchEngine<String>>,
+    /// Each tool's indexed text, to rebuild with extra tools.
+    documents: Vec<(String, String)>,
     /// Each tool's toolkit and the action its slug names.
     tools: HashMap<String, (String, Option<Action>)>,
     /// Each toolkit's ways of being named: (slug, name, category words).
@@ -43,23 +52,58 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// A tool from outside the catalog ranked with it: a request's custom
+/// tool.
+#[derive(Clone, Debug)]
+pub struct Extra {
+    /// Its slug.
+    pub slug: String,
+    /// Its display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The toolkit it is grouped under.
+    pub toolkit: String,
+    /// That toolkit's display name.
+    pub toolkit_name: String,
+}
+
+/// The text a tool is indexed by: slug and name count three times,
+/// toolkit twice.
+fn document_text(
+    slug: &str,
+    name: &str,
+    toolkit: &str,
+    toolkit_name: &str,
+    tags: &[String],
+    description: &str,
+) -> String {
+    let slug = slug.replace('_', " ").to_lowercase();
+    format!(
+        "{slug} {slug} {slug} {name} {name} {name} {toolkit} {toolkit} {toolkit_name} {tags} {description}",
+        tags = tags.join(" "),
+    )
+}
+
 impl Index {
     /// Indexes every tool of the catalog.
     pub fn build(catalog: &Catalog) -> Index {
-        let documents: Vec<Document<String>> = catalog
+        let documents: Vec<(String, String)> = catalog
             .tools()
             .map(|t| {
-                let toolkit_name = catalog.toolkit(&t.toolkit).map(|k| k.name.as_str()).unwrap_or_default();
-                let slug_words = t.tool.slug.replace('_', " ").to_lowercase();
-                let text = format!(
-                    "{slug} {slug} {slug} {name} {name} {name} {toolkit} {toolkit} {toolkit_name} {tags} {description}",
-                    slug = slug_words,
-                    name = t.tool.name,
-                    toolkit = t.toolkit,
-                    tags = t.tool.tags.join(" "),
-                    description = t.tool.description,
+                let toolkit_name = catalog
+                    .toolkit(&t.toolkit)
+                    .map(|k| k.name.as_str())
+                    .unwrap_or_default();
+                let text = document_text(
+                    &t.tool.slug,
+                    &t.tool.name,
+                    &t.toolkit,
+                    toolkit_name,
+                    &t.tool.tags,
+                    &t.tool.description,
                 );
-                Document::new(t.tool.slug.clone(), text)
+                (t.tool.slug.clone(), text)
             })
             .collect();
         if documents.is_empty() {
@@ -82,9 +126,46 @@ impl Index {
             })
             .collect();
         Index {
-            engine: Some(
-                SearchEngineBuilder::<String>::with_documents(Language::English, documents).build(),
-            ),
+            engine: Some(engine(&documents)),
+            documents,
+            tools,
+            toolkits,
+        }
+    }
+
+    /// This index with `extras` ranked alongside the catalog's tools
+    /// (rebuilt, so their words count as the catalog's do).
+    pub fn extended(&self, extras: &[Extra]) -> Index {
+        let mut documents = self.documents.clone();
+        let mut tools = self.tools.clone();
+        let mut toolkits = self.toolkits.clone();
+        for extra in extras {
+            documents.push((
+                extra.slug.clone(),
+                document_text(
+                    &extra.slug,
+                    &extra.name,
+                    &extra.toolkit,
+                    &extra.toolkit_name,
+                    &[],
+                    &extra.description,
+                ),
+            ));
+            tools.insert(
+                extra.slug.clone(),
+                (extra.toolkit.clone(), Action::of_slug(&extra.slug)),
+            );
+            if !toolkits.iter().any(|(slug, _, _)| slug == &extra.toolkit) {
+                toolkits.push((
+                    extra.toolkit.clone(),
+                    words(&extra.toolkit_name),
+                    Vec::new(),
+                ));
+            }
+        }
+        Index {
+            engine: (!documents.is_empty()).then(|| engine(&documents)),
+            documents,
             tools,
             toolkits,
         }

@@ -9,6 +9,7 @@ use crate::routes::page::PageRequest;
 use crate::session::SessionContext;
 use crate::session::approval::{Answers, Asking, InputResponse};
 use crate::session::config::SessionConfig;
+use crate::session::custom_tools::Customs;
 use crate::session::request::SessionPatch;
 use crate::state::AppState;
 use crate::store::{SessionRecord, now};
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
             get(retrieve).patch(update).delete(delete),
         )
         .route("/api/v3.1/tool_router/session/{id}/memory", get(memory))
+        .route("/api/v3.1/tool_router/session/{id}/attach", post(attach))
         .route(
             "/api/v3.1/tool_router/session/{id}/config_history",
             get(config_history),
@@ -94,7 +96,9 @@ fn session_response(
     headers: &HeaderMap,
     record: &SessionRecord,
     config: &SessionConfig,
+    customs: &Customs,
 ) -> SessionResponse {
+    let (custom_tools, custom_toolkits) = customs.echo();
     let mut warnings = Vec::new();
     if config.preload_all() {
         warnings.push(Warning {
@@ -114,8 +118,8 @@ fn session_response(
             .collect(),
         experimental: Experimental {
             assistive_prompt: assistive_prompt(config),
-            custom_tools: Vec::new(),
-            custom_toolkits: Vec::new(),
+            custom_tools,
+            custom_toolkits,
             no_elicitation_support_fallback: config.no_elicitation_support_fallback,
         },
         warnings,
@@ -193,6 +197,7 @@ async fn create(
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
     let config =
         SessionConfig::from_request(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let customs = Customs::parse(body.get("experimental"), &state.catalog)?;
     let record = SessionRecord {
         id: keys::new_id("trs_"),
         project_id: project,
@@ -212,7 +217,7 @@ async fn create(
     }
     tracing::info!(session = %record.id, user = %record.user_id, "session created");
     Ok(axum::Json(session_response(
-        &state, &headers, &record, &config,
+        &state, &headers, &record, &config, &customs,
     )))
 }
 
@@ -235,6 +240,44 @@ async fn retrieve(
         &headers,
         &ctx.record,
         &ctx.config,
+        &Customs::default(),
+    )))
+}
+
+/// The body of `attach`.
+#[derive(Deserialize, utoipa::ToSchema)]
+struct AttachBody {
+    /// `{custom_tools, custom_toolkits}`: the app's custom tools for this
+    /// use of the session (they are not stored).
+    #[schema(value_type = Option<Object>)]
+    experimental: Option<Value>,
+}
+
+#[utoipa::path(
+    operation_id = "session_attach", post, path = "/api/v3.1/tool_router/session/{id}/attach", tag = "sessions", params(("id" = String, Path, description = "The session id (trs_...)")),
+    request_body = AttachBody,
+    responses((status = 200, body = crate::wire::session::SessionResponse), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown API key", body = crate::error::ErrorBody),
+        (status = 404, description = "No such resource in the key's project", body = crate::error::ErrorBody),
+        (status = 429, description = "Over a per-project limit; see Retry-After", body = crate::error::ErrorBody))
+)]
+/// `composio.use(id, custom_tools=...)`: the session with the custom
+/// tools the app brings checked and named (the echo the SDK routes by).
+async fn attach(
+    State(state): State<AppState>,
+    Project(project): Project,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<AttachBody>,
+) -> Result<axum::Json<SessionResponse>, ApiError> {
+    let ctx = SessionContext::load(&state, &project, &id).await?;
+    let customs = Customs::parse(body.experimental.as_ref(), &state.catalog)?;
+    Ok(axum::Json(session_response(
+        &state,
+        &headers,
+        &ctx.record,
+        &ctx.config,
+        &customs,
     )))
 }
 
@@ -272,7 +315,13 @@ async fn list(
     for record in &records {
         let config: SessionConfig =
             serde_json::from_value(record.config.clone()).map_err(ApiError::internal)?;
-        items.push(session_response(&state, &headers, record, &config));
+        items.push(session_response(
+            &state,
+            &headers,
+            record,
+            &config,
+            &Customs::default(),
+        ));
     }
     Ok(axum::Json(SessionList {
         total_items: items.len(),
@@ -340,7 +389,11 @@ async fn update(
         ..ctx.record
     };
     Ok(axum::Json(session_response(
-        &state, &headers, &record, &config,
+        &state,
+        &headers,
+        &record,
+        &config,
+        &Customs::default(),
     )))
 }
 
@@ -542,6 +595,10 @@ struct ExecuteBody {
     input_responses: Option<BTreeMap<String, InputResponse>>,
     /// That answer's `request_state`, unchanged.
     request_state: Option<String>,
+    /// `{custom_tools, custom_toolkits}` the app brings (searches and
+    /// schemas see them; they run in the app).
+    #[schema(value_type = Option<Object>)]
+    experimental: Option<Value>,
 }
 
 /// The answers of a repeated call, checked: both fields or neither.
@@ -592,6 +649,7 @@ async fn execute(
         arguments: body.arguments,
         options,
         answers: answers(body.input_responses, body.request_state)?,
+        customs: Customs::parse(body.experimental.as_ref(), &state.catalog)?,
     };
     run_replayed(state, project, id, &headers, call).await
 }
@@ -602,6 +660,7 @@ struct ToolCall {
     arguments: Option<serde_json::Map<String, Value>>,
     options: AppToolOptions,
     answers: Option<Answers>,
+    customs: Customs,
 }
 
 /// Runs a tool for `execute`/`execute_meta` through [`replay`]: joined by
@@ -619,16 +678,23 @@ async fn run_replayed(
         arguments,
         options,
         answers,
+        customs,
     } = call;
     let key = replay::idempotency_key(headers)?;
     let request = serde_json::json!({
         "session": id, "tool": slug, "arguments": arguments,
         "account": options.account, "offload": options.offload,
         "answers": answers,
+        "custom_tools": customs.tools.iter().map(|t| &t.slug).collect::<Vec<_>>(),
     });
     let run = {
         let (state, project) = (state.clone(), project.clone());
-        async move { run_tool(&state, &project, &id, &slug, arguments, options, answers).await }
+        async move {
+            run_tool(
+                &state, &project, &id, &slug, arguments, options, answers, customs,
+            )
+            .await
+        }
     };
     Ok(state
         .replays
@@ -650,6 +716,9 @@ struct ExecuteMetaBody {
     input_responses: Option<BTreeMap<String, InputResponse>>,
     /// That answer's `request_state`, unchanged.
     request_state: Option<String>,
+    /// `{custom_tools, custom_toolkits}` the app brings.
+    #[schema(value_type = Option<Object>)]
+    experimental: Option<Value>,
 }
 
 #[utoipa::path(
@@ -680,6 +749,7 @@ async fn execute_meta(
         arguments: body.arguments,
         options,
         answers: answers(body.input_responses, body.request_state)?,
+        customs: Customs::parse(body.experimental.as_ref(), &state.catalog)?,
     };
     run_replayed(state, project, id, &headers, call).await
 }
@@ -693,8 +763,11 @@ async fn run_tool(
     arguments: Option<serde_json::Map<String, Value>>,
     options: AppToolOptions,
     answers: Option<Answers>,
+    customs: Customs,
 ) -> Result<Value, ApiError> {
-    let ctx = SessionContext::load(state, project, session_id).await?;
+    let ctx = SessionContext::load(state, project, session_id)
+        .await?
+        .with_customs(customs);
     let arguments = arguments.unwrap_or_default();
     let asking = Asking::Can { answers };
     let executed =
@@ -771,7 +844,10 @@ async fn search(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<tools::search_tools::Output>, ApiError> {
-    let ctx = SessionContext::load(&state, &project, &id).await?;
+    let customs = Customs::parse(body.get("experimental"), &state.catalog)?;
+    let ctx = SessionContext::load(&state, &project, &id)
+        .await?
+        .with_customs(customs);
     let args: tools::search_tools::Args = crate::tool_error::parse_arguments(body)?;
     let output = ctx
         .blocking(move |ctx| tools::search_tools::run(ctx, &args))

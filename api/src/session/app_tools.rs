@@ -79,7 +79,14 @@ pub async fn execute_spooled(
     spool: Option<&Spool>,
 ) -> Result<Outcome, crate::ApiError> {
     let started = Instant::now();
-    let valid_slug = is_valid_slug(slug);
+    // Custom tools' slugs may hold `-`; they fail in `run`, saying where
+    // they run.
+    let valid_slug = is_valid_slug(slug)
+        || (super::custom_tools::is_custom(slug)
+            && slug.len() <= super::custom_tools::MAX_SLUG_CHARS
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
     let execution = if valid_slug {
         run(tools, caller, slug, arguments, account, spool).await
     } else {
@@ -152,6 +159,11 @@ async fn run(
     account: Option<&str>,
     spool: Option<&Spool>,
 ) -> Execution {
+    if super::custom_tools::is_custom(slug) {
+        return failed(ToolError::InvalidArguments(
+            super::custom_tools::runs_in_the_app(slug),
+        ));
+    }
     let Some(tool) = tools.catalog.tool(slug) else {
         return failed(ToolError::UnknownTool(slug.to_owned()));
     };

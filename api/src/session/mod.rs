@@ -5,6 +5,7 @@ pub mod app_tools;
 pub mod approval;
 pub mod bridge;
 pub mod config;
+pub mod custom_tools;
 pub mod helpers;
 pub mod hibernation;
 pub mod proxy;
@@ -551,6 +552,8 @@ pub struct SessionContext {
     pub config: SessionConfig,
     /// The approvals this request carries (see [`approval`]).
     pub approved: std::sync::Arc<approval::Approved>,
+    /// The custom tools this request carries (see [`custom_tools`]).
+    pub customs: std::sync::Arc<custom_tools::Customs>,
 }
 
 impl SessionContext {
@@ -558,6 +561,14 @@ impl SessionContext {
     pub fn with_approved(&self, approved: approval::Approved) -> SessionContext {
         SessionContext {
             approved: std::sync::Arc::new(approved),
+            ..self.clone()
+        }
+    }
+
+    /// The same session, for a request carrying `customs`.
+    pub fn with_customs(&self, customs: custom_tools::Customs) -> SessionContext {
+        SessionContext {
+            customs: std::sync::Arc::new(customs),
             ..self.clone()
         }
     }
@@ -595,6 +606,7 @@ impl SessionContext {
             record,
             config,
             approved: Default::default(),
+            customs: Default::default(),
         })
     }
 

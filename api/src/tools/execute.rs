@@ -122,7 +122,8 @@ async fn run_app(
     arguments: Map<String, Value>,
     options: AppToolOptions,
 ) -> Result<Executed, ToolError> {
-    if ctx.state.catalog.tool(slug).is_none() {
+    // A custom tool goes on to fail, logged, with where it runs.
+    if ctx.state.catalog.tool(slug).is_none() && !crate::session::custom_tools::is_custom(slug) {
         return Err(ToolError::UnknownTool(crate::error::clip(slug, 128)));
     }
     if options.offload && ctx.config.flag("workbench") {

@@ -75,6 +75,24 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     let mut not_found = Vec::new();
     let mut suggestions = BTreeMap::new();
     for slug in &args.tool_slugs {
+        if let Some(custom) = ctx.customs.get(slug) {
+            let entry = SchemaEntry {
+                tool_slug: custom.slug.clone(),
+                toolkit: custom.toolkit_slug(),
+                description: custom.description.clone(),
+                input_schema: include
+                    .contains(&Include::InputSchema)
+                    .then(|| custom.input_schema.clone()),
+                output_schema: include.contains(&Include::OutputSchema).then(|| {
+                    custom
+                        .output_schema
+                        .clone()
+                        .unwrap_or_else(|| serde_json::json!({"type": "object"}))
+                }),
+            };
+            schemas.insert(custom.slug.clone(), entry);
+            continue;
+        }
         match catalog.tool(slug).filter(|t| ctx.config.allows_tool(t)) {
             Some(tool) => {
                 let entry = SchemaEntry {

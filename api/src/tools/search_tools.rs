@@ -3,6 +3,8 @@
 //! connection status of every toolkit involved.
 
 use super::{SchemaEntry, Workflow};
+use crate::catalog::search::Extra;
+use crate::session::custom_tools::CustomTool;
 use crate::session::{SessionContext, WorkflowSession};
 use crate::tool_error::ToolError;
 use serde::{Deserialize, Serialize};
@@ -150,6 +152,24 @@ pub struct TimeInfo {
     pub message: &'static str,
 }
 
+/// The display name of a custom tool's toolkit.
+fn custom_toolkit_name(ctx: &SessionContext, tool: &CustomTool) -> String {
+    if let Some(extends) = &tool.extends_toolkit {
+        return ctx
+            .state
+            .catalog
+            .toolkit(extends)
+            .map(|k| k.name.clone())
+            .unwrap_or_default();
+    }
+    ctx.customs
+        .toolkits
+        .iter()
+        .find(|k| Some(&k.slug) == tool.toolkit.as_ref())
+        .map(|k| k.name.clone())
+        .unwrap_or_default()
+}
+
 /// One toolkit's connection status for the session's user.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectionStatus {
@@ -202,6 +222,26 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
         .store
         .memory(&ctx.record.id)
         .map_err(ToolError::internal)?;
+    // A request's custom tools are ranked with the catalog's.
+    let extended;
+    let index = if ctx.customs.is_empty() {
+        catalog.index()
+    } else {
+        let extras: Vec<Extra> = ctx
+            .customs
+            .tools
+            .iter()
+            .map(|t| Extra {
+                slug: t.slug.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                toolkit: t.toolkit_slug(),
+                toolkit_name: custom_toolkit_name(ctx, t),
+            })
+            .collect();
+        extended = catalog.index().extended(&extras);
+        &extended
+    };
     let mut results = Vec::new();
     let mut schemas = BTreeMap::new();
     let mut toolkits_involved = BTreeSet::new();
@@ -210,10 +250,11 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
         let use_case = &query.use_case;
         let known = query.known_fields.as_deref().unwrap_or_default();
         let text = format!("{use_case} {}", known.replace([':', ','], " "));
-        let hits = catalog.index().search(&text, |slug| {
-            catalog
-                .tool(slug)
-                .is_some_and(|t| ctx.config.allows_tool(t))
+        let hits = index.search(&text, |slug| {
+            ctx.customs.get(slug).is_some()
+                || catalog
+                    .tool(slug)
+                    .is_some_and(|t| ctx.config.allows_tool(t))
         });
         if hits.is_empty() {
             failed += 1;
@@ -239,7 +280,16 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
             .collect();
         let mut toolkits = BTreeSet::new();
         for slug in primary.iter().chain(&related) {
-            if let Some(tool) = catalog.tool(slug) {
+            if let Some(custom) = ctx.customs.get(slug) {
+                toolkits.insert(custom.toolkit_slug());
+                schemas.entry(slug.clone()).or_insert_with(|| SchemaEntry {
+                    tool_slug: custom.slug.clone(),
+                    toolkit: custom.toolkit_slug(),
+                    description: custom.description.clone(),
+                    input_schema: Some(custom.input_schema.clone()),
+                    output_schema: None,
+                });
+            } else if let Some(tool) = catalog.tool(slug) {
                 toolkits.insert(tool.toolkit.clone());
                 schemas
                     .entry(slug.clone())
@@ -301,6 +351,25 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
 /// store: call it on a blocking thread).
 fn connection_status(ctx: &SessionContext, toolkit: &str) -> Result<ConnectionStatus, ToolError> {
     let catalog = &ctx.state.catalog;
+    if catalog.toolkit(toolkit).is_none() {
+        // A custom toolkit: its tools run in the app, with no account here.
+        let description = ctx
+            .customs
+            .toolkits
+            .iter()
+            .find(|k| k.slug.eq_ignore_ascii_case(toolkit))
+            .map(|k| k.description.clone())
+            .unwrap_or_else(|| "The app's own tools.".to_owned());
+        return Ok(ConnectionStatus {
+            toolkit: toolkit.to_owned(),
+            description,
+            has_active_connection: true,
+            connection_details: ConnectionDetails::NoAuth { no_auth: true },
+            status_message: format!(
+                "{toolkit} is the app's own toolkit: its tools run in the app, through the SDK session that defined them."
+            ),
+        });
+    }
     let description = catalog
         .toolkit(toolkit)
         .map(|t| t.description.clone())
