@@ -673,28 +673,16 @@ async fn run_replayed(
     headers: &HeaderMap,
     call: ToolCall,
 ) -> Result<Response, ApiError> {
-    let ToolCall {
-        slug,
-        arguments,
-        options,
-        answers,
-        customs,
-    } = call;
     let key = replay::idempotency_key(headers)?;
     let request = serde_json::json!({
-        "session": id, "tool": slug, "arguments": arguments,
-        "account": options.account, "offload": options.offload,
-        "answers": answers,
-        "custom_tools": customs.tools.iter().map(|t| &t.slug).collect::<Vec<_>>(),
+        "session": id, "tool": call.slug, "arguments": call.arguments,
+        "account": call.options.account, "offload": call.options.offload,
+        "answers": call.answers,
+        "custom_tools": call.customs.tools.iter().map(|t| &t.slug).collect::<Vec<_>>(),
     });
     let run = {
         let (state, project) = (state.clone(), project.clone());
-        async move {
-            run_tool(
-                &state, &project, &id, &slug, arguments, options, answers, customs,
-            )
-            .await
-        }
+        async move { run_tool(&state, &project, &id, call).await }
     };
     Ok(state
         .replays
@@ -759,19 +747,19 @@ async fn run_tool(
     state: &AppState,
     project: &str,
     session_id: &str,
-    slug: &str,
-    arguments: Option<serde_json::Map<String, Value>>,
-    options: AppToolOptions,
-    answers: Option<Answers>,
-    customs: Customs,
+    call: ToolCall,
 ) -> Result<Value, ApiError> {
     let ctx = SessionContext::load(state, project, session_id)
         .await?
-        .with_customs(customs);
-    let arguments = arguments.unwrap_or_default();
-    let asking = Asking::Can { answers };
+        .with_customs(call.customs);
+    let arguments = call.arguments.unwrap_or_default();
+    let asking = Asking::Can {
+        answers: call.answers,
+    };
     let executed =
-        match tools::execute::execute_asking(&ctx, slug, arguments, options, asking).await? {
+        match tools::execute::execute_asking(&ctx, &call.slug, arguments, call.options, asking)
+            .await?
+        {
             tools::execute::Ran::Executed(executed) => executed,
             tools::execute::Ran::InputRequired(question) => {
                 return serde_json::to_value(question).map_err(ApiError::internal);
