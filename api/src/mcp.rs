@@ -25,9 +25,10 @@
 use crate::error::ApiError;
 use crate::extract::Project;
 use crate::session::SessionContext;
+use crate::session::approval::{Answers, Asking, InputRequired, InputResponse};
 use crate::state::AppState;
 use crate::tool_error::ToolError;
-use crate::tools::execute::{AppToolOptions, execute};
+use crate::tools::execute::{AppToolOptions, Ran, execute_asking};
 use crate::wire::tool::ToolItem;
 use axum::Router;
 use axum::extract::{Path, Request, State};
@@ -231,8 +232,16 @@ impl ServerHandler for Handler {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let ctx = self.target(&context)?;
+        let asking = asking(&context, request.input_responses, request.request_state)
+            .map_err(|message| ErrorData::invalid_params(message, None))?;
         let arguments = request.arguments.unwrap_or_default();
-        let run = execute(&ctx, &request.name, arguments, AppToolOptions::default());
+        let run = execute_asking(
+            &ctx,
+            &request.name,
+            arguments,
+            AppToolOptions::default(),
+            asking,
+        );
         let executed = match context.meta.get_progress_token() {
             None => run.await,
             Some(token) => {
@@ -253,6 +262,13 @@ impl ServerHandler for Handler {
                     }
                 }
             }
+        };
+        let executed = match executed {
+            Ok(Ran::Executed(executed)) => Ok(executed),
+            Ok(Ran::InputRequired(question)) => {
+                return Ok(CallToolResponse::InputRequired(input_required(question)?));
+            }
+            Err(err) => Err(err),
         };
         let result = match executed {
             Ok(executed) => {
@@ -294,6 +310,76 @@ impl ServerHandler for Handler {
         };
         Ok(result.into())
     }
+}
+
+/// Whether this call can ask the user: a client on the 2026-07-28
+/// revision that declared elicitation gets approvals as an
+/// `InputRequiredResult` (SEP-2322) and answers them in its retry. Older
+/// clients cannot be asked within a call (toolshed keeps no MCP sessions),
+/// so the session's `no_elicitation_support_fallback` applies.
+fn asking(
+    context: &RequestContext<RoleServer>,
+    responses: Option<rmcp::model::InputResponses>,
+    request_state: Option<String>,
+) -> Result<Asking, String> {
+    let modern = context
+        .protocol_version()
+        .is_some_and(|v| v >= rmcp::model::ProtocolVersion::V_2026_07_28);
+    let elicits = context
+        .client_capabilities()
+        .is_some_and(|c| c.elicitation.is_some());
+    if !(modern && elicits) {
+        return Ok(Asking::Cannot);
+    }
+    let answers = match (responses, request_state) {
+        (Some(responses), Some(request_state)) => {
+            let responses = responses
+                .into_iter()
+                .map(|(id, value)| {
+                    serde_json::from_value::<InputResponse>(value)
+                        .map(|r| (id.clone(), r))
+                        .map_err(|e| format!("inputResponses.{id}: {e}"))
+                })
+                .collect::<Result<_, _>>()?;
+            Some(Answers {
+                responses,
+                request_state,
+            })
+        }
+        _ => None,
+    };
+    Ok(Asking::Can { answers })
+}
+
+/// An approval question as MCP's `InputRequiredResult`: each request an
+/// `elicitation/create` form.
+fn input_required(question: InputRequired) -> Result<rmcp::model::InputRequiredResult, ErrorData> {
+    let mut requests = rmcp::model::InputRequests::new();
+    for (id, request) in question.input_requests {
+        let elicitation = serde_json::json!({
+            "method": "elicitation/create",
+            "params": {
+                "mode": "form",
+                "message": request["message"],
+                "requestedSchema": {
+                    "type": "object",
+                    "properties": {"decision": {
+                        "type": "string",
+                        "title": "Decision",
+                        "enum": ["approve", "always_approve", "deny"]
+                    }},
+                    "required": ["decision"]
+                }
+            }
+        });
+        let request = serde_json::from_value(elicitation)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        requests.insert(id, request);
+    }
+    Ok(rmcp::model::InputRequiredResult::new(
+        Some(requests),
+        Some(question.request_state),
+    ))
 }
 
 /// A tool item as an MCP tool: slug as name, the display name as title,

@@ -341,3 +341,39 @@ def test_a_tool_needing_approval_follows_the_no_elicitation_fallback(server, mod
     assert response["successful"] is False and "approval" in response["error"]
     _, (ran,) = asyncio.run(call(lenient["mcp"]["url"], mode, [item]))
     assert ran.structured_content["results"][0]["response"]["successful"] is True, ran.content
+
+
+def test_a_modern_client_is_asked_through_input_required_and_its_answer_decides(server):
+    """On 2026-07-28 a client that can elicit gets the approval as an
+    InputRequiredResult (SEP-2322): the `mcp` client asks its elicitation
+    callback and retries; deny fails the call, approve runs it."""
+    from mcp import types
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    session = new_session(server, toolkits=["hackernews"],
+                          tools={"hackernews": {"require_approval": ["HACKERNEWS_GET_ITEM"]}})
+    asked = []
+
+    def answering(decision):
+        async def elicit(context, params):
+            asked.append(params.message)
+            return types.ElicitResult(action="accept", content={"decision": decision})
+        return elicit
+
+    async def call_with(decision):
+        http = create_mcp_http_client(headers={"x-api-key": KEY})
+        client = Client(streamable_http_client(session["mcp"]["url"], http_client=http), mode=MODERN,
+                        elicitation_callback=answering(decision))
+        async with http, client as c:
+            return await c.call_tool("COMPOSIO_MULTI_EXECUTE_TOOL", {
+                "tools": [{"tool_slug": "HACKERNEWS_GET_ITEM", "arguments": {"id": 1}}],
+                "sync_response_to_workbench": False})
+
+    denied = asyncio.run(call_with("deny"))
+    response = denied.structured_content["results"][0]["response"]
+    assert response["successful"] is False and "did not approve" in response["error"], denied
+    ran = asyncio.run(call_with("approve"))
+    assert ran.structured_content["results"][0]["response"]["successful"] is True, ran.content
+    assert len(asked) == 2 and "HACKERNEWS_GET_ITEM" in asked[0]
