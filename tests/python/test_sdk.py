@@ -484,7 +484,10 @@ def test_custom_tools_and_toolkits_run_in_process_and_extend_github(composio, se
     def repo_summary(input: RepoInput, ctx):
         """Summarize a GitHub repository: its full name and default branch."""
         out = ctx.execute("GITHUB_GET_REPOSITORY", {"owner": input.owner, "repo": input.repo})
-        return {"full_name": out.data["full_name"], "default_branch": out.data["default_branch"]}
+        branches = ctx.proxy_execute(toolkit="github", endpoint=f"/repos/{input.owner}/{input.repo}/branches",
+                                     method="GET")
+        return {"full_name": out.data["full_name"], "default_branch": out.data["default_branch"],
+                "branch_status": branches["status"], "branches": [b["name"] for b in branches["data"]]}
 
     connect(server, "cora")
     session = composio.create(user_id="cora", toolkits=["github"],
@@ -496,3 +499,4 @@ def test_custom_tools_and_toolkits_run_in_process_and_extend_github(composio, se
     summary = session.execute("REPO_SUMMARY", arguments={"owner": "acme", "repo": "widgets"})
     assert summary.result_type == "completed", summary
     assert summary.data["full_name"] == "acme/widgets"
+    assert summary.data["branch_status"] == 200 and "main" in summary.data["branches"], summary.data
