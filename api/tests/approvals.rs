@@ -27,14 +27,8 @@ async fn execute(server: &Server, session: &str, body: Value) -> (u16, Value) {
 
 /// The requests the upstream fixture received (method and path).
 async fn upstream_writes(up: &Upstream) -> Vec<String> {
-    let seen: Value = reqwest::get(format!("http://{}/_control/requests?limit=10000", up.addr))
+    up.requests(10_000)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    seen.as_array()
-        .unwrap()
         .iter()
         .filter(|r| r["method"] != "GET")
         .map(|r| {

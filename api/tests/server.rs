@@ -1435,12 +1435,7 @@ async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else(
             .unwrap()
             .contains("json")
     );
-    let seen = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let seen = up.requests(1).await;
     let last = &seen[0];
     assert_eq!(last["path"], "/github/user");
     assert_eq!(last["query"]["page"], "2");
@@ -1485,12 +1480,7 @@ async fn proxy_execute_calls_the_toolkits_api_with_the_account_and_nothing_else(
         results.starts_with("(None,") && results.contains("enable_proxy_execution"),
         "{out}"
     );
-    let seen = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let seen = up.requests(1).await;
     assert_eq!(seen[0]["query"]["page"], "3");
     let headers = seen[0]["headers"].to_string().to_ascii_lowercase();
     assert!(

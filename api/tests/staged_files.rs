@@ -155,12 +155,7 @@ async fn a_staged_file_reaches_the_tool_as_a_multipart_part() {
     )
     .await;
     assert_eq!(again["data"]["file"]["size"], data.len(), "{again}");
-    let seen: Value = reqwest::get(format!("http://{}/_control/requests?limit=1", up.addr))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seen = up.requests(1).await;
     let headers = seen[0]["headers"].to_string().to_ascii_lowercase();
     assert!(headers.contains("multipart/form-data"), "{headers}");
     assert!(headers.contains("bearer xoxb-ana"), "{headers}");

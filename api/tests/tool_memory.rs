@@ -80,17 +80,7 @@ async fn facts_recorded_in_one_turn_are_found_by_the_next_search() {
     );
 
     // Bad memory is an argument error (400), and no tool runs.
-    let upstream_calls = || async {
-        reqwest::get(format!("http://{}/_control/requests?limit=10000", up.addr))
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .len()
-    };
+    let upstream_calls = || async { up.requests(10_000).await.len() };
     let before = upstream_calls().await;
     for bad in [
         json!(["a fact"]),

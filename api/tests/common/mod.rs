@@ -45,6 +45,21 @@ pub struct Upstream {
     pub addr: String,
 }
 
+impl Upstream {
+    /// The last `limit` requests the fixture received, oldest first.
+    pub async fn requests(&self, limit: usize) -> Vec<Value> {
+        reqwest::get(format!(
+            "http://{}/_control/requests?limit={limit}",
+            self.addr
+        ))
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+    }
+}
+
 pub fn upstream() -> Upstream {
     let mut child = Command::new("python3")
         .arg(workspace().join("fixtures/upstream/server.py"))
