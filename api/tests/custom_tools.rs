@@ -207,6 +207,18 @@ async fn bad_custom_tools_are_refused_naming_the_field() {
         }
         json!({"custom_tools": [tool]})
     };
+    let session = server.session(json!({"user_id": "cy"})).await;
+    for wrong in [json!([]), json!("x"), json!(3)] {
+        let (status, out) = server
+            .call(
+                "POST",
+                &format!("/api/v3.1/tool_router/session/{session}/attach"),
+                Some(json!({"experimental": wrong})),
+                Some(KEY),
+            )
+            .await;
+        assert_eq!(status, 400, "{wrong}: {out}");
+    }
     for (experimental, field) in [
         (tool(json!({"slug": "LOCAL_x"})), "custom_tools[0].slug"),
         (tool(json!({"slug": "composio_x"})), "custom_tools[0].slug"),

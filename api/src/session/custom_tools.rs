@@ -242,6 +242,11 @@ impl Customs {
         let Some(experimental) = experimental.filter(|e| !e.is_null()) else {
             return Ok(Customs::default());
         };
+        if !experimental.is_object() {
+            return Err(ApiError::BadRequest(
+                "experimental: must be an object".into(),
+            ));
+        }
         let inline: Inline = serde_path_to_error::deserialize(experimental).map_err(|err| {
             let path = err.path().to_string();
             bad(&path, crate::error::clip(&err.inner().to_string(), 200))
