@@ -995,12 +995,17 @@ def _syntax_error(exc):
 import _toolshed_shell as _shell
 
 
-def _python_runner(path, argv, stdin):
+def _python_runner(path, argv, stdin, env=None):
     """`python FILE [args]` / `python -c CODE` inside the shell: runs in the
-    session's interpreter (its globals), output captured for the pipeline."""
+    session's interpreter (its globals), output captured for the pipeline;
+    os.environ is the command's environment (what the shell exported)
+    while it runs."""
     import io
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr, sys.argv, getattr(sys, "stdin", None)
+    saved_environ = _os.environ
+    if env is not None:
+        _os.environ = dict(env)
     code = 0
     try:
         if path is None:
@@ -1027,6 +1032,7 @@ def _python_runner(path, argv, stdin):
         sys.stdout, sys.stderr, sys.argv = saved[0], saved[1], saved[2]
         if saved[3] is not None:
             sys.stdin = saved[3]
+        _os.environ = saved_environ
     return out.getvalue(), err.getvalue(), code
 
 

@@ -75,7 +75,7 @@ class ShellBuiltinTests(ShellTestCase):
     def test_python_with_runner(self):
         calls = []
 
-        def runner(path, argv, stdin):
+        def runner(path, argv, stdin, env):
             calls.append((path, argv, stdin))
             return (f"ran {path}\n", "note\n", 3)
 
@@ -92,8 +92,19 @@ class ShellBuiltinTests(ShellTestCase):
         self.assertEqual(r["exit_code"], 2)
         self.assertIn("can't open file", r["stderr"])
 
+    def test_exported_variables_reach_python(self):
+        seen = []
+
+        def runner(path, argv, stdin, env):
+            seen.append((env.get("GREETING"), env.get("ONCE"), env.get("LOCAL_ONLY")))
+            return ("", "", 0)
+
+        self.sh("export GREETING=hello; LOCAL_ONLY=x; ONCE=1 python3 -c 'pass'; python3 -c 'pass'",
+                python_runner=runner)
+        self.assertEqual(seen, [("hello", "1", None), ("hello", None, None)])
+
     def test_python_runner_exception_is_reported(self):
-        def runner(path, argv, stdin):
+        def runner(path, argv, stdin, env):
             raise RuntimeError("boom")
 
         self.write("s.py", "")

@@ -147,16 +147,15 @@ class SyntaxTests(ShellTestCase):
             self.assertIn("sh:", r["stderr"], command)
 
     def test_unsupported_syntax(self):
-        for command in ("(echo a)", "echo $(ls)", "echo `ls`", "for i in 1 2; do echo $i; done",
-                        "while true; do echo; done", "if true; then echo; fi", "sleep 1 &",
-                        "echo $((1+2))", "f() { echo; }"):
+        for command in ("sleep 1 &", "arr=(a b)", "cat <(ls)", "echo ${a[1]}",
+                        "select x in a b; do echo $x; done", "declare -a x"):
             r = self.sh(command)
             self.assertEqual(r["exit_code"], 2, command)
             self.assertIn("not supported in this sandbox shell", r["stderr"], command)
             self.assertEqual(r["stdout"], "", command)
 
     def test_nothing_runs_on_syntax_error(self):
-        self.sh("touch made; echo $(x)")
+        self.sh("touch made; echo $(x")
         self.assertFalse(os.path.exists("made"))
 
     def test_keywords_are_fine_as_arguments(self):

@@ -56,7 +56,7 @@ def _env(ctx, args):
         for name, value in env.items():
             ctx.out(f"{name}={value}\n")
         return 0
-    return ctx.shell.dispatch(rest, ctx.stdin, ctx.stdout, ctx.stderr, env)
+    return ctx.shell.run_argv(rest, ctx.stdin, ctx.stdout, ctx.stderr, env)
 
 
 @builtin("printenv", usage="printenv [NAME...]")
@@ -272,7 +272,7 @@ def _xargs(ctx, args):
     for argv in runs:
         if opts.get("t"):
             ctx.err(" ".join(argv) + "\n")
-        code = ctx.shell.dispatch(argv, "", ctx.stdout, ctx.stderr, ctx.env)
+        code = ctx.shell.run_argv(argv, "", ctx.stdout, ctx.stderr, ctx.env)
         if code == 127:
             return 127
         if code:
@@ -372,10 +372,12 @@ def _help(ctx, args):
 
 @builtin("python", "python3", usage="python FILE [args...] | python -c CODE [args...]")
 def _python(ctx, args):
-    """Calls the python_runner given to run() as runner(path, argv, stdin):
-    `python FILE a b` -> (FILE, ["a", "b"], stdin); `python -c CODE a` ->
-    (None, ["-c", CODE, "a"], stdin); code read from stdin (`python`,
-    `python -`, here-documents) -> (None, ["-c", CODE], "")."""
+    """Calls the python_runner given to run() as runner(path, argv, stdin,
+    env): `python FILE a b` -> (FILE, ["a", "b"], stdin); `python -c CODE
+    a` -> (None, ["-c", CODE, "a"], stdin); code read from stdin (`python`,
+    `python -`, here-documents) -> (None, ["-c", CODE], ""). `env` is the
+    command's environment (what the shell exported, and NAME=value
+    prefixes)."""
     if args and args[0] in ("--version", "-V"):
         ctx.out(f"Python {sys.version.split()[0]}\n")
         return 0
@@ -386,7 +388,7 @@ def _python(ctx, args):
 
     def call(path, argv, stdin):
         try:
-            result = runner(path, argv, stdin)
+            result = runner(path, argv, stdin, dict(ctx.env))
             out, err, code = result
         except Exception as e:
             ctx.err(f"{ctx.name}: {e.__class__.__name__}: {e}\n")

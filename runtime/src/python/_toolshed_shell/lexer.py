@@ -6,15 +6,18 @@ import re
 from .errors import ShellSyntaxError, _unsupported
 
 
-# A token is ('word', Word), ('op', text) for | || && ; and newline, or
-# ('redir', fd, op) where fd is a number or '&' (both stdout and stderr) and
-# op is one of > >> >& < << <<- <<<. The redirection target is the word
-# token that follows.
+# A token is ('word', Word), ('op', text) for | || && ; ;; ;& ;;& ( ) and
+# newline, ('arith', text) for a (( ... )) command, or ('redir', fd, op)
+# where fd is a number or '&' (both stdout and stderr) and op is one of
+# > >> >& < << <<- <<<. The redirection target is the word token that
+# follows.
 
 class Word:
     """One shell word, as a list of parts that keep their quoting:
-    ('lit', text, quoted), ('var', name, quoted, op, arg) or ('tilde',).
-    A here-document delimiter word also carries the document's parts."""
+    ('lit', text, quoted), ('var', name, quoted, op, arg) (arg: the raw
+    text of the operand, expanded when used), ('cmdsub', source, quoted),
+    ('arith', expression, quoted) or ('tilde',). A here-document delimiter
+    word also carries the document's parts."""
 
     __slots__ = ("parts", "heredoc")
 
@@ -36,13 +39,114 @@ class Word:
                 out.append(part[1])
             elif part[0] == "tilde":
                 out.append("~")
+            elif part[0] == "cmdsub":
+                out.append("$(" + part[1] + ")")
+            elif part[0] == "arith":
+                out.append("$((" + part[1] + "))")
             else:
                 out.append("$" + part[1])
         return "".join(out)
 
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BRACED_RE = re.compile(r"(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#!@*0-9])(?:(:?[-=+?])(.*))?\Z", re.S)
+_BRACED_RE = re.compile(
+    r"(#?)([A-Za-z_][A-Za-z0-9_]*|[?$#!@*0-9]|[1-9][0-9]+)"
+    r"(?:(:[-=+?]|[-=+?]|%%|%|##|#|//|/#|/%|/|\^\^|\^|,,|,|:)(.*))?\Z", re.S)
+
+
+def _skip_quoted(src, j):
+    """The index after the quoted string or escape starting at src[j]."""
+    c = src[j]
+    if c == "\\":
+        return j + 2
+    if c == "'":
+        k = src.find("'", j + 1)
+        if k < 0:
+            raise ShellSyntaxError("sh: syntax error: unterminated single-quoted string")
+        return k + 1
+    # a double-quoted string
+    k = j + 1
+    while k < len(src):
+        if src[k] == "\\":
+            k += 2
+        elif src[k] == '"':
+            return k + 1
+        elif src[k] == "$" and src.startswith("$(", k):
+            k = _matching_paren(src, k + 1) + 1
+        elif src[k] == "`":
+            k = _closing_backtick(src, k) + 1
+        else:
+            k += 1
+    raise ShellSyntaxError("sh: syntax error: unterminated double-quoted string")
+
+
+def _matching_paren(src, j):
+    """The index of the ')' that closes the '(' at src[j] (quotes, nested
+    substitutions and case patterns' lone ')' aside)."""
+    depth = 0
+    k = j
+    while k < len(src):
+        c = src[k]
+        if c in "\\'\"":
+            k = _skip_quoted(src, k)
+            continue
+        if c == "`":
+            k = _closing_backtick(src, k) + 1
+            continue
+        if c == "#" and (k == 0 or src[k - 1] in " \t\n;"):
+            nl = src.find("\n", k)
+            k = len(src) if nl < 0 else nl
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return k
+        k += 1
+    raise ShellSyntaxError("sh: syntax error: unexpected end of input: missing ')'")
+
+
+def _closing_backtick(src, j):
+    k = j + 1
+    while k < len(src):
+        if src[k] == "\\":
+            k += 2
+        elif src[k] == "`":
+            return k
+        else:
+            k += 1
+    raise ShellSyntaxError("sh: syntax error: unexpected end of input: missing '`'")
+
+
+def _matching_brace(src, j):
+    """The index of the '}' closing the '${' whose '{' is at src[j]."""
+    depth = 0
+    k = j
+    while k < len(src):
+        c = src[k]
+        if c in "\\'\"":
+            k = _skip_quoted(src, k)
+            continue
+        if c == "$" and src.startswith("$(", k):
+            k = _matching_paren(src, k + 1) + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return k
+        k += 1
+    raise ShellSyntaxError("sh: bad substitution: missing '}'")
+
+
+def _backtick_source(src, j):
+    """The command inside the backticks at src[j] and the index after them;
+    \\`, \\\\ and \\$ lose their backslash."""
+    k = _closing_backtick(src, j)
+    body = re.sub(r"\\([`\\$])", r"\1", src[j + 1:k])
+    return body, k + 1
 
 
 def _read_dollar(src, i, quoted):
@@ -54,24 +158,96 @@ def _read_dollar(src, i, quoted):
     c = src[j]
     if c == "(":
         if src.startswith("((", j):
-            raise _unsupported("arithmetic expansion $((...))")
-        raise _unsupported("command substitution $(...)")
+            end = _arith_end(src, j + 2)
+            if end is not None:
+                return ("arith", src[j + 2:end], quoted), end + 2
+        k = _matching_paren(src, j)
+        return ("cmdsub", src[j + 1:k], quoted), k + 1
     if c == "{":
-        k = src.find("}", j)
-        if k < 0:
-            raise ShellSyntaxError("sh: bad substitution: missing '}'")
+        k = _matching_brace(src, j)
         body = src[j + 1:k]
+        indexed = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\[([0-9]+|[@*])\]", body)
+        if indexed:
+            if indexed.group(1) == "BASH_REMATCH" and indexed.group(2).isdigit():
+                return ("var", "BASH_REMATCH_" + indexed.group(2), quoted, None, ""), k + 1
+            raise _unsupported("arrays (${name[...]})")
         m = _BRACED_RE.match(body)
         if not m or (m.group(1) and m.group(3)):
             raise ShellSyntaxError("sh: ${%s}: bad substitution" % body, 1)
         length, name, op, arg = m.groups()
-        return ("var", name, quoted, "#" if length else op, arg or ""), k + 1
+        return ("var", name, quoted, "len" if length else op, arg or ""), k + 1
     m = _NAME_RE.match(src, j)
     if m:
         return ("var", m.group(), quoted, None, ""), m.end()
     if c in "?$#!@*-0123456789":
         return ("var", c, quoted, None, ""), j + 1
     return ("lit", "$", quoted), j
+
+
+def _arith_end(src, j):
+    """The index of the '))' closing an arithmetic expression that starts
+    at src[j], or None when the parentheses do not close that way (then
+    it is a command substitution of a subshell)."""
+    depth = 0
+    k = j
+    while k < len(src):
+        c = src[k]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return k if src.startswith("))", k) else None
+            depth -= 1
+        elif c == "$" and src.startswith("$(", k) and not src.startswith("$((", k):
+            k = _matching_paren(src, k + 1)
+        k += 1
+    return None
+
+
+def word_parts(text, quoted):
+    """The parts of an operand (as in ${x:-TEXT}): quotes, escapes and
+    expansions, spaces kept (no field splitting); `quoted` when the whole
+    expansion sits in double quotes."""
+    parts = []
+
+    def lit(chunk, q):
+        if parts and parts[-1][0] == "lit" and parts[-1][2] == q:
+            parts[-1] = ("lit", parts[-1][1] + chunk, q)
+        else:
+            parts.append(("lit", chunk, q))
+
+    i = 0
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            lit(text[i + 1], True)
+            i += 2
+        elif c == "'" and not quoted:
+            k = text.find("'", i + 1)
+            if k < 0:
+                raise ShellSyntaxError("sh: syntax error: unterminated single-quoted string")
+            lit(text[i + 1:k], True)
+            i = k + 1
+        elif c == '"':
+            k = _skip_quoted(text, i) - 1
+            inner = word_parts(text[i + 1:k], True)
+            lit("", True)
+            parts.extend(inner)
+            i = k + 1
+        elif c == "$":
+            part, i = _read_dollar(text, i, quoted)
+            if part[0] == "lit":
+                lit(part[1], part[2])
+            else:
+                parts.append(part)
+        elif c == "`":
+            body, i = _backtick_source(text, i)
+            parts.append(("cmdsub", body, quoted))
+        else:
+            lit(c, quoted)
+            i += 1
+    return parts
 
 
 def _heredoc_parts(body):
@@ -93,7 +269,11 @@ def _heredoc_parts(body):
             part, i = _read_dollar(body, i, True)
             parts.append(part)
         elif c == "`":
-            raise _unsupported("command substitution with backticks")
+            if buf:
+                parts.append(("lit", "".join(buf), True))
+                buf = []
+            source, i = _backtick_source(body, i)
+            parts.append(("cmdsub", source, True))
         else:
             buf.append(c)
             i += 1
@@ -170,9 +350,22 @@ class _Tokenizer:
                 part, self.i = _read_dollar(src, self.i, False)
                 self.add_part(part)
             elif c == "`":
-                raise _unsupported("command substitution with backticks")
+                body, self.i = _backtick_source(src, self.i)
+                self.add("cmdsub", body, False)
+            elif c == "(" and self.word is None and self.tokens and self.tokens[-1][0] == "redir":
+                raise _unsupported("process substitution <(...)")
+            elif c == "(" and self.word is not None and (self.word.literal() or "").endswith("="):
+                raise _unsupported("arrays (name=(...))")
             elif c in "()":
-                raise _unsupported("subshells and grouping with '(' ')'")
+                self.flush()
+                if c == "(" and src.startswith("((", self.i) and self.at_command_start():
+                    end = _arith_end(src, self.i + 2)
+                    if end is not None:
+                        self.tokens.append(("arith", src[self.i + 2:end]))
+                        self.i = end + 2
+                        continue
+                self.tokens.append(("op", c))
+                self.i += 1
             elif c in "|&;<>":
                 self.read_operator()
             elif c == "~" and self.word is None and (self.i + 1 >= n or src[self.i + 1] in "/ \t\n;|&<>"):
@@ -186,6 +379,17 @@ class _Tokenizer:
             raise ShellSyntaxError("sh: syntax error near unexpected token `newline'")
         self.read_heredocs()
         return self.tokens
+
+    def at_command_start(self):
+        """Whether the next word would start a command (for `((`)."""
+        if not self.tokens:
+            return True
+        last = self.tokens[-1]
+        if last[0] == "op":
+            return last[1] in ("\n", ";", "&&", "||", "|", "(", ";;", ";&", ";;&")
+        if last[0] == "word":
+            return last[1].literal() in ("then", "do", "else", "elif", "if", "while", "until", "{", "!", "for")
+        return False
 
     def read_dquote(self):
         src = self.src
@@ -211,7 +415,11 @@ class _Tokenizer:
                 part, j = _read_dollar(src, j, True)
                 self.add_part(part)
             elif c == "`":
-                raise _unsupported("command substitution with backticks")
+                if buf:
+                    self.add("lit", "".join(buf), True)
+                    buf = []
+                body, j = _backtick_source(src, j)
+                self.add("cmdsub", body, True)
             else:
                 buf.append(c)
                 j += 1
@@ -260,10 +468,15 @@ class _Tokenizer:
             else:
                 raise _unsupported("background jobs with '&'")
         elif c == ";":
-            if two == ";;":
-                raise ShellSyntaxError("sh: syntax error near unexpected token `;;'")
-            toks.append(("op", ";"))
-            i += 1
+            if three == ";;&":
+                toks.append(("op", ";;&"))
+                i += 3
+            elif two in (";;", ";&"):
+                toks.append(("op", two))
+                i += 2
+            else:
+                toks.append(("op", ";"))
+                i += 1
         elif c == ">":
             out_fd = 1 if fd is None else fd
             if two == ">>":
