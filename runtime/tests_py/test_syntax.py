@@ -147,7 +147,7 @@ class SyntaxTests(ShellTestCase):
             self.assertIn("sh:", r["stderr"], command)
 
     def test_unsupported_syntax(self):
-        for command in ("sleep 1 &", "arr=(a b)", "cat <(ls)", "echo ${a[1]}",
+        for command in ("sleep 1 &", "arr=(a b)", "tee >(cat)", "echo ${a[1]}",
                         "select x in a b; do echo $x; done", "declare -a x"):
             r = self.sh(command)
             self.assertEqual(r["exit_code"], 2, command)

@@ -13,7 +13,7 @@ from .errors import CommandError, ExitShell, ShellSyntaxError, UsageError, _os_e
 from .lexer import word_parts
 from .parser import (Arith, ArithFor, Case, Command, Cond, For, FuncDef, Group, If, Subshell,
                      While, parse)
-from .registry import BUILTINS, USAGE, _read_text
+from .registry import BUILTINS, USAGE, VIRTUAL_FILES, _read_text
 from .special import SPECIAL as _SPECIAL
 
 
@@ -183,6 +183,7 @@ class Shell:
         except ShellSyntaxError as e:
             return {"stdout": "", "stderr": f"{e}\n", "exit_code": e.code}
         io = _IO(Input(""), self.stdout, self.stderr)
+        VIRTUAL_FILES.clear()
         try:
             self.run_list(script, io)
         except ExitShell as e:
@@ -197,6 +198,8 @@ class Shell:
         except Exception as e:   # a bug here must not break the caller
             self.stderr.write(f"sh: internal error: {e.__class__.__name__}: {e}\n")
             self.status = 1
+        finally:
+            VIRTUAL_FILES.clear()
         return {"stdout": self.stdout.getvalue(), "stderr": self.stderr.getvalue(),
                 "exit_code": self.status}
 
@@ -311,8 +314,10 @@ class Shell:
         return self.expand_plain(word_parts(text, quoted))
 
     def operand_segments(self, text, quoted):
-        """(text, globbable) segments of a pattern operand."""
-        return self.segments(word_parts(text, quoted))
+        """(text, globbable) segments of a pattern operand: double quotes
+        around the whole ${...} do not quote its pattern; quotes inside
+        it do."""
+        return self.segments(word_parts(text, False))
 
     @staticmethod
     def pattern_regex(segs, anchored=True):
@@ -380,6 +385,10 @@ class Shell:
             return self.command_substitution(part[1])
         if kind == "arith":
             return str(evaluate(self.expand_plain(word_parts(part[1], True)), self))
+        if kind == "procsub":
+            path = f"/dev/fd/{63 - len(VIRTUAL_FILES)}"
+            VIRTUAL_FILES[path] = self.command_substitution(part[1], keep_newlines=True)
+            return path
         raise CommandError(f"unknown expansion {kind}")
 
     def expand_word(self, word):
@@ -467,8 +476,9 @@ class Shell:
         here-documents, operands)."""
         return "".join(text for text, _ in self.segments(parts))
 
-    def command_substitution(self, source):
-        """The output of `source` run in a subshell, trailing newlines cut."""
+    def command_substitution(self, source, keep_newlines=False):
+        """The output of `source` run in a subshell, trailing newlines cut
+        (kept for a process substitution)."""
         if self.eval_depth >= MAX_EVAL_DEPTH:
             raise CommandError("command substitutions nested too deeply")
         try:
@@ -488,7 +498,7 @@ class Shell:
                 self.eval_depth -= 1
             status = self.status
         self.status = status
-        return sink.getvalue().rstrip("\n")
+        return sink.getvalue() if keep_newlines else sink.getvalue().rstrip("\n")
 
     @contextlib.contextmanager
     def subshell(self):

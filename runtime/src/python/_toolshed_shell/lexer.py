@@ -41,6 +41,8 @@ class Word:
                 out.append("~")
             elif part[0] == "cmdsub":
                 out.append("$(" + part[1] + ")")
+            elif part[0] == "procsub":
+                out.append("<(" + part[1] + ")")
             elif part[0] == "arith":
                 out.append("$((" + part[1] + "))")
             else:
@@ -250,6 +252,44 @@ def word_parts(text, quoted):
     return parts
 
 
+_ANSI = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+         "e": "\x1b", "E": "\x1b", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def _ansi_c(src, j):
+    """The text of a $'...' string whose body starts at src[j], and the
+    index after its closing quote."""
+    out = []
+    while j < len(src):
+        c = src[j]
+        if c == "'":
+            return "".join(out), j + 1
+        if c == "\\" and j + 1 < len(src):
+            e = src[j + 1]
+            if e in _ANSI:
+                out.append(_ANSI[e])
+                j += 2
+            elif e == "x":
+                m = re.match(r"[0-9A-Fa-f]{1,2}", src[j + 2:])
+                out.append(chr(int(m.group(), 16)) if m else "\\x")
+                j += 2 + (len(m.group()) if m else 0)
+            elif e in "uU":
+                m = re.match(r"[0-9A-Fa-f]{1,%d}" % (4 if e == "u" else 8), src[j + 2:])
+                out.append(chr(int(m.group(), 16)) if m else "\\" + e)
+                j += 2 + (len(m.group()) if m else 0)
+            elif e in "01234567":
+                m = re.match(r"[0-7]{1,3}", src[j + 1:])
+                out.append(chr(int(m.group(), 8)))
+                j += 1 + len(m.group())
+            else:
+                out.append("\\" + e)
+                j += 2
+            continue
+        out.append(c)
+        j += 1
+    raise ShellSyntaxError("sh: syntax error: unterminated $'...' string")
+
+
 def _heredoc_parts(body):
     """The parts of an unquoted here-document: $VAR expands, \\$ escapes."""
     parts = []
@@ -346,14 +386,15 @@ class _Tokenizer:
                 self.i = j + 1
             elif c == '"':
                 self.read_dquote()
+            elif c == "$" and src.startswith("$'", self.i):
+                text, self.i = _ansi_c(src, self.i + 2)
+                self.add("lit", text, True)
             elif c == "$":
                 part, self.i = _read_dollar(src, self.i, False)
                 self.add_part(part)
             elif c == "`":
                 body, self.i = _backtick_source(src, self.i)
                 self.add("cmdsub", body, False)
-            elif c == "(" and self.word is None and self.tokens and self.tokens[-1][0] == "redir":
-                raise _unsupported("process substitution <(...)")
             elif c == "(" and self.word is not None and (self.word.literal() or "").endswith("="):
                 raise _unsupported("arrays (name=(...))")
             elif c in "()":
@@ -434,6 +475,14 @@ class _Tokenizer:
         two = src[i:i + 2]
         three = src[i:i + 3]
         fd = None
+        if two in ("<(", ">(") and (self.word is None or self.word.literal() is None
+                                    or not re.fullmatch(r"[0-9]+", self.word.literal())):
+            if c == ">":
+                raise _unsupported("output process substitution >(...)")
+            k = _matching_paren(src, i + 1)
+            self.add("procsub", src[i + 2:k], False)
+            self.i = k + 1
+            return
         if c in "<>" and self.word is not None:
             lit = self.word.literal()
             if lit is not None and re.fullmatch(r"[0-9]+", lit):   # 2>file, 2>&1

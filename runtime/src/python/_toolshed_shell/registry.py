@@ -93,9 +93,16 @@ def _int_arg(text, what):
         raise CommandError(f"invalid {what}: '{text}'")
 
 
+# Process substitutions' outputs by their /dev/fd/N names, for the run
+# that made them.
+VIRTUAL_FILES = {}
+
+
 def _read_text(path):
     if path == "/dev/null":
         return ""
+    if path in VIRTUAL_FILES:
+        return VIRTUAL_FILES[path]
     if os.path.isdir(path):
         raise IsADirectoryError(21, "Is a directory", path)
     with open(path, encoding="utf-8", errors="replace", newline="") as fh:
