@@ -179,3 +179,45 @@ tac a.txt
 split -l 2 a.txt part_ && ls part_*
 stat -c '%s %n' a.txt
 ls -l a.txt | cut -d' ' -f1,5
+awk 'BEGIN{print 1/3}'
+awk 'BEGIN{x="10"; y=9; print (x<y), ("10"<"9")}'
+awk -F, 'NR==1{next} {print $2, $3*2}' t.csv
+awk '{$2="X"; print}' a.txt
+awk '{print NF}' logs/a.log
+awk 'END{print NR}' a.txt b.txt
+awk '/ERROR/{c++} END{print c+0}' logs/a.log
+awk '!seen[$0]++' b.txt a.txt
+awk '{printf "%-5s|%3d\n", $1, NR}' a.txt
+awk 'BEGIN{n=split("a:b:c",p,":"); print n, p[3]}'
+awk '{gsub(/e/,"E"); print}' a.txt
+awk '{sub(/o/,"[&]"); print}' a.txt
+awk 'BEGIN{s="hello"; print substr(s,2,3), index(s,"ll"), length(s)}'
+awk 'BEGIN{if (match("foobar", /ob+/)) print RSTART, RLENGTH}'
+awk 'BEGIN{OFS="-"} {$1=$1; print}' logs/a.log
+awk 'NR%2==0' b.txt
+awk 'NR==2,NR==3' b.txt
+awk '{a[NR]=$0} END{for(i=NR;i>0;i--) print a[i]}' a.txt
+awk 'function f(x){return x*2} {print f(NR)}' a.txt
+awk 'BEGIN{printf "%s %d %.2f %x %c\n", "s", 42.9, 3.14159, 255, 65}'
+awk -v n=3 'BEGIN{print n+1}'
+awk '{s+=length($0)} END{print s, s/NR}' a.txt
+awk 'BEGIN{print toupper("abc") tolower("DEF")}'
+awk 'length > 3' a.txt
+awk '$1 ~ /^t/' a.txt
+awk '$1 !~ /^t/' a.txt
+awk 'BEGIN{x; if (x == 0 && x == "") print "both"}'
+awk '{ for (i = NF; i > 0; i--) printf "%s ", $i; print "" }' logs/a.log
+awk -F'[,]' '{print $NF}' t.csv
+awk 'BEGIN { while (i < 3) { i++; if (i == 2) continue; print i } }'
+awk 'BEGIN { do { k++ } while (k < 5); print k }'
+awk 'BEGIN { a["x"]=1; delete a["x"]; print length(a) }'
+awk 'BEGIN { a[1,2]=3; for (k in a) { split(k, p, SUBSEP); print p[1], p[2] } }'
+awk 'BEGIN { print 2^10, 7%3, -3%2, int(-3.7) }'
+awk 'BEGIN { print 1e6, 1e20, 0.1+0.2, 100000000 }'
+awk '{ total[$1] += 1 } END { for (k in total) print k, total[k] | "sort" }' logs/a.log
+awk 'BEGIN { exit 3 } END { print "end" }'; echo $?
+awk '{ exit } END { print "end ran" }' a.txt
+echo "a b c" | awk '{ NF=2; print }'
+echo "  lead  trail  " | awk '{ print "[" $1 "]" }'
+printf 'x\ty\n' | awk -F'\t' '{ print $2 }'
+awk 'BEGIN { printf "%5.1f%%\n", 12.345 }'

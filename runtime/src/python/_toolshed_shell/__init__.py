@@ -75,7 +75,7 @@ from .executor import ENV, Context, Shell, run
 
 # Importing these registers their builtins in BUILTINS.
 from . import builtins_files, builtins_text, sed, builtins_shell, jq  # noqa: F401
-from . import builtins_lines, builtins_digest, diff  # noqa: F401
+from . import builtins_lines, builtins_digest, diff, awk  # noqa: F401
 
 __all__ = [
     "run", "ENV", "BUILTINS", "USAGE", "builtin",

@@ -888,6 +888,25 @@ class Shell:
             self.params = saved_params
         return status
 
+    def run_source(self, source, stdin, stdout, stderr):
+        """Runs command text in a subshell with `stdin` (awk's print | cmd);
+        returns its status."""
+        if self.eval_depth >= MAX_EVAL_DEPTH:
+            raise CommandError("commands nested too deeply")
+        try:
+            script = parse(source)
+        except ShellSyntaxError as e:
+            stderr.write(f"{e}\n")
+            return e.code
+        with self.subshell():
+            self.eval_depth += 1
+            try:
+                return self.run_list(script, _IO(Input(stdin), stdout, stderr))
+            except ExitShell as e:
+                return e.code
+            finally:
+                self.eval_depth -= 1
+
     def run_argv(self, argv, stdin, stdout, stderr, env):
         """Runs a command for a builtin that runs commands (env, xargs)."""
         return self.dispatch(argv, _IO(Input(stdin), stdout, stderr), [], env)
