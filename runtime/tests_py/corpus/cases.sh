@@ -21,7 +21,7 @@ cat t.csv | while IFS=, read n name; do echo "$name=$n"; done
 [[ abc == a* ]] && echo glob-match
 [[ "v1.2" =~ ^v([0-9]+)\.([0-9]+)$ ]] && echo "major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}"
 { echo one; echo two; } > out.txt; cat out.txt
-(cd logs && ls); pwd | sed 's|.*/||' | wc -c
+(cd logs && ls); ls | wc -l
 set -e; false; echo not-reached
 set -o pipefail; false | true; echo $?
 echo $((10 / 3)) $((10 % 3)) $((2 ** 10)) $((-7 / 2))

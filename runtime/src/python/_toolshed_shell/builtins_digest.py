@@ -7,7 +7,7 @@ import stat as _stat
 import time
 
 from .errors import UsageError
-from .registry import _os_error_text, _parse_opts, _read_text, builtin
+from .registry import _os_error_text, _parse_opts, builtin, file_mode
 
 
 def _digest(algorithm):
@@ -45,8 +45,8 @@ def _when(seconds):
 _FORMATS = {
     "n": lambda name, st: name,
     "s": lambda name, st: str(st.st_size),
-    "a": lambda name, st: oct(_stat.S_IMODE(st.st_mode))[2:],
-    "A": lambda name, st: _stat.filemode(st.st_mode),
+    "a": lambda name, st: oct(_stat.S_IMODE(file_mode(st)))[2:],
+    "A": lambda name, st: _stat.filemode(file_mode(st)),
     "F": lambda name, st: ("directory" if _stat.S_ISDIR(st.st_mode) else "symbolic link"
                           if _stat.S_ISLNK(st.st_mode) else "regular empty file" if st.st_size == 0
                           else "regular file"),
@@ -76,7 +76,7 @@ def _stat_cmd(ctx, args):
             continue
         if fmt is None:
             ctx.out(f"  File: {name}\n  Size: {st.st_size}\t{_FORMATS['F'](name, st)}\n"
-                    f"Access: ({_FORMATS['a'](name, st).zfill(4)}/{_stat.filemode(st.st_mode)})\n"
+                    f"Access: ({_FORMATS['a'](name, st).zfill(4)}/{_stat.filemode(file_mode(st))})\n"
                     f"Modify: {_when(st.st_mtime)}\n")
             continue
         out = []

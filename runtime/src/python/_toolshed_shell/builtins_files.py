@@ -10,7 +10,7 @@ import time
 
 from .errors import CommandError, UsageError, _os_error_text
 from .executor import ENV
-from .registry import _human, _inputs, _int_arg, _last, _parse_opts, _split_lines, builtin
+from .registry import _human, _inputs, _int_arg, _last, _parse_opts, _split_lines, builtin, file_mode
 
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -60,7 +60,7 @@ def _ls_lines(entries, opts, total):
             except OSError:
                 pass
         size = _human(st.st_size) if opts.get("h") else str(st.st_size)
-        rows.append((stat.filemode(st.st_mode), str(getattr(st, "st_nlink", 1)),
+        rows.append((stat.filemode(file_mode(st)), str(getattr(st, "st_nlink", 1)),
                      str(getattr(st, "st_uid", 0)), str(getattr(st, "st_gid", 0)),
                      size, _ls_time(st.st_mtime), display))
         blocks += _blocks_1k(st)

@@ -93,6 +93,17 @@ def _int_arg(text, what):
         raise CommandError(f"invalid {what}: '{text}'")
 
 
+def file_mode(st):
+    """st_mode with permission bits: WASI reports none, so a file there
+    shows as rw-r--r-- and a directory as rwxr-xr-x (what the sandbox
+    allows: read and write, no execution of files)."""
+    import stat as _stat
+    mode = st.st_mode
+    if _stat.S_IMODE(mode) == 0:
+        mode |= 0o755 if _stat.S_ISDIR(mode) else 0o644
+    return mode
+
+
 # Process substitutions' outputs by their /dev/fd/N names, for the run
 # that made them.
 VIRTUAL_FILES = {}
