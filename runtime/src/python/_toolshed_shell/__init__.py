@@ -10,19 +10,28 @@ input as a string and writes its output to string buffers or files.
 How it works, in four parts:
 
 1. The tokenizer turns the command text into words and operators. A word
-   keeps its quoting: each part is a literal (quoted or not), a variable
-   reference ($VAR, ${VAR}, $?) or a tilde. Here-documents (<<EOF) are
-   read here too.
-2. The parser builds a small AST: a script is a list of and-or lists
-   (a && b || c), each made of pipelines (a | b), each made of simple
-   commands (assignments, words and redirections). Syntax this shell does
-   not have (subshells, $(...), backticks, loops, if, functions, background
-   jobs) is rejected before anything runs, with exit code 2.
-3. The executor expands words at run time ($VAR, field splitting of
-   unquoted expansions, globbing sorted and left as-is when nothing
-   matches), applies redirections (> >> < 2> 2>&1 &> <<EOF <<<) and runs
-   each pipeline stage in turn, the stdout of one being the stdin of the
-   next.
+   keeps its quoting: each part is a literal (quoted or not), a parameter
+   expansion ($VAR, ${VAR...} with its operand), a command substitution
+   ($(...), `...`), an arithmetic expansion ($((...))), a process
+   substitution (<(...)) or a tilde. Here-documents (<<EOF) and $'...'
+   strings are read here too.
+2. The parser builds the AST: a script is a list of and-or lists
+   (a && b || c) of pipelines (a | b) of commands: simple commands
+   (assignments, words, redirections) and compound ones (if, for, for ((;;)),
+   while, until, case, { }, ( ), (( )), [[ ]], function definitions), each
+   with its redirections. Syntax this shell does not have (arrays,
+   background jobs, select, >(...)) is refused by name before anything
+   runs, with exit code 2.
+3. The executor expands words at run time (parameters, command and
+   arithmetic substitution, IFS field splitting of unquoted expansions,
+   globbing sorted and left as-is when nothing matches), applies
+   redirections (> >> < 2> 2>&1 &> <<EOF <<<) and runs each pipeline stage
+   in turn (in a subshell: its variables do not last), the stdout of one
+   being the stdin of the next. Functions, positional parameters, local
+   variables, set -e/-u/-o pipefail, break/continue/return and a nesting
+   limit live here; arith.py evaluates arithmetic, cond.py [[ ]], and
+   special.py holds the builtins that change the shell itself (local,
+   read, set, shift, eval, source, ...).
 4. The builtins: one function per command, registered in BUILTINS. They
    follow GNU coreutils for the flags they support; an unknown flag is an
    error with exit code 2. An unknown command prints the list of builtins
@@ -53,6 +62,11 @@ The package, by part (each module's docstring says more):
     builtins_files.py   files and directories: ls, cat, head, tail, wc,
                         find, mkdir, rm, mv, cp, touch, du, tee, cd, ...
     builtins_text.py    text: grep, sort, uniq, cut, tr, echo, printf, seq
+    builtins_lines.py   lines and columns: tac, rev, nl, fold, split, paste,
+                        column, join, comm
+    builtins_digest.py  md5sum, sha1sum, sha256sum, sha512sum, stat
+    diff.py             diff
+    awk.py              awk
     sed.py              sed
     builtins_shell.py   the shell and its environment: exit, env, export,
                         unset, test / [, xargs, date, sleep, which, type,

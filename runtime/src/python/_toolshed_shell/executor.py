@@ -116,7 +116,7 @@ class _Return(Exception):
 
 
 # Most nested function calls (bash's FUNCNEST, here to keep Python's stack).
-MAX_FUNCTION_DEPTH = 100
+MAX_FUNCTION_DEPTH = 64
 # Most nested command substitutions, evals and sources.
 MAX_EVAL_DEPTH = 50
 
