@@ -32,18 +32,28 @@ async fn runaway_shell_programs_end_like_any_cell() {
 
     let deep = bash(&server, &session, "f() { f; }; f; echo after").await;
     assert!(
-        deep["stderr"]
-            .as_str()
-            .unwrap()
-            .contains("nesting"),
+        deep["stderr"].as_str().unwrap().contains("nesting"),
         "{deep}"
     );
-    assert_eq!(deep["stdout"], "", "set -e or not, the nesting limit ends the run: {deep}");
+    assert_eq!(
+        deep["stdout"], "",
+        "set -e or not, the nesting limit ends the run: {deep}"
+    );
 
-    let flood = bash(&server, &session, "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done").await;
+    let flood = bash(
+        &server,
+        &session,
+        "while :; do echo xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; done",
+    )
+    .await;
     assert!(flood["status"].is_string(), "{flood}");
 
-    let fine = bash(&server, &session, "for i in 1 2 3; do echo $i; done | wc -l").await;
+    let fine = bash(
+        &server,
+        &session,
+        "for i in 1 2 3; do echo $i; done | wc -l",
+    )
+    .await;
     assert_eq!(fine["stdout"], "3\n", "{fine}");
     assert_eq!(fine["exit_code"], 0);
 }
