@@ -57,3 +57,27 @@ async fn runaway_shell_programs_end_like_any_cell() {
     assert_eq!(fine["stdout"], "3\n", "{fine}");
     assert_eq!(fine["exit_code"], 0);
 }
+
+#[tokio::test]
+async fn exported_variables_reach_python_run_from_the_shell() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), &up, &[]);
+    let session = server.session(json!({"user_id": "pia"})).await;
+    let out = bash(
+        &server,
+        &session,
+        "export GREETING=hello; ONCE=1 python3 -c 'import os; print(os.environ[\"GREETING\"], os.environ.get(\"ONCE\"))'; python3 -c 'import os; print(os.environ.get(\"ONCE\"))'",
+    )
+    .await;
+    assert_eq!(out["stdout"], "hello 1\nNone\n", "{out}");
+    // The workbench's own os.environ is untouched afterwards.
+    let cell = server
+        .execute(
+            &session,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": "import os\nos.environ.get('ONCE')"}),
+        )
+        .await;
+    assert_eq!(cell["data"]["results"], "None", "{cell}");
+}

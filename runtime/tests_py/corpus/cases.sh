@@ -221,3 +221,12 @@ echo "a b c" | awk '{ NF=2; print }'
 echo "  lead  trail  " | awk '{ print "[" $1 "]" }'
 printf 'x\ty\n' | awk -F'\t' '{ print $2 }'
 awk 'BEGIN { printf "%5.1f%%\n", 12.345 }'
+echo {1..5}
+echo a{b,c}d
+mkdir -p out/{x,y} && ls out
+echo file.{txt,md}
+for i in {1..3}; do echo "n=$i"; done
+echo {a..e} {5..1}
+echo {05..10..2}
+echo x{a,b{1,2}}y "{q,r}"
+touch f{1,2}.tmp && ls *.tmp

@@ -22,7 +22,7 @@ How it works, in four parts:
    with its redirections. Syntax this shell does not have (arrays,
    background jobs, select, >(...)) is refused by name before anything
    runs, with exit code 2.
-3. The executor expands words at run time (parameters, command and
+3. The executor expands words at run time (braces, parameters, command and
    arithmetic substitution, IFS field splitting of unquoted expansions,
    globbing sorted and left as-is when nothing matches), applies
    redirections (> >> < 2> 2>&1 &> <<EOF <<<) and runs each pipeline stage

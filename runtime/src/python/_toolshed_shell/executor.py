@@ -10,7 +10,7 @@ import re
 from .arith import evaluate
 from .cond import CondEval
 from .errors import CommandError, ExitShell, ShellSyntaxError, UsageError, _os_error_text
-from .lexer import word_parts
+from .lexer import Word, word_parts
 from .parser import (Arith, ArithFor, Case, Command, Cond, For, FuncDef, Group, If, Subshell,
                      While, parse)
 from .registry import BUILTINS, USAGE, VIRTUAL_FILES, _read_text
@@ -392,8 +392,15 @@ class Shell:
         raise CommandError(f"unknown expansion {kind}")
 
     def expand_word(self, word):
-        """Expands one word into fields: expansions, field splitting of
-        unquoted expansions, then globbing of unquoted glob characters."""
+        """Expands one word into fields: brace expansion, then expansions,
+        field splitting of unquoted expansions, then globbing of unquoted
+        glob characters."""
+        words = brace_expand(word)
+        if len(words) == 1:
+            return self.expand_fields(words[0])
+        return [field for w in words for field in self.expand_fields(w)]
+
+    def expand_fields(self, word):
         fields = []
         cur = []        # (text, globbable) segments of the current field
         have = False    # the field exists even if empty (it had quotes)
@@ -973,6 +980,85 @@ class Shell:
         if status is None:
             status = 1 if ctx.failed else 0
         return status
+
+
+# Most words one brace expansion may make.
+MAX_BRACE_WORDS = 100_000
+
+
+def _brace_alternatives(text, start):
+    """The alternatives of the brace group opening at text[start] and the
+    index after its '}', or None when it is not a brace expansion (no top
+    level comma and no sequence)."""
+    depth = 0
+    commas = []
+    i = start
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                body = text[start + 1:i]
+                if commas:
+                    cuts = [start] + commas + [i]
+                    return [text[cuts[k] + 1:cuts[k + 1]] for k in range(len(cuts) - 1)], i + 1
+                seq = _brace_sequence(body)
+                return (seq, i + 1) if seq is not None else None
+        elif c == "," and depth == 1:
+            commas.append(i)
+        i += 1
+    return None
+
+
+def _brace_sequence(body):
+    m = re.fullmatch(r"(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?", body)
+    if m:
+        a, b = int(m.group(1)), int(m.group(2))
+        step = abs(int(m.group(3))) if m.group(3) else 1
+        step = step or 1
+        count = abs(b - a) // step + 1
+        if count > MAX_BRACE_WORDS:
+            raise CommandError(f"{{{body}}}: brace expansion makes more than {MAX_BRACE_WORDS} words")
+        width = max(len(m.group(1)), len(m.group(2))) if re.match(r"-?0\d", m.group(1)) or re.match(r"-?0\d", m.group(2)) else 0
+        values = range(a, b + (1 if b >= a else -1), step if b >= a else -step)
+        return [str(v).zfill(width) if width else str(v) for v in values]
+    m = re.fullmatch(r"([A-Za-z])\.\.([A-Za-z])(?:\.\.(-?\d+))?", body)
+    if m:
+        a, b = ord(m.group(1)), ord(m.group(2))
+        step = abs(int(m.group(3))) if m.group(3) else 1
+        step = step or 1
+        return [chr(v) for v in range(a, b + (1 if b >= a else -1), step if b >= a else -step)]
+    return None
+
+
+def brace_expand(word):
+    """A word's brace expansions ({a,b} and {1..5}, nested, in unquoted
+    text), as words; the word itself when it has none."""
+    for k, part in enumerate(word.parts):
+        if part[0] != "lit" or part[2] or "{" not in part[1]:
+            continue
+        text = part[1]
+        start = text.find("{")
+        while start >= 0:
+            found = _brace_alternatives(text, start)
+            if found is not None:
+                alternatives, end = found
+                out = []
+                for alt in alternatives:
+                    parts = list(word.parts)
+                    parts[k] = ("lit", text[:start] + alt + text[end:], False)
+                    expanded = brace_expand(Word(parts))
+                    out.extend(expanded)
+                    if len(out) > MAX_BRACE_WORDS:
+                        raise CommandError(f"brace expansion makes more than {MAX_BRACE_WORDS} words")
+                return out
+            start = text.find("{", start + 1)
+    return [word]
 
 
 _CLASSES = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z", "lower": "a-z",
