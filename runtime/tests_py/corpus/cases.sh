@@ -230,3 +230,7 @@ echo {a..e} {5..1}
 echo {05..10..2}
 echo x{a,b{1,2}}y "{q,r}"
 touch f{1,2}.tmp && ls *.tmp
+echo $((1/0)); echo after
+echo ${x:?must be set}; echo after
+((1/0)); echo after
+x=$(echo $((1/0))); echo "after $?"

@@ -6,7 +6,7 @@ wrap as bash's do; division by zero is an error."""
 
 import re
 
-from .errors import CommandError
+from .errors import CommandError, FatalExpansion
 
 _MASK = (1 << 64) - 1
 _TOKEN = re.compile(r"\s*(?:(0[xX][0-9A-Fa-f]+|[0-9]+#[0-9A-Za-z@_]+|[0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|"
@@ -19,7 +19,7 @@ def _wrap(value):
     return value - (1 << 64) if value >> 63 else value
 
 
-class ArithError(CommandError):
+class ArithError(FatalExpansion):
     def __init__(self, expr, message):
         super().__init__(f"{expr.strip()}: {message}", 1)
 

@@ -17,6 +17,12 @@ class CommandError(Exception):
         self.code = code
 
 
+class FatalExpansion(CommandError):
+    """An expansion that cannot be done (${x:?}, a bad arithmetic
+    expression in $((...))): like bash, a non-interactive shell stops
+    with its code."""
+
+
 class UsageError(CommandError):
     """A bad flag or a missing operand: exit code 2 and the usage line."""
 

@@ -9,7 +9,8 @@ import re
 
 from .arith import evaluate
 from .cond import CondEval
-from .errors import CommandError, ExitShell, ShellSyntaxError, UsageError, _os_error_text
+from .errors import (CommandError, ExitShell, FatalExpansion, ShellSyntaxError, UsageError,
+                     _os_error_text)
 from .lexer import Word, word_parts
 from .parser import (Arith, ArithFor, Case, Command, Cond, For, FuncDef, Group, If, Subshell,
                      While, parse)
@@ -269,7 +270,7 @@ class Shell:
                 return "" if unset else self.expand_operand(arg, quoted)
             if unset:
                 message = self.expand_operand(arg, quoted) or "parameter null or not set"
-                raise CommandError(f"{name}: {message}")
+                raise FatalExpansion(f"{name}: {message}", 127)
             return value
         if value is None and self.options["nounset"]:
             self.unbound(name)
@@ -723,6 +724,9 @@ class Shell:
             try:
                 for word in node.words:
                     values.extend(self.expand_word(word))
+            except FatalExpansion as e:
+                io.err.write(f"sh: {e}\n")
+                raise ExitShell(e.code)
             except CommandError as e:
                 io.err.write(f"sh: {e}\n")
                 return e.code
@@ -793,6 +797,9 @@ class Shell:
                 if append:
                     value = (self.get_var(name) or "") + value
                 assigns.append((name, value))
+        except FatalExpansion as e:
+            err.write(f"sh: {e}\n")
+            raise ExitShell(e.code)
         except CommandError as e:
             err.write(f"sh: {e}\n")
             self.status = e.code
