@@ -76,8 +76,8 @@ async fn exported_variables_reach_python_run_from_the_shell() {
         .execute(
             &session,
             "COMPOSIO_REMOTE_WORKBENCH",
-            json!({"code_to_execute": "import os\nos.environ.get('ONCE')"}),
+            json!({"code_to_execute": "import os\n(os.environ.get('ONCE', 'unset'), os.environ.get('GREETING', 'unset'))"}),
         )
         .await;
-    assert_eq!(cell["data"]["results"], "None", "{cell}");
+    assert_eq!(cell["data"]["results"], "('unset', 'unset')", "{cell}");
 }
