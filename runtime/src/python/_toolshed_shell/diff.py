@@ -9,18 +9,7 @@ import re
 import time
 
 from .errors import UsageError
-from .registry import _int_arg, _last, _os_error_text, _parse_opts, _read_text, builtin
-
-
-def _lines(text):
-    """Lines with their newline; a last line without one is marked."""
-    if not text:
-        return []
-    parts = text.split("\n")
-    lines = [p + "\n" for p in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
+from .registry import _int_arg, _last, _os_error_text, _parse_opts, _read_text, _split_lines, builtin
 
 
 def _stamp(name):
@@ -56,7 +45,7 @@ def _diff(ctx, args):
         except OSError as e:
             ctx.err(f"diff: {name}: {_os_error_text(e)}\n")
             return 2
-    a, b = _lines(texts[0]), _lines(texts[1])
+    a, b = _split_lines(texts[0]), _split_lines(texts[1])
 
     def norm(line):
         line = line.rstrip("\n")

@@ -699,15 +699,15 @@ class Shell:
                 raise
             return "continue"
 
-    def loop(self, node, io):
+    def run_loop(self, rounds, body, io):
+        """Runs `body` once for each round `rounds` yields (it sets the
+        loop variable or tests the condition first; after a `break` it is
+        not resumed); returns the last body status."""
         status = 0
         self.loop_depth += 1
         try:
-            while True:
-                ok = self.condition(node.cond, io) == 0
-                if ok == node.until:
-                    break
-                ran = self.iterate(node.body, io)
+            for _ in rounds:
+                ran = self.iterate(body, io)
                 if ran == "break":
                     break
                 if ran != "continue":
@@ -715,6 +715,12 @@ class Shell:
         finally:
             self.loop_depth -= 1
         return status
+
+    def loop(self, node, io):
+        def rounds():
+            while (self.condition(node.cond, io) == 0) != node.until:
+                yield
+        return self.run_loop(rounds(), node.body, io)
 
     def for_loop(self, node, io):
         if node.words is None:
@@ -730,41 +736,28 @@ class Shell:
             except CommandError as e:
                 io.err.write(f"sh: {e}\n")
                 return e.code
-        status = 0
-        self.loop_depth += 1
-        try:
+
+        def rounds():
             for value in values:
                 self.set_var(node.name, value)
-                ran = self.iterate(node.body, io)
-                if ran == "break":
-                    break
-                if ran != "continue":
-                    status = ran
-        finally:
-            self.loop_depth -= 1
-        return status
+                yield
+        return self.run_loop(rounds(), node.body, io)
 
     def arith_for(self, node, io):
         def arith(text, default):
             text = self.expand_plain(word_parts(text, True))
             return evaluate(text, self) if text.strip() else default
-        status = 0
-        self.loop_depth += 1
-        try:
+
+        def rounds():
             arith(node.init, 0)
             while arith(node.cond, 1):
-                ran = self.iterate(node.body, io)
-                if ran == "break":
-                    break
-                if ran != "continue":
-                    status = ran
+                yield
                 arith(node.step, 0)
+        try:
+            return self.run_loop(rounds(), node.body, io)
         except CommandError as e:
             io.err.write(f"sh: {e}\n")
             return 1
-        finally:
-            self.loop_depth -= 1
-        return status
 
     def case(self, node, io):
         try:
