@@ -94,12 +94,54 @@ pub enum StagedError {
 #[derive(Clone, Debug)]
 pub struct Staged {
     root: PathBuf,
+    /// Bytes of uploads still streaming, by project: concurrent uploads
+    /// count against the quota together.
+    in_flight: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+}
+
+/// The bytes one upload has written so far, counted in its project's
+/// in-flight total until it is dropped.
+struct Charge {
+    in_flight: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, u64>>>,
+    project: String,
+    stored: u64,
+    bytes: u64,
+}
+
+impl Charge {
+    /// Counts `n` more bytes; false when the project's stored and
+    /// in-flight bytes would pass the quota.
+    fn add(&mut self, n: u64) -> bool {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let total = map.entry(self.project.clone()).or_default();
+        if self.stored + *total + n > MAX_BYTES_PER_PROJECT as u64 {
+            return false;
+        }
+        *total += n;
+        self.bytes += n;
+        true
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(total) = map.get_mut(&self.project) {
+            *total = total.saturating_sub(self.bytes);
+            if *total == 0 {
+                map.remove(&self.project);
+            }
+        }
+    }
 }
 
 impl Staged {
     /// Staged files under `root` (created when the first one arrives).
     pub fn new(root: PathBuf) -> Staged {
-        Staged { root }
+        Staged {
+            root,
+            in_flight: Default::default(),
+        }
     }
 
     fn path(&self, id: &str) -> PathBuf {
@@ -205,28 +247,23 @@ impl Staged {
                 crate::error::clip(sent, 100)
             )));
         }
-        let room = u64::try_from(MAX_BYTES_PER_PROJECT - usage.bytes).unwrap_or(0);
-        let limit = MAX_FILE_BYTES.min(room);
         tokio::fs::create_dir_all(&self.root)
             .await
             .map_err(ApiError::internal)?;
         let partial = self.root.join(format!("{}.part", record.id));
-        let written = write_checked(&partial, body, limit, &record.md5).await;
+        let mut charge = Charge {
+            in_flight: self.in_flight.clone(),
+            project: project_id.to_owned(),
+            stored: u64::try_from(usage.bytes).unwrap_or(0),
+            bytes: 0,
+        };
+        let written = write_checked(&partial, body, &mut charge, &record.md5).await;
+        drop(charge);
         let written = match written {
             Ok(size) => size,
             Err(err) => {
                 let _ = tokio::fs::remove_file(&partial).await;
-                return Err(
-                    if matches!(err, ApiError::PayloadTooLarge(_)) && room < MAX_FILE_BYTES {
-                        ApiError::PayloadTooLarge(format!(
-                            "the file does not fit this project's staged-file quota ({} MiB, {room} bytes free); staged files are deleted {} days after they are requested",
-                            MAX_BYTES_PER_PROJECT >> 20,
-                            TTL_SECS / 86_400
-                        ))
-                    } else {
-                        err
-                    },
-                );
+                return Err(err);
             }
         };
         tokio::fs::rename(&partial, self.path(&record.id))
@@ -316,11 +353,12 @@ impl Staged {
     }
 }
 
-/// Streams `body` to `path`, at most `limit` bytes, and checks its MD5.
+/// Streams `body` to `path`, at most [`MAX_FILE_BYTES`] and within the
+/// project's quota (`charge`), and checks its MD5.
 async fn write_checked(
     path: &std::path::Path,
     body: Body,
-    limit: u64,
+    charge: &mut Charge,
     md5: &str,
 ) -> Result<u64, ApiError> {
     let mut file = tokio::fs::OpenOptions::new()
@@ -335,10 +373,17 @@ async fn write_checked(
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("upload interrupted: {e}")))?;
         written += chunk.len() as u64;
-        if written > limit {
+        if written > MAX_FILE_BYTES {
             return Err(ApiError::PayloadTooLarge(format!(
                 "staged files are limited to {} MiB",
                 MAX_FILE_BYTES >> 20
+            )));
+        }
+        if !charge.add(chunk.len() as u64) {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file does not fit this project's staged-file quota ({} MiB with the uploads in progress); staged files are deleted {} days after they are requested",
+                MAX_BYTES_PER_PROJECT >> 20,
+                TTL_SECS / 86_400
             )));
         }
         digest.update(&chunk);
@@ -391,6 +436,28 @@ fn base_name(name: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_uploads_share_the_quota_and_release_it() {
+        let in_flight =
+            std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let charge = |stored: u64| Charge {
+            in_flight: in_flight.clone(),
+            project: "p".into(),
+            stored,
+            bytes: 0,
+        };
+        let quota = MAX_BYTES_PER_PROJECT as u64;
+        let mut first = charge(quota - 100);
+        let mut second = charge(quota - 100);
+        assert!(first.add(60));
+        assert!(!second.add(60), "together they would pass the quota");
+        assert!(second.add(40));
+        drop(first);
+        assert!(second.add(60), "the first one's bytes were released");
+        drop(second);
+        assert!(in_flight.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn names_are_checked() {
