@@ -234,3 +234,10 @@ echo $((1/0)); echo after
 echo ${x:?must be set}; echo after
 ((1/0)); echo after
 x=$(echo $((1/0))); echo "after $?"
+printf -v line '%s=%d' total 42; echo "[$line]"
+trap 'echo cleanup' EXIT; echo working; exit 4
+command -v cat >/dev/null && echo has-cat
+exec echo replaced; echo never
+wait; echo waited
+echo $((RANDOM >= 0 && RANDOM < 32768))
+ls() { echo shadowed; }; command ls a.txt

@@ -432,8 +432,23 @@ def _printf_number(ctx, arg, integer):
         return int(value) if integer else value
 
 
-@builtin("printf", usage="printf FORMAT [arg...]")
+@builtin("printf", usage="printf [-v NAME] FORMAT [arg...]")
 def _printf(ctx, args):
+    if args[:1] == ["-v"]:
+        # printf -v NAME: the output goes into the variable.
+        if len(args) < 3:
+            raise UsageError("-v: option requires a name and a format")
+        name = args[1]
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise CommandError(f"`{name}': not a valid identifier")
+        captured = []
+        out, ctx.out = ctx.out, captured.append
+        try:
+            status = _printf(ctx, args[2:])
+        finally:
+            ctx.out = out
+        ctx.shell.set_var(name, "".join(captured))
+        return status
     if not args:
         raise UsageError("missing format")
     fmt, rest = args[0], args[1:]

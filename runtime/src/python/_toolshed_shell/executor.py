@@ -5,7 +5,9 @@ to its builtin. run() is the entry point."""
 import contextlib
 import glob
 import os
+import random
 import re
+import time
 
 from .arith import evaluate
 from .cond import CondEval
@@ -177,6 +179,9 @@ class Shell:
         self.eval_depth = 0
         self.loop_depth = 0
         self.in_condition = 0
+        self.exit_trap = None
+        self.started = time.monotonic()
+        self.random = random.Random()
 
     def execute(self, command):
         try:
@@ -200,9 +205,24 @@ class Shell:
             self.stderr.write(f"sh: internal error: {e.__class__.__name__}: {e}\n")
             self.status = 1
         finally:
+            self.run_exit_trap(io)
             VIRTUAL_FILES.clear()
         return {"stdout": self.stdout.getvalue(), "stderr": self.stderr.getvalue(),
                 "exit_code": self.status}
+
+    def run_exit_trap(self, io):
+        """Runs the EXIT trap once; the status stays the command line's."""
+        trap, self.exit_trap = self.exit_trap, None
+        if not trap:
+            return
+        status = self.status
+        try:
+            self.run_list(parse(trap), io)
+        except (ShellSyntaxError, CommandError) as e:
+            self.stderr.write(f"sh: trap: {e}\n")
+        except (ExitShell, _Break, _Continue, _Return):
+            pass
+        self.status = status
 
     # variables
 
@@ -220,6 +240,10 @@ class Shell:
             return " ".join(self.params)
         if name == "!":
             return ""
+        if name == "RANDOM" and name not in self.vars:
+            return str(self.random.randrange(32768))
+        if name == "SECONDS" and name not in self.vars:
+            return str(int(time.monotonic() - self.started))
         if name == "-":
             return "".join(f for f, o in (("e", "errexit"), ("u", "nounset"), ("x", "xtrace"))
                            if self.options[o])
@@ -918,11 +942,11 @@ class Shell:
         """Runs a command for a builtin that runs commands (env, xargs)."""
         return self.dispatch(argv, _IO(Input(stdin), stdout, stderr), [], env)
 
-    def dispatch(self, argv, io, assigns, env=None):
+    def dispatch(self, argv, io, assigns, env=None, skip_functions=False):
         """Runs one function or builtin with its arguments; returns its
         exit status."""
         name = argv[0]
-        if name in self.funcs:
+        if name in self.funcs and not skip_functions:
             saved = {k: self.vars.get(k) for k, _ in assigns}
             for k, v in assigns:
                 self.vars[k] = v

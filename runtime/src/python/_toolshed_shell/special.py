@@ -303,3 +303,78 @@ def _let(shell, ctx, args):
     for expr in args:
         value = evaluate(expr, shell)
     return 0 if value else 1
+
+
+@special("trap")
+def _trap(shell, ctx, args):
+    """Only EXIT (and 0) is a trap here: its command runs when the command
+    line ends. The sandbox has no signals, so others are accepted and never
+    fire."""
+    if not args or args[0] in ("-l", "-p"):
+        if shell.exit_trap is not None:
+            ctx.out(f"trap -- '{shell.exit_trap}' EXIT\n")
+        return 0
+    action, signals = args[0], args[1:]
+    if not signals:
+        signals, action = [action], "-"
+    for sig in signals:
+        if sig.upper() in ("EXIT", "0", "SIGEXIT"):
+            shell.exit_trap = None if action in ("-", "") else action
+    return 0
+
+
+@special("command")
+def _command(shell, ctx, args):
+    """command -v NAME: how NAME would run; command NAME ARGS: run NAME
+    without looking at functions."""
+    from .executor import _IO
+    from .registry import BUILTINS
+    if args[:1] in (["-v"], ["-V"]):
+        status = 0
+        for name in args[1:]:
+            if name in shell.funcs or name in BUILTINS or name in SPECIAL:
+                ctx.out(f"{name}\n")
+            else:
+                status = 1
+        return status
+    if not args:
+        return 0
+    return shell.dispatch(args, _IO(ctx.input, ctx.stdout, ctx.stderr), [], skip_functions=True)
+
+
+@special("exec")
+def _exec(shell, ctx, args):
+    """exec CMD: runs CMD and ends the command line with its status (no
+    process to replace here); exec alone does nothing."""
+    from .errors import ExitShell
+    from .executor import _IO
+    if not args:
+        return 0
+    status = shell.dispatch(args, _IO(ctx.input, ctx.stdout, ctx.stderr), [])
+    raise ExitShell(status)
+
+
+@special("wait")
+def _wait(shell, ctx, args):
+    """There are no background jobs to wait for."""
+    return 0
+
+
+@special("time")
+def _time(shell, ctx, args):
+    """time CMD ARGS: runs the command and reports the elapsed time on
+    stderr as bash does (user and sys are not measured here: 0)."""
+    import time as _clock
+    from .executor import _IO
+    start = _clock.perf_counter()
+    status = shell.dispatch(args, _IO(ctx.input, ctx.stdout, ctx.stderr), []) if args else 0
+    elapsed = _clock.perf_counter() - start
+    minutes, seconds = divmod(elapsed, 60)
+    ctx.err(f"\nreal\t{int(minutes)}m{seconds:.3f}s\nuser\t0m0.000s\nsys\t0m0.000s\n")
+    return status
+
+
+@special("mapfile", "readarray")
+def _mapfile(shell, ctx, args):
+    raise CommandError("arrays are not supported in this sandbox shell "
+                       "(read the lines with `while read -r line; do ...; done`)", 2)
