@@ -241,3 +241,7 @@ exec echo replaced; echo never
 wait; echo waited
 echo $((RANDOM >= 0 && RANDOM < 32768))
 ls() { echo shadowed; }; command ls a.txt
+find . -name '*.log' -exec wc -l {} + | sort
+find logs -type f -exec grep -c ERROR {} \; | sort
+declare -i n=5; n+=2; n=n*3; echo $n
+f() { local -i k=2; k+=3; echo $k; }; f

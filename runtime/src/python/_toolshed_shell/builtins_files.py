@@ -266,15 +266,52 @@ class _FindParser:
     """find's expression: predicates joined by implicit -a, -o, ! and
     parentheses, compiled to a function (path, stat) -> bool."""
 
-    def __init__(self, tokens):
+    def __init__(self, tokens, ctx=None):
         self.t = tokens
         self.i = 0
         self.maxdepth = None
         self.mindepth = 0
         self.actions = []
+        self.ctx = ctx
+        self.batches = []   # (command, paths) of -exec ... {} +
 
     def peek(self):
         return self.t[self.i] if self.i < len(self.t) else None
+
+    def exec_(self, tok):
+        """-exec CMD ARGS ; runs the command for each path ({} is the path)
+        and is true when it succeeds; -exec CMD ARGS {} + runs it once with
+        all the paths at the end."""
+        command = []
+        while self.i < len(self.t) and self.t[self.i] not in (";", "+"):
+            command.append(self.t[self.i])
+            self.i += 1
+        if self.i >= len(self.t) or not command:
+            raise UsageError(f"missing argument to `{tok}'")
+        end = self.t[self.i]
+        self.i += 1
+        self.actions.append("-exec")
+        ctx = self.ctx
+        local = tok == "-execdir"
+
+        def run(argv):
+            return ctx.shell.run_argv(argv, "", ctx.stdout, ctx.stderr, ctx.env)
+
+        if end == "+":
+            if command[-1] != "{}":
+                raise UsageError(f"`{tok} ... +' needs {{}} as its last argument")
+            batch = (command[:-1], [])
+            self.batches.append(batch)
+
+            def collect(path, st):
+                batch[1].append(os.path.basename(path) if local else path)
+                return True
+            return collect
+
+        def each(path, st):
+            target = ("./" + os.path.basename(path)) if local else path
+            return run([target if a == "{}" else a.replace("{}", target) for a in command]) == 0
+        return each
 
     def parse(self):
         if not self.t:
@@ -388,22 +425,25 @@ class _FindParser:
             return lambda p, s: True
         if tok in ("-false",):
             return lambda p, s: False
-        if tok in ("-exec", "-execdir", "-ok"):
-            raise UsageError(f"{tok} is not supported in this sandbox shell (pipe to xargs instead)")
+        if tok in ("-exec", "-execdir"):
+            return self.exec_(tok)
+        if tok == "-ok":
+            raise UsageError("-ok is not supported in this sandbox shell (it asks a user)")
         raise UsageError(f"unknown predicate `{tok}'")
 
 
 @builtin("find", usage="find [path...] [-name PAT] [-iname PAT] [-path PAT] [-type f|d|l] "
                        "[-maxdepth N] [-mindepth N] [-size [+-]N[ckMG]] [-empty] [-newer F] "
-                       "[! EXPR] [EXPR -o EXPR] [-print] [-delete]")
+                       "[! EXPR] [EXPR -o EXPR] [-print] [-delete] [-exec CMD {} ;|+]")
 def _find(ctx, args):
     k = 0
     while k < len(args) and not (args[k].startswith("-") or args[k] in ("!", "(")):
         k += 1
     starts = args[:k] or ["."]
-    parser = _FindParser(args[k:])
+    parser = _FindParser(args[k:], ctx)
     pred = parser.parse()
     delete = "-delete" in parser.actions
+    quiet = "-exec" in parser.actions and "-print" not in parser.actions
     matched = []
     for start in starts:
         if not os.path.lexists(start):
@@ -413,8 +453,11 @@ def _find(ctx, args):
             if depth >= parser.mindepth and pred(path, st):
                 if delete:
                     matched.append((path, st))
-                else:
+                elif not quiet:
                     ctx.out(path + "\n")
+    for command, paths in parser.batches:
+        if paths and ctx.shell.run_argv(command + paths, "", ctx.stdout, ctx.stderr, ctx.env):
+            ctx.failed = True
     for path, st in reversed(matched):   # children before their parents
         try:
             if stat.S_ISDIR(st.st_mode):

@@ -180,6 +180,7 @@ class Shell:
         self.loop_depth = 0
         self.in_condition = 0
         self.exit_trap = None
+        self.integers = set()     # names declared -i: assignments are arithmetic
         self.started = time.monotonic()
         self.random = random.Random()
 
@@ -258,6 +259,8 @@ class Shell:
         # Plain assignments last for this run() only; a variable that is
         # also in ENV is shadowed (and passed to commands) but ENV itself
         # only changes through `export`.
+        if name in self.integers:
+            value = str(evaluate(value, self)) if value.strip() else "0"
         self.vars[name] = value
 
     def unset_var(self, name):
@@ -537,7 +540,7 @@ class Shell:
         """Changes to variables, functions, options, the environment and the
         working directory inside do not last."""
         saved = (dict(self.vars), dict(ENV), list(self.params), dict(self.funcs),
-                 dict(self.options), [dict(frame) for frame in self.locals])
+                 dict(self.options), [dict(frame) for frame in self.locals], set(self.integers))
         try:
             cwd = os.getcwd()
         except OSError:
@@ -545,7 +548,7 @@ class Shell:
         try:
             yield
         finally:
-            self.vars, env, self.params, self.funcs, self.options, self.locals = saved
+            self.vars, env, self.params, self.funcs, self.options, self.locals, self.integers = saved
             ENV.clear()
             ENV.update(env)
             if cwd is not None:
@@ -811,7 +814,9 @@ class Shell:
             assigns = []
             for name, parts, append in cmd.assigns:
                 value = self.expand_plain(parts)
-                if append:
+                if append and name in self.integers:
+                    value = str(evaluate(f"({self.get_var(name) or 0}) + ({value or 0})", self))
+                elif append:
                     value = (self.get_var(name) or "") + value
                 assigns.append((name, value))
         except FatalExpansion as e:

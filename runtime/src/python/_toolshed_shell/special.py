@@ -73,30 +73,48 @@ def _assign(shell, item, ctx, local=False):
         if not eq:
             shell.vars.setdefault(name, "")
             return
-        shell.vars[name] = (shell.vars.get(name, "") + value) if append else value
+        shell.set_var(name, _appended(shell, name, value) if append else value)
         return
     if eq:
-        shell.set_var(name, (shell.get_var(name) or "") + value if append else value)
+        shell.set_var(name, _appended(shell, name, value) if append else value)
+
+
+def _appended(shell, name, value):
+    """NAME+=VALUE: text appended, or added for an integer variable."""
+    old = shell.get_var(name) or ""
+    if name in shell.integers:
+        from .arith import evaluate
+        return str(evaluate(f"({old or 0}) + ({value or 0})", shell))
+    return old + value
 
 
 @special("local")
 def _local(shell, ctx, args):
     if not shell.locals:
         raise CommandError("can only be used in a function")
+    integer = False
     for item in args:
         if item.startswith("-"):
+            integer = integer or "i" in item
             continue
+        if integer:
+            shell.integers.add(item.partition("=")[0].rstrip("+"))
         _assign(shell, item, ctx, local=True)
     return 1 if ctx.failed else 0
 
 
 @special("declare", "typeset")
 def _declare(shell, ctx, args):
+    integer = False
     for item in args:
         if item.startswith("-"):
             if any(flag in item for flag in "aA"):
                 raise CommandError("arrays are not supported in this sandbox shell", 2)
+            integer = integer or "i" in item
             continue
+        if integer:
+            name = item.partition("=")[0].rstrip("+")
+            shell.integers.add(name)
         _assign(shell, item, ctx, local=bool(shell.locals))
     return 1 if ctx.failed else 0
 
