@@ -276,6 +276,8 @@ class _Parser:
         return stmts
 
     def end_simple(self):
+        if self.op("|") and self.peek(1) == ("kw", "getline"):
+            raise CommandError("getline is not supported in this sandbox awk (\"cmd\" | getline)", 2)
         if self.op(";") or self.at("nl"):
             self.p += 1
         elif not self.op("}") and self.peek()[0] is not None:
