@@ -245,3 +245,5 @@ find . -name '*.log' -exec wc -l {} + | sort
 find logs -type f -exec grep -c ERROR {} \; | sort
 declare -i n=5; n+=2; n=n*3; echo $n
 f() { local -i k=2; k+=3; echo $k; }; f
+printf '%q\n' 'a b' "it's" ''
+umask

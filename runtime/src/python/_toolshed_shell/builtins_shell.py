@@ -320,6 +320,16 @@ def _date(ctx, args):
     return 0
 
 
+@builtin("umask", usage="umask [-S] [MODE]")
+def _umask(ctx, args):
+    """The sandbox's files have no permission bits (WASI), so the mask is
+    always 0022 and setting it changes nothing."""
+    opts, modes = _parse_opts(args, "S")
+    if not modes:
+        ctx.out("u=rwx,g=rx,o=rx\n" if "S" in opts else "0022\n")
+    return 0
+
+
 @builtin("sleep", usage="sleep SECONDS[s|m|h|d]...")
 def _sleep(ctx, args):
     if not args:

@@ -410,7 +410,19 @@ def _echo(ctx, args):
     return 0
 
 
-_PRINTF_SPEC = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXfFeEgGcsb%])")
+_PRINTF_SPEC = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d*))?([diouxXfFeEgGcsbq%])")
+
+
+def _shell_quote(text):
+    """printf %q: the text quoted so the shell reads it back unchanged, as
+    bash writes it (backslashes, $'...' for control characters)."""
+    if text == "":
+        return "''"
+    if any(ord(c) < 32 or c == "\x7f" for c in text):
+        escapes = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\", "'": "\\'"}
+        return "$'" + "".join(escapes.get(c, c if ord(c) >= 32 and c != "\x7f" else f"\\{ord(c):03o}")
+                              for c in text) + "'"
+    return "".join(c if c.isalnum() or c in "_./,:@%+=-" or ord(c) > 127 else "\\" + c for c in text)
 
 
 def _printf_number(ctx, arg, integer):
@@ -496,7 +508,9 @@ def _printf(ctx, args):
                 prec = str(_printf_number(ctx, next_arg() or "0", True))
             spec = "%" + flags + (width or "") + ("." + prec if prec is not None else "")
             arg = next_arg()
-            if conv in "sb":
+            if conv == "q":
+                out.append((spec + "s") % _shell_quote(arg or ""))
+            elif conv in "sb":
                 value = arg or ""
                 if conv == "b":
                     value, stopped = _unescape(value, echo=True)
