@@ -404,15 +404,9 @@ impl<'de> Deserialize<'de> for ToolFilterRequest {
         let parse = |v: Value| FilterRequest::deserialize(v).map_err(de::Error::custom);
         match tags {
             Some(tags) => {
+                // Other keys next to `tags` are ignored, like unknown
+                // keys anywhere in a config.
                 let object = value.as_object().cloned().unwrap_or_default();
-                if let Some(other) = object
-                    .keys()
-                    .find(|k| !matches!(k.as_str(), "tags" | "require_approval"))
-                {
-                    return Err(de::Error::custom(format!(
-                        "next to `tags` only `require_approval` is accepted, not `{other}`"
-                    )));
-                }
                 let require_approval = match object.get("require_approval") {
                     None | Some(Value::Null) => None,
                     Some(list) => Some(Vec::<String>::deserialize(list.clone()).map_err(|_| {
