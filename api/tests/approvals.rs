@@ -221,6 +221,51 @@ async fn calls_needing_approval_wait_for_the_users_answer() {
     let results = out["data"]["results"].as_str().unwrap();
     assert!(results.contains("needs the user's approval"), "{out}");
     assert_eq!(upstream_writes(&up).await.len(), before);
+
+    // Nor can a raw proxy request do what the tool does: the REST route,
+    // the meta tool and the workbench helper all refuse the toolkit.
+    let (status, out) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/proxy_execute"),
+            Some(json!({"toolkit_slug": "github", "endpoint": "/repos/acme/widgets/issues/comments/1500000131", "method": "DELETE"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 403, "{out}");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("approval"),
+        "{out}"
+    );
+    let cell = "r, err = proxy_execute('DELETE', '/repos/acme/widgets/issues/comments/1500000131', 'github')\nerr";
+    let out = server
+        .execute(
+            &session,
+            "COMPOSIO_REMOTE_WORKBENCH",
+            json!({"code_to_execute": cell}),
+        )
+        .await;
+    assert!(
+        out["data"]["results"]
+            .as_str()
+            .unwrap()
+            .contains("approval"),
+        "{out}"
+    );
+    assert_eq!(upstream_writes(&up).await.len(), before);
+    // A toolkit with nothing under approval still takes proxy requests.
+    let (status, out) = server
+        .call(
+            "POST",
+            &format!("/api/v3.1/tool_router/session/{session}/proxy_execute"),
+            Some(json!({"toolkit_slug": "hackernews", "endpoint": "/v0/item/1.json", "method": "GET"})),
+            Some(KEY),
+        )
+        .await;
+    assert_eq!(status, 200, "{out}");
 }
 
 #[tokio::test]

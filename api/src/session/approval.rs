@@ -89,6 +89,29 @@ pub fn need(
     Need::Allow
 }
 
+/// Whether any call to `toolkit` may need the user's approval (then raw
+/// proxy requests to it, which could do the same, are refused).
+pub fn guards_toolkit(
+    config: &super::config::SessionConfig,
+    catalog: &crate::catalog::Catalog,
+    toolkit: &str,
+) -> bool {
+    if !config.has_approvals() {
+        return false;
+    }
+    if config
+        .permissions
+        .as_ref()
+        .is_some_and(|p| p.default != PermissionDefault::AllowAll || p.overrides.is_some())
+    {
+        return true;
+    }
+    catalog
+        .tools()
+        .filter(|t| t.toolkit == toolkit)
+        .any(|t| config.requires_approval(t))
+}
+
 /// The answers a request carries: what runs, what does not.
 #[derive(Clone, Debug, Default)]
 pub struct Approved {

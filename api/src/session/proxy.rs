@@ -122,6 +122,14 @@ pub async fn run(tools: &AppTools, caller: &Caller<'_>, args: Args) -> Result<Ou
             format!("{slug} is not enabled in this session"),
         ));
     }
+    // A raw request could do what a tool needing approval does, so a
+    // toolkit under approval takes no proxy requests.
+    if !caller.approved.all && super::approval::guards_toolkit(caller.config, &tools.catalog, &slug)
+    {
+        return Err(ToolError::NotApproved(format!(
+            "proxy requests to {slug} are refused: this session needs the user's approval for {slug}'s tools, so call those tools through execute, where the user is asked"
+        )));
+    }
     if args.endpoint.chars().count() > MAX_ENDPOINT_CHARS {
         return Err(ToolError::argument(
             "endpoint",

@@ -501,9 +501,7 @@ class _Parser:
             tok = self.peek()
             starts = tok[0] in ("num", "str", "ere", "name", "func", "builtin") or tok in (
                 ("op", "$"), ("op", "!"), ("op", "("), ("op", "-"), ("op", "+"), ("op", "++"), ("op", "--"))
-            if not starts or tok[0] == "ere" and False:
-                return left
-            if tok in (("op", "-"), ("op", "+")):
+            if not starts or tok in (("op", "-"), ("op", "+")):
                 return left
             left = ("concat", left, self.additive())
 
