@@ -21,6 +21,9 @@ step "lint (runtime/)"
 (cd runtime && cargo clippy --release --locked --ignore-rust-version \
     --target-dir "${CARGO_TARGET_DIR:-../target}/toolshed-runtime" -- -D warnings)
 
+step "toolkits: the OpenAPI documents the shipped toolkits are imported from"
+./scripts/fetch-specs.sh
+
 step "fixtures: toolkit files and the upstream service"
 python3 fixtures/upstream/check_bindings.py
 

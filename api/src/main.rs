@@ -33,6 +33,8 @@ enum Command {
     Checkpoints(commands::checkpoints::CheckpointsArgs),
     /// What agents reported with COMPOSIO_SUBMIT_FEEDBACK.
     Feedback(commands::feedback::FeedbackArgs),
+    /// Toolkits from OpenAPI documents.
+    Toolkits(commands::toolkits::ToolkitsArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
             Command::Secrets(args) => commands::secrets::run(args),
             Command::Checkpoints(args) => commands::checkpoints::run(args),
             Command::Feedback(args) => commands::feedback::run(args),
+            Command::Toolkits(args) => commands::toolkits::run(args),
         }
     })
 }

@@ -273,6 +273,9 @@ impl Executor {
         if let Some(body) = &request.body {
             builder = builder.json(body);
         }
+        if let Some(form) = &request.form {
+            builder = builder.form(form);
+        }
         if !request.parts.is_empty() {
             let mut form = reqwest::multipart::Form::new();
             for (name, part) in &request.parts {
@@ -364,6 +367,8 @@ pub(super) struct Prepared {
     pub(super) query: Vec<(String, String)>,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Option<Value>,
+    /// A form-urlencoded body (sent instead of a JSON body).
+    pub(super) form: Option<Vec<(String, String)>>,
     /// Multipart parts (sent instead of a JSON body when not empty).
     pub(super) parts: Vec<(String, Part)>,
 }
@@ -393,40 +398,54 @@ fn build(
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
         path = path.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
     }
-    let mut query = Vec::new();
-    for name in &http.query {
-        match args.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => query.push((
-                name.clone(),
-                items.iter().map(scalar).collect::<Vec<_>>().join(","),
-            )),
-            Some(value) => query.push((name.clone(), scalar(value))),
-        }
-    }
-    let body = if http.body.is_empty() {
+    // Query, header and form values: scalars as text, lists joined by
+    // commas (OpenAPI's default `form` style without explode).
+    let flat = |names: &[String]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .filter_map(|name| {
+                let text = match args.get(name)? {
+                    Value::Null => return None,
+                    Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(","),
+                    value => scalar(value),
+                };
+                Some((http.wire_name(name).to_owned(), text))
+            })
+            .collect()
+    };
+    let mut query = flat(&http.query);
+    let body = if let Some(name) = &http.body_whole {
+        args.get(name).filter(|v| !v.is_null()).cloned()
+    } else if http.body.is_empty() {
         None
     } else {
         let mut body = Map::new();
         for name in &http.body {
             if let Some(value) = args.get(name).filter(|v| !v.is_null()) {
-                body.insert(name.clone(), value.clone());
+                body.insert(http.wire_name(name).to_owned(), value.clone());
             }
         }
         Some(Value::Object(body))
     };
+    let form = if http.form.is_empty() {
+        None
+    } else {
+        Some(flat(&http.form))
+    };
     let mut parts = Vec::new();
     for name in &http.multipart {
         if let Some(files) = files.get(name) {
-            parts.extend(files.iter().map(|f| (name.clone(), Part::File(f.clone()))));
+            let wire = http.wire_name(name).to_owned();
+            parts.extend(files.iter().map(|f| (wire.clone(), Part::File(f.clone()))));
             continue;
         }
+        let wire = http.wire_name(name).to_owned();
         match args.get(name) {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
-                parts.extend(items.iter().map(|v| (name.clone(), Part::Text(scalar(v)))));
+                parts.extend(items.iter().map(|v| (wire.clone(), Part::Text(scalar(v)))));
             }
-            Some(value) => parts.push((name.clone(), Part::Text(scalar(value)))),
+            Some(value) => parts.push((wire, Part::Text(scalar(value)))),
         }
     }
     let mut headers: Vec<(String, String)> = http
@@ -434,6 +453,7 @@ fn build(
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    headers.extend(flat(&http.header));
     if let Some(inject) = &toolkit.auth.inject {
         let credentials = credentials.ok_or_else(|| {
             format!(
@@ -454,6 +474,7 @@ fn build(
         query,
         headers,
         body,
+        form,
         parts,
     })
 }

@@ -9,6 +9,7 @@
 pub mod file_args;
 pub mod http;
 pub mod intent;
+pub mod openapi_import;
 pub mod proxy;
 pub mod search;
 pub mod toolkit;
@@ -19,13 +20,16 @@ use std::path::Path;
 use std::sync::Arc;
 use toolkit::{Tool, Toolkit, ToolkitError};
 
-/// A tool with its toolkit and compiled argument validator.
+/// A tool with its toolkit and argument validator.
 pub struct CatalogTool {
     /// The definition.
     pub tool: Tool,
     /// The toolkit's slug.
     pub toolkit: String,
-    validator: jsonschema::Validator,
+    /// Compiled on the tool's first call: a catalog of thousands of
+    /// imported tools would otherwise hold thousands of validators that
+    /// are never used (the schemas were checked to compile at load).
+    validator: std::sync::OnceLock<jsonschema::Validator>,
 }
 
 impl std::fmt::Debug for CatalogTool {
@@ -75,7 +79,7 @@ impl Catalog {
         toolkits: Vec<(std::path::PathBuf, Toolkit)>,
     ) -> Result<Catalog, ToolkitError> {
         let mut catalog = Catalog::default();
-        for (path, toolkit) in toolkits {
+        for (path, mut toolkit) in toolkits {
             if catalog.toolkits.contains_key(&toolkit.slug) {
                 return Err(ToolkitError {
                     path,
@@ -83,14 +87,16 @@ impl Catalog {
                     problem: format!("toolkit {} is defined twice", toolkit.slug),
                 });
             }
-            for tool in &toolkit.tools {
-                let validator = jsonschema::validator_for(&tool.input_parameters).map_err(|e| {
-                    ToolkitError {
+            // The tools move to the catalog's map (one copy each).
+            toolkit.tools_count = toolkit.tools.len();
+            for tool in std::mem::take(&mut toolkit.tools) {
+                if let Err(e) = jsonschema::validator_for(&tool.input_parameters) {
+                    return Err(ToolkitError {
                         path: path.clone(),
                         field: format!("tools ({}).input_parameters", tool.slug),
                         problem: e.to_string(),
-                    }
-                })?;
+                    });
+                }
                 if catalog.tools.contains_key(&tool.slug) {
                     return Err(ToolkitError {
                         path: path.clone(),
@@ -101,9 +107,9 @@ impl Catalog {
                 catalog.tools.insert(
                     tool.slug.clone(),
                     Arc::new(CatalogTool {
-                        tool: tool.clone(),
+                        tool,
                         toolkit: toolkit.slug.clone(),
-                        validator,
+                        validator: std::sync::OnceLock::new(),
                     }),
                 );
             }
@@ -157,8 +163,15 @@ fn base_url_override(slug: &str, overrides: &BTreeMap<String, String>) -> Option
 impl CatalogTool {
     /// Validates arguments; the message names the first wrong field.
     pub fn validate(&self, arguments: &Value) -> Result<(), String> {
-        let errors: Vec<String> = self
-            .validator
+        let validator = match self.validator.get() {
+            Some(validator) => validator,
+            None => {
+                let compiled = jsonschema::validator_for(&self.tool.input_parameters)
+                    .map_err(|e| format!("the tool's argument schema does not compile: {e}"))?;
+                self.validator.get_or_init(|| compiled)
+            }
+        };
+        let errors: Vec<String> = validator
             .iter_errors(arguments)
             .take(3)
             .map(|e| {

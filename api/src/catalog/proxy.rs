@@ -143,6 +143,7 @@ impl Executor {
             query,
             headers,
             body: request.body,
+            form: None,
             parts: Vec::new(),
         };
         let response = self.send(&prepared, None).await;

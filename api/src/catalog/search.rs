@@ -24,8 +24,9 @@ pub struct Index {
     engine: Option<SearchEngine<String>>,
     /// Each tool's indexed text, to rebuild with extra tools.
     documents: Vec<(String, String)>,
-    /// Each tool's toolkit and the action its slug names.
-    tools: HashMap<String, (String, Option<Action>)>,
+    /// Each tool's toolkit, the action its slug names, and its weight
+    /// (1, or MINOR).
+    tools: HashMap<String, (String, Option<Action>, f32)>,
     /// Each toolkit's ways of being named: (slug, name, category words).
     toolkits: Vec<(String, Vec<String>, Vec<String>)>,
 }
@@ -36,6 +37,9 @@ const NAMED: f32 = 1.6;
 const HINTED: f32 = 1.25;
 /// The most a tool gains when the query covers every word of its slug.
 const NAME_MATCH: f32 = 0.3;
+/// The weight of a tool imported in bulk and not marked important (GitHub
+/// alone has a thousand operations; the main ones should win ties).
+const MINOR: f32 = 0.5;
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,10 +83,33 @@ fn document_text(
     description: &str,
 ) -> String {
     let slug = slug.replace('_', " ").to_lowercase();
+    // The description's lead only: imported descriptions run to a thousand
+    // characters of caveats, which would drown the words that say what
+    // the tool does (and skew BM25's length normalisation).
+    let description = lead(description, DESCRIPTION_CHARS);
     format!(
         "{slug} {slug} {slug} {name} {name} {name} {toolkit} {toolkit} {toolkit_name} {tags} {description}",
         tags = tags.join(" "),
     )
+}
+
+/// How much of a description is indexed.
+const DESCRIPTION_CHARS: usize = 300;
+
+/// The first paragraph of `text`, cut at a word within `max` bytes.
+fn lead(text: &str, max: usize) -> &str {
+    let paragraph = text.trim().split("\n\n").next().unwrap_or_default();
+    if paragraph.len() <= max {
+        return paragraph;
+    }
+    let mut end = max;
+    while !paragraph.is_char_boundary(end) {
+        end -= 1;
+    }
+    match paragraph[..end].rfind(' ') {
+        Some(space) => &paragraph[..space],
+        None => &paragraph[..end],
+    }
 }
 
 impl Index {
@@ -112,9 +139,10 @@ impl Index {
         let tools = catalog
             .tools()
             .map(|t| {
+                let weight = if t.tool.is_important() { 1.0 } else { MINOR };
                 (
                     t.tool.slug.clone(),
-                    (t.toolkit.clone(), Action::of_slug(&t.tool.slug)),
+                    (t.toolkit.clone(), Action::of_slug(&t.tool.slug), weight),
                 )
             })
             .collect();
@@ -153,7 +181,7 @@ impl Index {
             ));
             tools.insert(
                 extra.slug.clone(),
-                (extra.toolkit.clone(), Action::of_slug(&extra.slug)),
+                (extra.toolkit.clone(), Action::of_slug(&extra.slug), 1.0),
             );
             if !toolkits.iter().any(|(slug, _, _)| slug == &extra.toolkit) {
                 toolkits.push((
@@ -212,11 +240,11 @@ impl Index {
             .into_iter()
             .filter(|r| r.score > 0.0 && keep(&r.document.id))
             .map(|r| {
-                let (toolkit, action) = self
+                let (toolkit, action, weight) = self
                     .tools
                     .get(&r.document.id)
-                    .map(|(k, a)| (k.as_str(), *a))
-                    .unwrap_or_default();
+                    .map(|(k, a, w)| (k.as_str(), *a, *w))
+                    .unwrap_or(("", None, 1.0));
                 // Several of a thing named in the plural ("messages",
                 // "threads") is a list, whatever verb asked for it.
                 let plural = action == Some(Action::List)
@@ -246,7 +274,7 @@ impl Index {
                 let name = 1.0 + NAME_MATCH * hit as f32 / slug_words.len().max(1) as f32;
                 Hit {
                     slug: r.document.id,
-                    score: r.score * fit * named * name,
+                    score: r.score * fit * named * name * weight,
                 }
             })
             .collect();

@@ -1,7 +1,8 @@
 //! The `toolkit.toml` format (docs/TOOLKITS.md): parsing with unknown keys
 //! refused, and validation whose errors name the file and the field.
 
-use serde::Deserialize;
+use super::openapi_import::{ImportError, Imported, Overlay, cache, import};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ pub struct ToolkitError {
 }
 
 /// A toolkit as written in its file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Toolkit {
     /// Lower-case slug.
@@ -38,13 +39,16 @@ pub struct Toolkit {
     pub categories: Vec<String>,
     /// Authentication.
     pub auth: Auth,
-    /// The tools.
+    /// The tools (moved to the catalog's index of tools when it loads).
     #[serde(default)]
     pub tools: Vec<Tool>,
+    /// How many tools the catalog holds for the toolkit (set when it loads).
+    #[serde(skip)]
+    pub tools_count: usize,
 }
 
 /// How a toolkit authenticates.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Auth {
     /// Accepted schemes (NO_AUTH, API_KEY, BEARER_TOKEN, BASIC, OAUTH2).
@@ -59,7 +63,7 @@ pub struct Auth {
 }
 
 /// A provider's OAuth2 authorization-code flow.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2 {
     /// Where the user's browser is sent to grant access.
@@ -91,7 +95,7 @@ fn yes() -> bool {
 }
 
 /// How an OAuth2 client authenticates at the token endpoint.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClientAuth {
     /// HTTP Basic.
@@ -102,7 +106,7 @@ pub enum ClientAuth {
 }
 
 /// Where a credential goes in upstream requests.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inject {
     /// `header` or `query`.
@@ -115,7 +119,7 @@ pub struct Inject {
 }
 
 /// One tool.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tool {
     /// `TOOLKIT_ACTION`.
@@ -137,6 +141,19 @@ pub struct Tool {
     /// Arguments that work against the fixtures.
     #[serde(default)]
     pub example: Option<Value>,
+    /// Set by the OpenAPI importer: made from an operation, not written
+    /// by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub imported: bool,
+}
+
+impl Tool {
+    /// Whether the tool is one of its toolkit's main ones: written by hand,
+    /// or imported and tagged `important` by its overlay. Search ranks
+    /// these first among equals, and `important=true` lists only these.
+    pub fn is_important(&self) -> bool {
+        !self.imported || self.tags.iter().any(|t| t == "important")
+    }
 }
 
 fn empty_object_schema() -> Value {
@@ -144,7 +161,7 @@ fn empty_object_schema() -> Value {
 }
 
 /// A tool's HTTP binding.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
     /// GET, POST, PUT, PATCH or DELETE.
@@ -154,9 +171,19 @@ pub struct Http {
     /// Arguments sent as query parameters.
     #[serde(default)]
     pub query: Vec<String>,
-    /// Arguments sent in the JSON body.
+    /// Arguments sent as request headers.
+    #[serde(default)]
+    pub header: Vec<String>,
+    /// Arguments sent as fields of the JSON body.
     #[serde(default)]
     pub body: Vec<String>,
+    /// The argument sent as the whole JSON body (for bodies that are not
+    /// objects); exclusive with `body`, `form` and `multipart`.
+    #[serde(default)]
+    pub body_whole: Option<String>,
+    /// Arguments sent as an `application/x-www-form-urlencoded` body.
+    #[serde(default)]
+    pub form: Vec<String>,
     /// Arguments sent as `multipart/form-data` parts instead (file-typed
     /// arguments must be; the others become text parts).
     #[serde(default)]
@@ -164,12 +191,22 @@ pub struct Http {
     /// Static headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Names on the wire of arguments whose argument name differs (e.g. a
+    /// body field `name` next to a path placeholder `name` becomes argument
+    /// `body_name` with wire name `name`).
+    #[serde(default)]
+    pub wire_names: BTreeMap<String, String>,
     /// Whether retrying is safe (default: by method).
     #[serde(default)]
     pub idempotent: Option<bool>,
 }
 
 impl Http {
+    /// The name on the wire of argument `name`.
+    pub fn wire_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.wire_names.get(name).map_or(name, String::as_str)
+    }
+
     /// Whether the call may be retried on 429/5xx.
     pub fn is_idempotent(&self) -> bool {
         self.idempotent.unwrap_or(matches!(
@@ -214,6 +251,9 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
         problem,
     };
     let text = std::fs::read_to_string(path).map_err(|e| err("file", e.to_string()))?;
+    if toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key("openapi")) {
+        return load_overlay(path, &text).map(|imported| imported.toolkit);
+    }
     let mut toolkit: Toolkit = toml::from_str(&text).map_err(|e| {
         let message = e.message().to_owned();
         let field = e
@@ -227,6 +267,61 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
     }
     validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
     Ok(toolkit)
+}
+
+/// Loads a toolkit file with an `[openapi]` table: the document it names,
+/// imported as it says, validated like a hand-written toolkit.
+pub fn load_overlay(path: &Path, text: &str) -> Result<Imported, ToolkitError> {
+    let err = |field: &str, problem: String| ToolkitError {
+        path: path.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let overlay: Overlay = toml::from_str(text).map_err(|e| {
+        let field = e
+            .span()
+            .map(|span| format!("line {}", text[..span.start].lines().count().max(1)))
+            .unwrap_or_else(|| "toml".to_owned());
+        err(&field, e.message().to_owned())
+    })?;
+    import_checked(&overlay, path)
+}
+
+/// Imports the document `overlay` names (relative to the folder of
+/// `path`, the overlay's file), validated like a hand-written toolkit.
+pub fn import_checked(overlay: &Overlay, path: &Path) -> Result<Imported, ToolkitError> {
+    let err = |field: &str, problem: String| ToolkitError {
+        path: path.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let document = folder.join(&overlay.openapi.document);
+    let bytes = std::fs::read(&document).map_err(|e| {
+        err(
+            "openapi.document",
+            format!(
+                "cannot read {}: {e} (the toolkits shipped with toolshed get theirs from scripts/fetch-specs.sh)",
+                document.display()
+            ),
+        )
+    })?;
+    let key = cache::key(&overlay.slug, &format!("{overlay:?}"), &bytes);
+    if let Some(imported) = cache::get(&key) {
+        return Ok(imported);
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| err("openapi.document", "is not UTF-8 text".into()))?;
+    let mut imported = import(&text, overlay).map_err(|e| match e {
+        ImportError::Overlay { field, problem } => err(&field, problem),
+        other => err("openapi.document", other.to_string()),
+    })?;
+    for tool in &mut imported.toolkit.tools {
+        super::file_args::complete(&mut tool.input_parameters);
+    }
+    validate(&imported.toolkit).map_err(|(field, problem)| err(&field, problem))?;
+    cache::put(&key, &imported);
+    Ok(imported)
 }
 
 /// Whether `url` parses as an absolute http(s) URL.
@@ -329,14 +424,11 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
             .cloned()
             .unwrap_or_default();
         for (name, schema) in &properties {
-            match schema.get("type").and_then(Value::as_str) {
-                Some(t) if TYPES.contains(&t) => {}
-                _ => {
-                    return Err((
-                        at(&format!("input_parameters.properties.{name}.type")),
-                        format!("must be one of {TYPES:?}"),
-                    ));
-                }
+            if !has_known_type(schema) {
+                return Err((
+                    at(&format!("input_parameters.properties.{name}.type")),
+                    format!("must be one of {TYPES:?} (or a list of them, or anyOf/oneOf/allOf)"),
+                ));
             }
         }
         let required: BTreeSet<String> = tool
@@ -353,7 +445,13 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
         for (place, names) in [
             ("http.path", tool.http.placeholders()),
             ("http.query", tool.http.query.clone()),
+            ("http.header", tool.http.header.clone()),
             ("http.body", tool.http.body.clone()),
+            (
+                "http.body_whole",
+                tool.http.body_whole.iter().cloned().collect(),
+            ),
+            ("http.form", tool.http.form.clone()),
             ("http.multipart", tool.http.multipart.clone()),
         ] {
             for name in names {
@@ -374,17 +472,37 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 }
             }
         }
-        if !tool.http.multipart.is_empty() {
-            if !tool.http.body.is_empty() {
+        let bodies: Vec<&str> = [
+            ("http.body", !tool.http.body.is_empty()),
+            ("http.body_whole", tool.http.body_whole.is_some()),
+            ("http.form", !tool.http.form.is_empty()),
+            ("http.multipart", !tool.http.multipart.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(place, used)| used.then_some(place))
+        .collect();
+        if bodies.len() > 1 {
+            return Err((
+                at(bodies[1]),
+                format!(
+                    "a tool sends one kind of body: {} and {} cannot both be used",
+                    bodies[0], bodies[1]
+                ),
+            ));
+        }
+        if !tool.http.multipart.is_empty()
+            && !matches!(tool.http.method.as_str(), "POST" | "PUT" | "PATCH")
+        {
+            return Err((
+                at("http.multipart"),
+                "needs method POST, PUT or PATCH".into(),
+            ));
+        }
+        for name in tool.http.wire_names.keys() {
+            if !used.contains_key(name) || used.get(name) == Some(&"http.path") {
                 return Err((
-                    at("http.multipart"),
-                    "a tool sends a JSON body or multipart parts, not both".into(),
-                ));
-            }
-            if !matches!(tool.http.method.as_str(), "POST" | "PUT" | "PATCH") {
-                return Err((
-                    at("http.multipart"),
-                    "needs method POST, PUT or PATCH".into(),
+                    at("http.wire_names"),
+                    format!("{name} is not a query, header, body, form or multipart argument"),
                 ));
             }
         }
@@ -404,13 +522,34 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 return Err((
                     at("http"),
                     format!(
-                        "argument {name} is not sent: put it in the path, query, body or multipart"
+                        "argument {name} is not sent: put it in the path, query, header, body, body_whole, form or multipart"
                     ),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Whether a top-level argument's schema says what it holds: a `type` (or
+/// list of types) from TYPES, or a combination of schemas that do.
+fn has_known_type(schema: &Value) -> bool {
+    match schema.get("type") {
+        Some(Value::String(t)) => TYPES.contains(&t.as_str()),
+        Some(Value::Array(types)) => {
+            !types.is_empty()
+                && types
+                    .iter()
+                    .all(|t| t.as_str().is_some_and(|t| TYPES.contains(&t)))
+        }
+        Some(_) => false,
+        None => ["anyOf", "oneOf", "allOf"].iter().any(|k| {
+            schema
+                .get(*k)
+                .and_then(Value::as_array)
+                .is_some_and(|v| !v.is_empty())
+        }),
+    }
 }
 
 #[cfg(test)]

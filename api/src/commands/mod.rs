@@ -9,6 +9,7 @@ pub mod mcp;
 pub mod run;
 pub mod secrets;
 pub mod serve;
+pub mod toolkits;
 
 use std::path::PathBuf;
 

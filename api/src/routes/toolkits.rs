@@ -72,7 +72,7 @@ fn item(toolkit: &Toolkit, loaded_at: &str) -> CatalogToolkit {
             description: toolkit.description.clone(),
             logo: toolkit.logo.clone(),
             categories: toolkit.categories.iter().map(|c| Category::of(c)).collect(),
-            tools_count: toolkit.tools.len(),
+            tools_count: toolkit.tools_count,
             triggers_count: 0,
             version: APP_TOOL_VERSION,
             available_versions: [APP_TOOL_VERSION],

@@ -60,7 +60,10 @@ struct ListQuery {
     search: Option<String>,
     /// Only the toolkits of these auth configs (comma-separated ids).
     auth_config_ids: Option<String>,
-    /// Accepted; every tool here is important.
+    /// `true`: only each toolkit's main tools (hand-written ones, and
+    /// imported ones its overlay marks important), as the SDKs ask when
+    /// they list a toolkit's tools.
+    #[param(pattern = "^(true|false)$")]
     important: Option<String>,
     /// Tools per page (default 100; more than 1000 is 1000). A whole
     /// number (`10.0` is accepted too).
@@ -93,7 +96,15 @@ async fn list(
     Project(project): Project,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Page<ToolItem>>, ApiError> {
-    let _ = &query.important;
+    let important = match query.important.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "important: must be true or false".into(),
+            ));
+        }
+    };
     let limit = match query.limit.as_deref() {
         None => None,
         Some(text) => {
@@ -144,6 +155,7 @@ async fn list(
             return false;
         };
         (toolkits.is_empty() || toolkits.contains(&tool.toolkit))
+            && (!important || tool.tool.is_important())
             && (tags.is_empty()
                 || tool
                     .tool

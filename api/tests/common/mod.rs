@@ -108,8 +108,6 @@ pub fn start_server_with_args(
         .args(["--addr", "127.0.0.1:0"])
         .arg("--data-dir")
         .arg(data)
-        .arg("--toolkits")
-        .arg(workspace().join("fixtures/toolkits"))
         .args(extra_args)
         .env("TOOLSHED_API_KEY", KEY)
         .env("RUST_LOG", "warn")
@@ -118,6 +116,10 @@ pub fn start_server_with_args(
             format!("http://{}/{{slug}}", upstream.addr),
         )
         .stdout(Stdio::piped());
+    if !extra_args.contains(&"--toolkits") {
+        cmd.arg("--toolkits")
+            .arg(workspace().join("fixtures/toolkits"));
+    }
     if !extra_args.contains(&"--cell-timeout-ms") {
         cmd.args(["--cell-timeout-ms", "20000"]);
     }
