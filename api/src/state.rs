@@ -59,8 +59,8 @@ pub struct AppState {
     pub engine: Engine,
     /// Live sandboxes, one per session in use.
     pub sandboxes: Arc<Sandboxes>,
-    /// The app tools.
-    pub catalog: Arc<Catalog>,
+    /// The app tools (reloadable: take `catalog()` per request).
+    pub live_catalog: Arc<crate::catalog::live::LiveCatalog>,
     /// Runs app tools over HTTP.
     pub executor: Executor,
     /// OAuth2 flows and token refreshes.
@@ -141,7 +141,7 @@ impl AppState {
             store,
             engine,
             sandboxes: Arc::new(Sandboxes::default()),
-            catalog: Arc::new(catalog),
+            live_catalog: Arc::new(crate::catalog::live::LiveCatalog::new(catalog)),
             executor: Executor::default(),
             oauth: crate::oauth::OAuth::new(config.oauth_apps.clone()),
             checkpoints: Arc::new(crate::session::hibernation::LocalDir::new(
@@ -155,6 +155,12 @@ impl AppState {
             config: Arc::new(config),
             listen_url: Arc::default(),
         }
+    }
+
+    /// The catalog being served now; a request keeps the one it took for
+    /// its whole run, whatever a reload does meanwhile.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.live_catalog.current()
     }
 
     /// Where clients reach this server, outside a request: `--public-url`,
@@ -190,7 +196,7 @@ impl AppState {
     /// the whole state).
     pub fn app_tools(&self) -> crate::session::app_tools::AppTools {
         crate::session::app_tools::AppTools {
-            catalog: self.catalog.clone(),
+            catalog: self.live_catalog.clone(),
             executor: self.executor.clone(),
             oauth: self.oauth.clone(),
             store: self.store.clone(),

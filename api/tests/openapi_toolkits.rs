@@ -445,3 +445,124 @@ fn the_import_command_reports_what_it_made_and_skipped() {
         assert!(err.contains(expected), "{name}: {err}");
     }
 }
+
+/// Lines of a child's stderr, as they come.
+fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line containing `needle` (a minute at most).
+fn wait_for(lines: &std::sync::mpsc::Receiver<String>, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line with {needle:?}: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_toolkits_and_running_sessions_go_on() {
+    let up = upstream();
+    let dir = tempfile::tempdir().unwrap();
+    let toolkits = dir.path().join("toolkits");
+    let shipped = workspace().join("fixtures/toolkits");
+    std::fs::create_dir_all(toolkits.join("hackernews")).unwrap();
+    std::fs::copy(
+        shipped.join("hackernews/toolkit.toml"),
+        toolkits.join("hackernews/toolkit.toml"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_toolshed"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg("--toolkits")
+        .arg(&toolkits)
+        .env("TOOLSHED_API_KEY", KEY)
+        .env("RUST_LOG", "toolshed_api::commands::serve=info")
+        .env(
+            "TOOLSHED_BASE_URL_ALL",
+            format!("http://{}/{{slug}}", up.addr),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let logs = stderr_lines(&mut child);
+    let addr = address_from_stdout(&mut child);
+    let server = Server {
+        proc: Some(Proc(child)),
+        base: format!("http://{addr}"),
+        data: dir.path().join("data"),
+        client: reqwest::Client::new(),
+    };
+    let hangup = || {
+        let status = Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+        assert!(status.success());
+    };
+    let session = server
+        .session(json!({"user_id": "alice", "toolkits": ["hackernews"]}))
+        .await;
+    let story = json!({"id": 1});
+    let run = server
+        .execute(&session, "HACKERNEWS_GET_ITEM", story.clone())
+        .await;
+    assert!(run["error"].is_null(), "{run}");
+
+    // A toolkit added to the folder is served after SIGHUP; the running
+    // session goes on.
+    std::fs::create_dir_all(toolkits.join("giphy")).unwrap();
+    for file in ["toolkit.toml", "openapi.json"] {
+        std::fs::copy(
+            shipped.join("giphy").join(file),
+            toolkits.join("giphy").join(file),
+        )
+        .unwrap();
+    }
+    hangup();
+    let line = wait_for(&logs, "reloaded the toolkits");
+    assert!(line.contains("toolkits=2"), "{line}");
+    let listed = server.ok("GET", "/api/v3.1/toolkits", None).await;
+    assert!(listed.to_string().contains("\"giphy\""), "{listed}");
+    let run = server
+        .execute(&session, "HACKERNEWS_GET_ITEM", story.clone())
+        .await;
+    assert!(run["error"].is_null(), "{run}");
+    server
+        .connect("alice", "giphy", "API_KEY", json!({"api_key": "k"}))
+        .await;
+    let other = server
+        .session(json!({"user_id": "alice", "toolkits": ["giphy"]}))
+        .await;
+    let run = server
+        .execute(&other, "GIPHY_TRENDING_GIFS", json!({"limit": 1}))
+        .await;
+    assert!(run["error"].is_null(), "{run}");
+
+    // A broken toolkit file is refused whole: the catalog being served
+    // stays, giphy included.
+    std::fs::create_dir_all(toolkits.join("broken")).unwrap();
+    std::fs::write(toolkits.join("broken/toolkit.toml"), "slug = 1\n").unwrap();
+    hangup();
+    let line = wait_for(&logs, "toolkits not reloaded");
+    assert!(line.contains("broken"), "{line}");
+    let run = server
+        .execute(&other, "GIPHY_TRENDING_GIFS", json!({"limit": 1}))
+        .await;
+    assert!(run["error"].is_null(), "{run}");
+}

@@ -5,10 +5,13 @@
 //! - `toolkit.rs`: the file format and its validation.
 //! - `search.rs`: BM25 ranking over slug, name, description, tags, toolkit.
 //! - `http.rs`: executing a tool over HTTP against its upstream.
+//! - `openapi_import/`: toolkits from OpenAPI documents.
+//! - `live.rs`: the catalog being served, replaced on reload.
 
 pub mod file_args;
 pub mod http;
 pub mod intent;
+pub mod live;
 pub mod openapi_import;
 pub mod proxy;
 pub mod search;

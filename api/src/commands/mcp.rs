@@ -48,7 +48,9 @@ pub async fn run(args: McpArgs) -> ExitCode {
 }
 
 async fn serve(args: McpArgs) -> Result<(), String> {
-    let Prepared { state, lock: _lock } = prepare(&args.server).await?;
+    let Prepared {
+        state, lock: _lock, ..
+    } = prepare(&args.server).await?;
     let store = state.store.clone();
     let record = match (args.session, args.user) {
         (Some(id), _) => {

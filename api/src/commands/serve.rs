@@ -102,6 +102,22 @@ pub struct Prepared {
     pub state: AppState,
     /// Held while the process runs.
     pub lock: DataDirLock,
+    /// Where the catalog came from, to reload it.
+    pub catalog_source: CatalogSource,
+}
+
+/// The toolkits directory and base-URL overrides a catalog is loaded from.
+#[derive(Clone, Debug)]
+pub struct CatalogSource {
+    dir: PathBuf,
+    base_urls: std::collections::BTreeMap<String, String>,
+}
+
+impl CatalogSource {
+    fn load(&self) -> Result<crate::catalog::Catalog, String> {
+        crate::catalog::Catalog::load(&self.dir, &self.base_urls)
+            .map_err(|err| format!("cannot load toolkits: {err}"))
+    }
 }
 
 /// Opens everything `args` names. Errors are one line for the user.
@@ -114,8 +130,11 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
         Some(path) => ConfigFile::load(path)?,
         None => ConfigFile::default(),
     };
-    let catalog = crate::catalog::Catalog::load(&args.toolkits, &file.base_urls)
-        .map_err(|err| format!("cannot load toolkits: {err}"))?;
+    let catalog_source = CatalogSource {
+        dir: args.toolkits.clone(),
+        base_urls: file.base_urls.clone(),
+    };
+    let catalog = catalog_source.load()?;
     crate::oauth::apps::check(&file.oauth_apps, &catalog).map_err(|err| match &args.config {
         Some(path) => format!("{}: {err}", path.display()),
         None => err,
@@ -159,6 +178,7 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
     Ok(Prepared {
         state: AppState::new(store, engine, catalog, config),
         lock,
+        catalog_source,
     })
 }
 
@@ -172,7 +192,11 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let Prepared { state, lock: _lock } = match prepare(&args).await {
+    let Prepared {
+        state,
+        lock: _lock,
+        catalog_source,
+    } = match prepare(&args).await {
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("toolshed serve: {message}");
@@ -197,6 +221,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     println!("toolshed listening on http://{addr}");
     let _ = state.listen_url.set(format!("http://{addr}"));
 
+    let reloader = tokio::spawn(reload_on_hangup(state.clone(), catalog_source));
     let evictor = tokio::spawn(evict_idle(state.clone()));
     let checkpointer = tokio::spawn(checkpoint_idle(state.clone()));
     let pruner = tokio::spawn(prune_logs(
@@ -229,6 +254,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             Ok(Ok(()))
         }
     };
+    reloader.abort();
     evictor.abort();
     checkpointer.abort();
     pruner.abort();
@@ -369,6 +395,46 @@ async fn prune_logs(state: AppState, max_age: Duration, max_rows: u64) {
             Ok(Err(err)) => tracing::warn!(error = %err, "could not prune tool-execution logs"),
             Err(err) => tracing::warn!(error = %err, "log pruning failed"),
         }
+    }
+}
+
+/// Reloads the toolkits directory on each SIGHUP. A catalog that does not
+/// load, or that an operator's OAuth app no longer fits, is refused and
+/// the one being served stays; requests already running keep the catalog
+/// they started with.
+async fn reload_on_hangup(state: AppState, source: CatalogSource) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let load = source.clone();
+            let loaded = match tokio::task::spawn_blocking(move || load.load()).await {
+                Ok(loaded) => loaded,
+                Err(err) => Err(format!("the reload stopped: {err}")),
+            };
+            let checked = loaded.and_then(|catalog| {
+                crate::oauth::apps::check(&state.config.oauth_apps, &catalog)?;
+                Ok(catalog)
+            });
+            match checked {
+                Ok(catalog) => {
+                    let (toolkits, tools) = (catalog.toolkits().count(), catalog.tools().count());
+                    state.live_catalog.replace(catalog);
+                    tracing::info!(toolkits, tools, "reloaded the toolkits");
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "toolkits not reloaded; still serving the previous ones");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (state, source);
     }
 }
 

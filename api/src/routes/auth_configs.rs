@@ -68,8 +68,8 @@ async fn create(
     Json(body): Json<CreateAuthConfig>,
 ) -> Result<axum::Json<CreatedAuthConfig>, ApiError> {
     let slug = body.toolkit.slug.to_ascii_lowercase();
-    let toolkit = state
-        .catalog
+    let catalog = state.catalog();
+    let toolkit = catalog
         .toolkit(&slug)
         .ok_or_else(|| ApiError::NotFound(format!("toolkit {} not found", clip(&slug, 64))))?;
     let config = connections::new_config(&project, toolkit, &state.oauth, body.auth_config)?;
@@ -157,7 +157,7 @@ async fn list(
     let items = configs
         .iter()
         .map(|(config, accounts)| {
-            AuthConfigResponse::of(config, state.catalog.toolkit(&config.toolkit), *accounts)
+            AuthConfigResponse::of(config, state.catalog().toolkit(&config.toolkit), *accounts)
         })
         .collect();
     Ok(axum::Json(page.page(items, total)))
@@ -196,7 +196,7 @@ async fn retrieve(
     let accounts = connections_of(&state, &config).await?;
     Ok(axum::Json(AuthConfigResponse::of(
         &config,
-        state.catalog.toolkit(&config.toolkit),
+        state.catalog().toolkit(&config.toolkit),
         accounts,
     )))
 }
@@ -253,7 +253,7 @@ async fn update(
     let accounts = connections_of(&state, &config).await?;
     Ok(axum::Json(AuthConfigResponse::of(
         &config,
-        state.catalog.toolkit(&config.toolkit),
+        state.catalog().toolkit(&config.toolkit),
         accounts,
     )))
 }

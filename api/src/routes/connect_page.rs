@@ -156,7 +156,8 @@ async fn load(state: &AppState, token: &str) -> Result<Loaded, Response> {
             "This connection is no longer waiting for credentials.",
         ));
     }
-    let toolkit = state.catalog.toolkit(&account.toolkit);
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&account.toolkit);
     Ok(Loaded {
         name: toolkit.map_or_else(|| account.toolkit.clone(), |t| t.name.clone()),
         logo: toolkit.map(|t| t.logo.clone()).unwrap_or_default(),
@@ -226,7 +227,8 @@ async fn to_provider(
             .run(move |store| store.auth_config(&project, &id))
             .await
     };
-    let toolkit = state.catalog.toolkit(&loaded.account.toolkit);
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&loaded.account.toolkit);
     let (Ok(Some(config)), Some(toolkit)) = (config, toolkit) else {
         return notice(
             StatusCode::GONE,

@@ -367,7 +367,8 @@ async fn direct(
 ) -> Result<(AccountRecord, AuthConfigRecord), ApiError> {
     connections::check_alias(body.alias.as_deref())?;
     let toolkit_slug = body.toolkit.to_ascii_lowercase();
-    let toolkit = state.catalog.toolkit(&toolkit_slug).ok_or_else(|| {
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&toolkit_slug).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "toolkit: {} is not a known toolkit",
             clip(&toolkit_slug, 64)

@@ -84,19 +84,16 @@ impl LinkResponse {
     }
 }
 
-/// The toolkit of `config`, which must be linkable.
-fn linkable_toolkit<'a>(
-    state: &'a AppState,
-    config: &AuthConfigRecord,
-) -> Result<&'a crate::catalog::toolkit::Toolkit, ApiError> {
-    let toolkit = state.catalog.toolkit(&config.toolkit).ok_or_else(|| {
+/// Checks that the toolkit of `config` is loaded and linkable.
+fn linkable_toolkit(state: &AppState, config: &AuthConfigRecord) -> Result<(), ApiError> {
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&config.toolkit).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "auth_config: toolkit {} is not loaded on this server",
             config.toolkit
         ))
     })?;
-    connections::check_linkable(config, toolkit, &state.oauth)?;
-    Ok(toolkit)
+    connections::check_linkable(config, toolkit, &state.oauth)
 }
 
 /// Makes the account and link under `config`.
@@ -181,7 +178,7 @@ async fn session_link(
     let ctx = SessionContext::load(&state, &project, &id).await?;
     let slug = body.toolkit.to_ascii_lowercase();
     let toolkit = state
-        .catalog
+        .catalog()
         .toolkit(&slug)
         .ok_or_else(|| {
             ApiError::BadRequest(format!(

@@ -75,7 +75,7 @@ async fn callback(
         );
     };
     let name = state
-        .catalog
+        .catalog()
         .toolkit(&account.toolkit)
         .map_or_else(|| account.toolkit.clone(), |t| t.name.clone());
     let code = params
@@ -138,7 +138,8 @@ async fn exchange(
             .run(move |store| store.auth_config(&project, &id))
             .await
     };
-    let toolkit = state.catalog.toolkit(&account.toolkit);
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&account.toolkit);
     let (Ok(Some(config)), Some(toolkit)) = (config, toolkit) else {
         return Err((
             "server_error".into(),

@@ -50,7 +50,8 @@ async fn revocable_app(state: &AppState, account: &AccountRecord) -> Option<App>
         .run(move |store| store.auth_config(&project, &id))
         .await
         .ok()??;
-    let toolkit = state.catalog.toolkit(&account.toolkit)?;
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&account.toolkit)?;
     state
         .oauth
         .app(&config, toolkit)

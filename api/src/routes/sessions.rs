@@ -197,7 +197,7 @@ async fn create(
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
     let config =
         SessionConfig::from_request(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let customs = Customs::parse(body.get("experimental"), &state.catalog)?;
+    let customs = Customs::parse(body.get("experimental"), &state.catalog())?;
     let record = SessionRecord {
         id: keys::new_id("trs_"),
         project_id: project,
@@ -271,7 +271,7 @@ async fn attach(
     Json(body): Json<AttachBody>,
 ) -> Result<axum::Json<SessionResponse>, ApiError> {
     let ctx = SessionContext::load(&state, &project, &id).await?;
-    let customs = Customs::parse(body.experimental.as_ref(), &state.catalog)?;
+    let customs = Customs::parse(body.experimental.as_ref(), &state.catalog())?;
     Ok(axum::Json(session_response(
         &state,
         &headers,
@@ -649,7 +649,7 @@ async fn execute(
         arguments: body.arguments,
         options,
         answers: answers(body.input_responses, body.request_state)?,
-        customs: Customs::parse(body.experimental.as_ref(), &state.catalog)?,
+        customs: Customs::parse(body.experimental.as_ref(), &state.catalog())?,
     };
     run_replayed(state, project, id, &headers, call).await
 }
@@ -737,7 +737,7 @@ async fn execute_meta(
         arguments: body.arguments,
         options,
         answers: answers(body.input_responses, body.request_state)?,
-        customs: Customs::parse(body.experimental.as_ref(), &state.catalog)?,
+        customs: Customs::parse(body.experimental.as_ref(), &state.catalog())?,
     };
     run_replayed(state, project, id, &headers, call).await
 }
@@ -832,7 +832,7 @@ async fn search(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Result<axum::Json<tools::search_tools::Output>, ApiError> {
-    let customs = Customs::parse(body.get("experimental"), &state.catalog)?;
+    let customs = Customs::parse(body.get("experimental"), &state.catalog())?;
     let ctx = SessionContext::load(&state, &project, &id)
         .await?
         .with_customs(customs);
@@ -902,7 +902,7 @@ async fn list_toolkits(
         .await
         .map_err(ApiError::internal)?;
     let mut items = Vec::new();
-    for toolkit in state.catalog.toolkits() {
+    for toolkit in state.catalog().toolkits() {
         if ctx
             .config
             .toolkits

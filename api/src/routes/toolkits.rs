@@ -104,7 +104,7 @@ async fn list(
     let search = query.search.as_deref().map(str::to_lowercase);
     let loaded = loaded_at(&state);
     let mut all: Vec<CatalogToolkit> = state
-        .catalog
+        .catalog()
         .toolkits()
         .filter(|t| {
             query
@@ -136,8 +136,8 @@ async fn categories(
     State(state): State<AppState>,
     Project(_project): Project,
 ) -> Result<axum::Json<Page<Category>>, ApiError> {
-    let all: BTreeSet<&str> = state
-        .catalog
+    let catalog = state.catalog();
+    let all: BTreeSet<&str> = catalog
         .toolkits()
         .flat_map(|t| t.categories.iter().map(String::as_str))
         .collect();
@@ -220,15 +220,13 @@ async fn toolkit(
     Project(_project): Project,
     Path(slug): Path<String>,
 ) -> Result<axum::Json<ToolkitDetail>, ApiError> {
-    let toolkit = state
-        .catalog
-        .toolkit(&slug.to_ascii_lowercase())
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "toolkit {} not found",
-                crate::error::clip(&slug, 64)
-            ))
-        })?;
+    let catalog = state.catalog();
+    let toolkit = catalog.toolkit(&slug.to_ascii_lowercase()).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "toolkit {} not found",
+            crate::error::clip(&slug, 64)
+        ))
+    })?;
     let scopes = toolkit
         .auth
         .oauth2

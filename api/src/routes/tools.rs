@@ -118,7 +118,7 @@ async fn list(
             Some((n as usize).min(MAX_LIMIT))
         }
     };
-    let catalog = &state.catalog;
+    let catalog = &state.catalog();
     let mut toolkits: Vec<String> = csv(query.toolkit_slug.as_deref())
         .into_iter()
         .map(|t| t.to_ascii_lowercase())
@@ -225,8 +225,9 @@ async fn tool(
     if let Some(meta) = MetaTool::from_slug(&slug) {
         return Ok(axum::Json(meta.schema(state.config.limits.timeout)));
     }
-    let tool = state.catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
-    Ok(axum::Json(ToolItem::of(tool, &state.catalog)))
+    let catalog = state.catalog();
+    let tool = catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
+    Ok(axum::Json(ToolItem::of(tool, &state.catalog())))
 }
 
 fn not_found(slug: &str) -> ApiError {
@@ -357,7 +358,7 @@ async fn execute(
             crate::error::clip(&slug, 64)
         )));
     }
-    if state.catalog.tool(&slug).is_none() {
+    if state.catalog().tool(&slug).is_none() {
         return Err(not_found(&slug));
     }
     let key = replay::idempotency_key(&headers)?;
@@ -564,7 +565,7 @@ async fn input(
     Json(body): Json<InputBody>,
 ) -> Result<axum::Json<InputResponse>, ApiError> {
     let _ = &body.version;
-    if state.catalog.tool(&slug).is_none() {
+    if state.catalog().tool(&slug).is_none() {
         return Err(not_found(&slug));
     }
     if body.text.trim().is_empty() {
@@ -622,8 +623,8 @@ async fn write_arguments(
     custom_description: Option<&str>,
     system_prompt: Option<&str>,
 ) -> Result<(Value, Option<String>), Written> {
-    let tool = state
-        .catalog
+    let catalog = state.catalog();
+    let tool = catalog
         .tool(slug)
         .ok_or_else(|| Written::Failed(format!("no tool {}", crate::error::clip(slug, 64))))?;
     let description = custom_description.unwrap_or(&tool.tool.description);

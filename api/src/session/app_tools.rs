@@ -1,7 +1,6 @@
 //! Executing an app tool for a session: lookup, session filters, argument
 //! validation, the connected account, the HTTP call and its log.
 
-use crate::catalog::Catalog;
 use crate::catalog::http::Executor;
 use crate::catalog::http::{Attachment, Attachments, Call, Execution, Spool};
 use crate::error::clip;
@@ -21,7 +20,7 @@ use std::time::Instant;
 #[derive(Clone)]
 pub struct AppTools {
     /// The app tools.
-    pub catalog: Arc<Catalog>,
+    pub catalog: Arc<crate::catalog::live::LiveCatalog>,
     /// Runs them over HTTP.
     pub executor: Executor,
     /// Keeps OAuth2 access tokens fresh.
@@ -164,7 +163,8 @@ async fn run(
             super::custom_tools::runs_in_the_app(slug),
         ));
     }
-    let Some(tool) = tools.catalog.tool(slug) else {
+    let catalog = tools.catalog.current();
+    let Some(tool) = catalog.tool(slug) else {
         return failed(ToolError::UnknownTool(slug.to_owned()));
     };
     if !caller.config.allows_tool(tool) {
@@ -181,7 +181,8 @@ async fn run(
         Ok(files) => files,
         Err(err) => return failed(err),
     };
-    let Some(toolkit) = tools.catalog.toolkit(&tool.toolkit) else {
+    let catalog = tools.catalog.current();
+    let Some(toolkit) = catalog.toolkit(&tool.toolkit) else {
         return failed(ToolError::internal(std::io::Error::other(format!(
             "toolkit {} of tool {} is not loaded",
             tool.toolkit, tool.tool.slug
@@ -296,7 +297,7 @@ pub async fn refreshed(
 ) -> Result<AccountRecord, ToolError> {
     match tools
         .oauth
-        .fresh(&tools.store, &tools.catalog, account.clone())
+        .fresh(&tools.store, &tools.catalog.current(), account.clone())
         .await
     {
         Ok(account) => Ok(account),
@@ -318,7 +319,7 @@ pub async fn after_refusal(
     let toolkit = account.toolkit.clone();
     tools
         .oauth
-        .after_refusal(&tools.store, &tools.catalog, account)
+        .after_refusal(&tools.store, &tools.catalog.current(), account)
         .await
         .map_err(|err| match err {
             OAuthError::Expired(message) => ToolError::NoAccount(message),

@@ -291,7 +291,8 @@ pub async fn settle(
     // The tools that need asking now, in call order, once each.
     let mut asked: Vec<(String, bool)> = Vec::new();
     for (tool_slug, account) in calls_of(slug, arguments, account) {
-        let Some(tool) = ctx.state.catalog.tool(&tool_slug) else {
+        let catalog = ctx.state.catalog();
+        let Some(tool) = catalog.tool(&tool_slug) else {
             continue;
         };
         if !ctx.config.allows_tool(tool) || asked.iter().any(|(s, _)| s == &tool.tool.slug) {
@@ -299,7 +300,7 @@ pub async fn settle(
         }
         let no_auth = ctx
             .state
-            .catalog
+            .catalog()
             .toolkit(&tool.toolkit)
             .is_some_and(|k| k.auth.schemes.iter().all(|s| s == "NO_AUTH"));
         let account_id = if no_auth {
@@ -433,7 +434,7 @@ async fn ask(
         let id = format!("approve_{}", i + 1);
         let name = ctx
             .state
-            .catalog
+            .catalog()
             .tool(tool_slug)
             .map(|t| t.tool.name.clone())
             .unwrap_or_default();

@@ -105,7 +105,8 @@ fn text(value: &Value) -> String {
 /// Runs the request for the caller's user.
 pub async fn run(tools: &AppTools, caller: &Caller<'_>, args: Args) -> Result<Output, ToolError> {
     let slug = args.toolkit_slug.to_ascii_lowercase();
-    let toolkit = tools.catalog.toolkit(&slug).ok_or_else(|| {
+    let catalog = tools.catalog.current();
+    let toolkit = catalog.toolkit(&slug).ok_or_else(|| {
         ToolError::argument(
             "toolkit_slug",
             format!("{} is not a known toolkit", crate::error::clip(&slug, 64)),
@@ -124,7 +125,8 @@ pub async fn run(tools: &AppTools, caller: &Caller<'_>, args: Args) -> Result<Ou
     }
     // A raw request could do what a tool needing approval does, so a
     // toolkit under approval takes no proxy requests.
-    if !caller.approved.all && super::approval::guards_toolkit(caller.config, &tools.catalog, &slug)
+    if !caller.approved.all
+        && super::approval::guards_toolkit(caller.config, &tools.catalog.current(), &slug)
     {
         return Err(ToolError::NotApproved(format!(
             "proxy requests to {slug} are refused: this session needs the user's approval for {slug}'s tools, so call those tools through execute, where the user is asked"

@@ -123,7 +123,7 @@ async fn run_app(
     options: AppToolOptions,
 ) -> Result<Executed, ToolError> {
     // A custom tool goes on to fail, logged, with where it runs.
-    if ctx.state.catalog.tool(slug).is_none() && !crate::session::custom_tools::is_custom(slug) {
+    if ctx.state.catalog().tool(slug).is_none() && !crate::session::custom_tools::is_custom(slug) {
         return Err(ToolError::UnknownTool(crate::error::clip(slug, 128)));
     }
     if options.offload && ctx.config.flag("workbench") {

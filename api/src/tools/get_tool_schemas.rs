@@ -70,7 +70,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
         .include
         .clone()
         .unwrap_or_else(|| vec![Include::InputSchema]);
-    let catalog = &ctx.state.catalog;
+    let catalog = &ctx.state.catalog();
     let mut schemas = BTreeMap::new();
     let mut not_found = Vec::new();
     let mut suggestions = BTreeMap::new();

@@ -88,7 +88,7 @@ pub struct Summary {
 pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     let toolkits = args.toolkits.slugs()?;
     let reinitiate = args.reinitiate_all.unwrap_or(false);
-    let catalog = &ctx.state.catalog;
+    let catalog = &ctx.state.catalog();
     let accounts = ctx
         .state
         .store

@@ -423,7 +423,7 @@ pub fn listed(ctx: &SessionContext) -> Vec<ToolItem> {
         .filter(|t| t.enabled_in(&ctx.config))
         .map(|t| t.schema(ctx.state.config.limits.timeout))
         .collect();
-    let catalog = &ctx.state.catalog;
+    let catalog = &ctx.state.catalog();
     if ctx.config.preload_all() {
         all.extend(
             ctx.config

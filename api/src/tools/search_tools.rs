@@ -157,7 +157,7 @@ fn custom_toolkit_name(ctx: &SessionContext, tool: &CustomTool) -> String {
     if let Some(extends) = &tool.extends_toolkit {
         return ctx
             .state
-            .catalog
+            .catalog()
             .toolkit(extends)
             .map(|k| k.name.clone())
             .unwrap_or_default();
@@ -216,7 +216,7 @@ pub struct AccountRef {
 /// connection statuses read the store).
 pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
     args.check()?;
-    let catalog = &ctx.state.catalog;
+    let catalog = &ctx.state.catalog();
     let remembered = ctx
         .state
         .store
@@ -350,7 +350,7 @@ pub fn run(ctx: &SessionContext, args: &Args) -> Result<Output, ToolError> {
 /// One toolkit's connection status for the session's user (reads the
 /// store: call it on a blocking thread).
 fn connection_status(ctx: &SessionContext, toolkit: &str) -> Result<ConnectionStatus, ToolError> {
-    let catalog = &ctx.state.catalog;
+    let catalog = &ctx.state.catalog();
     if catalog.toolkit(toolkit).is_none() {
         // A custom toolkit: its tools run in the app, with no account here.
         let description = ctx

@@ -87,7 +87,7 @@ pub async fn run(ctx: &SessionContext, args: &Args) -> Result<(Output, Option<St
         for slug in &toolkits {
             let no_auth = ctx
                 .state
-                .catalog
+                .catalog()
                 .toolkit(slug)
                 .map(|t| t.auth.schemes.iter().all(|s| s == "NO_AUTH"));
             let account = accounts
