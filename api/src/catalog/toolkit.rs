@@ -252,7 +252,7 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| err("file", e.to_string()))?;
     if toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key("openapi")) {
-        return load_overlay(path, &text).map(|imported| imported.toolkit);
+        return load_overlay(path, &text, Cache::Use).map(|imported| imported.toolkit);
     }
     let mut toolkit: Toolkit = toml::from_str(&text).map_err(|e| {
         let message = e.message().to_owned();
@@ -271,7 +271,7 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
 
 /// Loads a toolkit file with an `[openapi]` table: the document it names,
 /// imported as it says, validated like a hand-written toolkit.
-pub fn load_overlay(path: &Path, text: &str) -> Result<Imported, ToolkitError> {
+pub fn load_overlay(path: &Path, text: &str, cache: Cache) -> Result<Imported, ToolkitError> {
     let err = |field: &str, problem: String| ToolkitError {
         path: path.to_owned(),
         field: field.to_owned(),
@@ -284,12 +284,25 @@ pub fn load_overlay(path: &Path, text: &str) -> Result<Imported, ToolkitError> {
             .unwrap_or_else(|| "toml".to_owned());
         err(&field, e.message().to_owned())
     })?;
-    import_checked(&overlay, path)
+    import_checked(&overlay, path, cache)
+}
+
+/// Whether an import may be read from (and written to) the import cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cache {
+    /// Read a kept import if there is one; keep a new one.
+    Use,
+    /// Import anew and keep nothing (to measure or inspect an import).
+    Bypass,
 }
 
 /// Imports the document `overlay` names (relative to the folder of
 /// `path`, the overlay's file), validated like a hand-written toolkit.
-pub fn import_checked(overlay: &Overlay, path: &Path) -> Result<Imported, ToolkitError> {
+pub fn import_checked(
+    overlay: &Overlay,
+    path: &Path,
+    cache: Cache,
+) -> Result<Imported, ToolkitError> {
     let err = |field: &str, problem: String| ToolkitError {
         path: path.to_owned(),
         field: field.to_owned(),
@@ -307,7 +320,9 @@ pub fn import_checked(overlay: &Overlay, path: &Path) -> Result<Imported, Toolki
         )
     })?;
     let key = cache::key(&overlay.slug, &format!("{overlay:?}"), &bytes);
-    if let Some(imported) = cache::get(&key) {
+    if cache == Cache::Use
+        && let Some(imported) = cache::get(&key)
+    {
         return Ok(imported);
     }
     let text = String::from_utf8(bytes)
@@ -320,7 +335,9 @@ pub fn import_checked(overlay: &Overlay, path: &Path) -> Result<Imported, Toolki
         super::file_args::complete(&mut tool.input_parameters);
     }
     validate(&imported.toolkit).map_err(|(field, problem)| err(&field, problem))?;
-    cache::put(&key, &imported);
+    if cache == Cache::Use {
+        cache::put(&key, &imported);
+    }
     Ok(imported)
 }
 

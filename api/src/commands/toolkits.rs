@@ -56,7 +56,10 @@ fn import(args: ImportArgs) -> ExitCode {
     let result = if is_overlay {
         std::fs::read_to_string(&args.path)
             .map_err(|e| format!("{}: {e}", args.path.display()))
-            .and_then(|text| toolkit::load_overlay(&args.path, &text).map_err(|e| e.to_string()))
+            .and_then(|text| {
+                toolkit::load_overlay(&args.path, &text, toolkit::Cache::Bypass)
+                    .map_err(|e| e.to_string())
+            })
     } else {
         let slug = args
             .slug
@@ -76,7 +79,8 @@ fn import(args: ImportArgs) -> ExitCode {
             },
             tools: Vec::new(),
         };
-        toolkit::import_checked(&overlay, &args.path).map_err(|e| e.to_string())
+        toolkit::import_checked(&overlay, &args.path, toolkit::Cache::Bypass)
+            .map_err(|e| e.to_string())
     };
     let imported = match result {
         Ok(imported) => imported,

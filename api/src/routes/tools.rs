@@ -202,12 +202,17 @@ async fn list(
         DEFAULT_LIMIT,
         MAX_LIMIT.max(default_limit),
     )?;
+    // Only the page's tools are built: a toolkit imported whole has a
+    // thousand, and each carries its schemas.
+    let total = slugs.len();
     let items = slugs
         .iter()
+        .skip(page.offset)
+        .take(page.limit)
         .filter_map(|slug| catalog.tool(slug))
         .map(|tool| ToolItem::of(tool, catalog))
         .collect();
-    Ok(axum::Json(page.envelope(items)))
+    Ok(axum::Json(page.page(items, total)))
 }
 
 #[utoipa::path(
