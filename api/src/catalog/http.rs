@@ -253,7 +253,13 @@ impl Executor {
                     tokio::time::sleep(delay).await;
                     continue;
                 }
-                _ => return finish(response, spool),
+                _ => {
+                    let execution = finish(response, spool);
+                    return match &tool.tool.graphql {
+                        Some(graphql) => super::graphql::settle(graphql, execution),
+                        None => execution,
+                    };
+                }
             }
         }
     }
@@ -414,7 +420,16 @@ fn build(
             .collect()
     };
     let mut query = flat(&http.query);
-    let body = if let Some(name) = &http.body_whole {
+    let body = if let Some(graphql) = &tool.tool.graphql {
+        let name = super::graphql::operation(&graphql.document)
+            .ok()
+            .and_then(|op| op.name);
+        Some(super::graphql::request_body(
+            graphql,
+            name.as_deref(),
+            arguments,
+        ))
+    } else if let Some(name) = &http.body_whole {
         args.get(name).filter(|v| !v.is_null()).cloned()
     } else if http.body.is_empty() {
         None

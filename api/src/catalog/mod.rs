@@ -5,10 +5,12 @@
 //! - `toolkit.rs`: the file format and its validation.
 //! - `search.rs`: BM25 ranking over slug, name, description, tags, toolkit.
 //! - `http.rs`: executing a tool over HTTP against its upstream.
+//! - `graphql.rs`: GraphQL bindings (operation, variables, errors).
 //! - `openapi_import/`: toolkits from OpenAPI documents.
 //! - `live.rs`: the catalog being served, replaced on reload.
 
 pub mod file_args;
+pub mod graphql;
 pub mod http;
 pub mod intent;
 pub mod live;

@@ -131,8 +131,12 @@ pub struct Tool {
     /// MCP hints and topical tags.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// The HTTP binding.
+    /// The HTTP binding (for a GraphQL tool, filled in from `graphql`).
+    #[serde(default)]
     pub http: Http,
+    /// The GraphQL binding, instead of `http`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphql: Option<super::graphql::Graphql>,
     /// JSON Schema of the arguments.
     pub input_parameters: Value,
     /// JSON Schema of the response data.
@@ -161,7 +165,7 @@ fn empty_object_schema() -> Value {
 }
 
 /// A tool's HTTP binding.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
     /// GET, POST, PUT, PATCH or DELETE.
@@ -265,6 +269,7 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
     for tool in &mut toolkit.tools {
         super::file_args::complete(&mut tool.input_parameters);
     }
+    bind_graphql(&mut toolkit.tools).map_err(|(field, problem)| err(&field, problem))?;
     validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
     Ok(toolkit)
 }
@@ -334,11 +339,38 @@ pub fn import_checked(
     for tool in &mut imported.toolkit.tools {
         super::file_args::complete(&mut tool.input_parameters);
     }
+    bind_graphql(&mut imported.toolkit.tools).map_err(|(field, problem)| err(&field, problem))?;
     validate(&imported.toolkit).map_err(|(field, problem)| err(&field, problem))?;
     if cache == Cache::Use {
         cache::put(&key, &imported);
     }
     Ok(imported)
+}
+
+/// Gives each GraphQL tool its HTTP side: a POST to the binding's path,
+/// retried only for queries. A tool has `http` or `graphql`, not both.
+fn bind_graphql(tools: &mut [Tool]) -> Result<(), (String, String)> {
+    for (i, tool) in tools.iter_mut().enumerate() {
+        let Some(graphql) = &tool.graphql else {
+            continue;
+        };
+        let at = |field: &str| format!("tools[{i}] ({}).{field}", tool.slug);
+        if !tool.http.method.is_empty() {
+            return Err((
+                at("graphql"),
+                "a tool has [tools.http] or [tools.graphql], not both".into(),
+            ));
+        }
+        let operation = super::graphql::operation(&graphql.document)
+            .map_err(|problem| (at("graphql.document"), problem))?;
+        tool.http = Http {
+            method: "POST".into(),
+            path: graphql.path.clone(),
+            idempotent: Some(!operation.mutation),
+            ..Http::default()
+        };
+    }
+    Ok(())
 }
 
 /// Whether `url` parses as an absolute http(s) URL.
@@ -458,6 +490,38 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                     .collect()
             })
             .unwrap_or_default();
+        if let Some(graphql) = &tool.graphql {
+            let operation = super::graphql::operation(&graphql.document)
+                .map_err(|problem| (at("graphql.document"), problem))?;
+            for (variable, needed) in &operation.variables {
+                if !properties.contains_key(variable) {
+                    return Err((
+                        at("graphql.document"),
+                        format!("variable ${variable} is not a property of input_parameters"),
+                    ));
+                }
+                if *needed && !required.contains(variable) {
+                    return Err((
+                        at("input_parameters.required"),
+                        format!(
+                            "${variable} is non-null without a default: {variable} must be required"
+                        ),
+                    ));
+                }
+            }
+            for name in properties.keys() {
+                if !operation.variables.iter().any(|(v, _)| v == name) {
+                    return Err((
+                        at("input_parameters"),
+                        format!("argument {name} is not a variable of the GraphQL operation"),
+                    ));
+                }
+            }
+            if !graphql.path.starts_with('/') {
+                return Err((at("graphql.path"), "must start with /".into()));
+            }
+            continue;
+        }
         let mut used = BTreeMap::new();
         for (place, names) in [
             ("http.path", tool.http.placeholders()),

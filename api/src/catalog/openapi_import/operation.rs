@@ -218,6 +218,7 @@ pub fn build<'a>(
         output_parameters: output(cx, op)?,
         example: None,
         imported: true,
+        graphql: None,
     })
 }
 
