@@ -219,15 +219,19 @@ impl Http {
         ))
     }
 
-    /// The `{placeholders}` of the path, in order.
+    /// The `{placeholders}` of the path, in order, each once (a
+    /// placeholder may appear twice; every occurrence gets the value).
     pub fn placeholders(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out: Vec<String> = Vec::new();
         let mut rest = self.path.as_str();
         while let Some(start) = rest.find('{') {
             let Some(len) = rest[start..].find('}') else {
                 break;
             };
-            out.push(rest[start + 1..start + len].to_owned());
+            let name = &rest[start + 1..start + len];
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_owned());
+            }
             rest = &rest[start + len + 1..];
         }
         out

@@ -10,7 +10,7 @@ use crate::catalog::toolkit::{Auth, Inject, OAuth2};
 use openapiv3::{APIKeyLocation, OpenAPI, ReferenceOr, SecurityScheme};
 
 /// The toolkit's auth, and notes on schemes that were not used.
-pub fn from_document(doc: &OpenAPI) -> (Auth, Vec<String>) {
+pub fn from_document(doc: &OpenAPI, base_url: &str) -> (Auth, Vec<String>) {
     let mut notes = Vec::new();
     let schemes: Vec<(&String, &SecurityScheme)> = doc
         .components
@@ -43,7 +43,7 @@ pub fn from_document(doc: &OpenAPI) -> (Auth, Vec<String>) {
     }
     let mut chosen: Option<Auth> = None;
     for (name, scheme) in ordered {
-        match (convert(scheme), &mut chosen) {
+        match (convert(scheme, base_url), &mut chosen) {
             (Ok(auth), None) => chosen = Some(auth),
             // OAuth2 next to a bearer scheme: both send `Bearer {token}`.
             (Ok(extra), Some(auth))
@@ -68,7 +68,22 @@ pub fn from_document(doc: &OpenAPI) -> (Auth, Vec<String>) {
     (auth, notes)
 }
 
-fn convert(scheme: &SecurityScheme) -> Result<Auth, String> {
+/// `url` as an absolute http(s) URL: as it is, or (as OpenAPI allows)
+/// relative to the API's base URL.
+fn absolute(url: &str, base_url: &str) -> Result<String, String> {
+    let joined = reqwest::Url::parse(url).or_else(|_| {
+        reqwest::Url::parse(&format!("{}/", base_url.trim_end_matches('/')))
+            .and_then(|base| base.join(url.trim_start_matches('/')))
+    });
+    match joined {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(u.to_string()),
+        _ => Err(format!(
+            "{url} is not an http(s) URL, even against {base_url}"
+        )),
+    }
+}
+
+fn convert(scheme: &SecurityScheme, base_url: &str) -> Result<Auth, String> {
     let bearer = || Inject {
         location: "header".into(),
         name: "Authorization".into(),
@@ -124,8 +139,8 @@ fn convert(scheme: &SecurityScheme) -> Result<Auth, String> {
                 schemes: vec!["OAUTH2".into()],
                 inject: Some(bearer()),
                 oauth2: Some(OAuth2 {
-                    authorize_url: flow.authorization_url.clone(),
-                    token_url: flow.token_url.clone(),
+                    authorize_url: absolute(&flow.authorization_url, base_url)?,
+                    token_url: absolute(&flow.token_url, base_url)?,
                     revoke_url: None,
                     scopes: Vec::new(),
                     pkce: true,

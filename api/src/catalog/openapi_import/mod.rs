@@ -1,5 +1,5 @@
-//! Toolkits from OpenAPI 3.0 documents (docs/TOOLKITS.md, "From an OpenAPI
-//! document").
+//! Toolkits from OpenAPI 3.0 and 3.1 documents (docs/TOOLKITS.md, "From an
+//! OpenAPI document").
 //!
 //! A toolkit folder whose `toolkit.toml` has an `[openapi]` table is an
 //! overlay: it names the document and may set the toolkit's slug, name,
@@ -11,11 +11,13 @@
 //! - `operation.rs`: one operation as one tool.
 //! - `auth.rs`: `securitySchemes` as `[auth]`.
 //! - `cache.rs`: imports kept on disk between starts.
+//! - `v31.rs`: OpenAPI 3.1 documents in 3.0 terms.
 
 mod auth;
 pub mod cache;
 mod operation;
 mod schema;
+mod v31;
 
 use super::toolkit::{Auth, Tool, Toolkit};
 use serde::Deserialize;
@@ -98,8 +100,8 @@ pub enum ImportError {
     /// Not an OpenAPI version this importer reads.
     #[error("{0}")]
     Version(String),
-    /// Not a valid OpenAPI 3.0 document.
-    #[error("not a valid OpenAPI 3.0 document at {path}: {problem}")]
+    /// Not a valid OpenAPI 3.0 (or 3.1) document.
+    #[error("not a valid OpenAPI document at {path}: {problem}")]
     Invalid {
         /// Where in the document.
         path: String,
@@ -133,17 +135,19 @@ pub struct Imported {
 
 /// Imports a document (JSON or YAML text) as the overlay says.
 pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
-    let raw = parse_text(text)?;
+    let mut raw = parse_text(text)?;
+    if raw
+        .get("openapi")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("3.1"))
+    {
+        v31::downgrade(&mut raw);
+    }
     let doc = parse_document(&raw)?;
     let selection = Selection::new(&overlay.openapi)?;
     let important = Selection::patterns("important", &overlay.openapi.important)?;
     let converter = schema::Converter::new(&raw);
     let mut notes = Vec::new();
-    let (auth, auth_notes) = match &overlay.auth {
-        Some(auth) => (auth.clone(), Vec::new()),
-        None => auth::from_document(&doc),
-    };
-    notes.extend(auth_notes);
     let base_url = match &overlay.base_url {
         Some(url) => url.clone(),
         None => server_url(&doc).ok_or_else(|| ImportError::Overlay {
@@ -151,6 +155,11 @@ pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
             problem: "the document names no absolute server URL; set base_url".into(),
         })?,
     };
+    let (auth, auth_notes) = match &overlay.auth {
+        Some(auth) => (auth.clone(), Vec::new()),
+        None => auth::from_document(&doc, &base_url),
+    };
+    notes.extend(auth_notes);
     let prefix = format!("{}_", overlay.slug.to_ascii_uppercase());
 
     // Operations in a fixed order (path, then method), so slugs that
@@ -203,7 +212,15 @@ pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
                     .get(&label)
                     .or_else(|| overlay.openapi.rename.get(&format!("{method} {path}")))
                     .map(|action| slug(&prefix, action))
-                    .unwrap_or_else(|| slug(&prefix, op.operation_id.as_deref().unwrap_or(&label)));
+                    .unwrap_or_else(|| {
+                        // An operationId with nothing usable in it names
+                        // the tool by method and path instead.
+                        let named = op.operation_id.as_deref().unwrap_or(&label);
+                        match action_slug(&prefix, named) {
+                            s if s.len() > prefix.len() => s,
+                            _ => slug(&prefix, &format!("{method} {path}")),
+                        }
+                    });
                 tool.slug = requested.clone();
                 built.push((label, requested, tool));
             }
@@ -309,7 +326,7 @@ fn parse_document(raw: &Value) -> Result<openapiv3::OpenAPI, ImportError> {
         Some(v) if v.starts_with("3.0") => {}
         Some(v) => {
             return Err(ImportError::Version(format!(
-                "OpenAPI {v} is not read yet; OpenAPI 3.0 documents are"
+                "OpenAPI {v} is not read; OpenAPI 3.0 and 3.1 documents are"
             )));
         }
         None => {
@@ -347,6 +364,16 @@ fn method_rank(method: &str) -> usize {
 /// character `_` (runs of them collapsed), at most MAX_SLUG characters. An
 /// action that already starts with the prefix keeps it once.
 pub fn slug(prefix: &str, action: &str) -> String {
+    let slug = action_slug(prefix, action);
+    if slug.len() > prefix.len() {
+        slug
+    } else {
+        // Nothing usable in the name (e.g. an operationId of "/").
+        format!("{prefix}OPERATION")
+    }
+}
+
+fn action_slug(prefix: &str, action: &str) -> String {
     let chars: Vec<char> = action.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {

@@ -81,9 +81,17 @@ pub fn build<'a>(
         parameters.push(parameter);
     }
     // Path parameters first: they keep their names when a query or header
-    // parameter shares one.
+    // parameter shares one. Placeholders the operation does not declare
+    // are arguments too (a string each), claimed right after them.
     parameters.sort_by_key(|p| !matches!(p, Parameter::Path { .. }));
-    for parameter in parameters {
+    let declared_paths = parameters
+        .iter()
+        .filter(|p| matches!(p, Parameter::Path { .. }))
+        .count();
+    for (index, parameter) in parameters.into_iter().enumerate() {
+        if index == declared_paths {
+            undeclared_placeholders(&http, &mut properties, &mut required);
+        }
         let data = parameter.parameter_data_ref();
         let place = match parameter {
             Parameter::Path { .. } => Place::Path,
@@ -160,16 +168,7 @@ pub fn build<'a>(
         }
         properties.insert(name, schema);
     }
-    for placeholder in http.placeholders() {
-        if !properties.contains_key(&placeholder) {
-            // Undeclared placeholders are still arguments: a string each.
-            properties.insert(
-                placeholder.clone(),
-                json!({"type": "string", "description": format!("The {placeholder} in the path.")}),
-            );
-            required.push(placeholder);
-        }
-    }
+    undeclared_placeholders(&http, &mut properties, &mut required);
 
     if let Some(body) = &op.request_body {
         request_body(cx, body, &mut properties, &mut required, &mut http)?;
@@ -220,6 +219,23 @@ pub fn build<'a>(
         imported: true,
         graphql: None,
     })
+}
+
+/// Adds the path's placeholders no parameter declares, as required strings.
+fn undeclared_placeholders(
+    http: &Http,
+    properties: &mut Map<String, Value>,
+    required: &mut Vec<String>,
+) {
+    for placeholder in http.placeholders() {
+        if !properties.contains_key(&placeholder) {
+            properties.insert(
+                placeholder.clone(),
+                json!({"type": "string", "description": format!("The {placeholder} in the path.")}),
+            );
+            required.push(placeholder);
+        }
+    }
 }
 
 fn to_value<T: serde::Serialize>(item: &T) -> Result<Value, String> {
@@ -293,9 +309,17 @@ fn request_body(
         }
         return Ok(());
     };
-    if http.method == "GET" {
+    if http.method == "GET" || (kind == Kind::Multipart && http.method == "DELETE") {
         if body.required {
-            return Err(format!("{} with a required request body", http.method));
+            return Err(format!(
+                "{} with a required {} body",
+                http.method,
+                if kind == Kind::Multipart {
+                    "multipart"
+                } else {
+                    "request"
+                }
+            ));
         }
         return Ok(());
     }

@@ -267,8 +267,8 @@ fn bad_documents_get_clear_errors() {
         ("{not json", "JSON"),
         ("swagger: '2.0'\ninfo: {title: x}\n", "Swagger"),
         (
-            "{\"openapi\": \"3.1.0\", \"info\": {\"title\": \"x\", \"version\": \"1\"}, \"paths\": {}}",
-            "3.1.0",
+            "{\"openapi\": \"4.0.0\", \"info\": {\"title\": \"x\", \"version\": \"1\"}, \"paths\": {}}",
+            "4.0.0",
         ),
         ("{\"info\": {}}", "no \"openapi\""),
         (
@@ -294,4 +294,65 @@ fn bad_documents_get_clear_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("openapi.include[0]"), "{err}");
+}
+
+#[test]
+fn openapi_3_1_documents_are_read() {
+    let mut doc = document();
+    doc["openapi"] = json!("3.1.0");
+    doc["components"]["schemas"]["Pet"]["properties"]["name"] = json!({"type": ["string", "null"]});
+    doc["components"]["schemas"]["Pet"]["properties"]["age"] =
+        json!({"type": "integer", "exclusiveMinimum": 0});
+    let imported = run(&doc, &overlay("pets"));
+    let create = tool(&imported, "PETS_CREATE_PET");
+    let props = &create.input_parameters["properties"];
+    assert_eq!(props["name"]["type"], json!(["string", "null"]));
+    assert_eq!(props["age"]["exclusiveMinimum"], 0);
+    assert_eq!(slugs(&imported).len(), 6);
+}
+
+/// Shapes found by importing all 2,639 documents of the APIs.guru snapshot.
+#[test]
+fn odd_documents_seen_in_the_wild_import() {
+    let doc = json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Odd", "version": "1"},
+        "servers": [{"url": "https://odd.example/api"}],
+        "components": {"securitySchemes": {"oauth": {"type": "oauth2", "flows": {"authorizationCode": {
+            "authorizationUrl": "/oauth/authorize", "tokenUrl": "oauth/token", "scopes": {}}}}}},
+        "paths": {
+            // An operationId with no letters or digits.
+            "/": {"get": {"operationId": "/", "responses": {"200": {"description": "ok"}}}},
+            // A placeholder twice, and one no parameter declares next to a
+            // query parameter of the same name.
+            "/regions/{location}/items/{location}": {"get": {"operationId": "twice",
+                "parameters": [{"name": "location", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}},
+            "/search?query={query}": {"get": {"operationId": "search",
+                "parameters": [{"name": "query", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "ok"}}}},
+            // A multipart body on DELETE.
+            "/icon": {"delete": {"operationId": "deleteIcon",
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "properties": {"f": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"204": {"description": "gone"}}}},
+        },
+    });
+    let imported = run(&doc, &overlay("odd"));
+    assert_eq!(slugs(&imported), ["ODD_GET", "ODD_SEARCH", "ODD_TWICE"]);
+    let search = tool(&imported, "ODD_SEARCH");
+    assert_eq!(search.http.query, ["query_query"]);
+    assert_eq!(search.http.wire_names["query_query"], "query");
+    let oauth = imported.toolkit.auth.oauth2.as_ref().unwrap();
+    assert_eq!(
+        oauth.authorize_url,
+        "https://odd.example/api/oauth/authorize"
+    );
+    assert_eq!(oauth.token_url, "https://odd.example/api/oauth/token");
+    assert!(
+        imported
+            .skipped
+            .iter()
+            .any(|(op, why)| op == "deleteIcon" && why.contains("multipart"))
+    );
 }
