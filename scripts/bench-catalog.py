@@ -18,16 +18,14 @@ fetches the documents with scripts/fetch-specs.sh)
 """
 
 import argparse
-import json
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+import serverproc
 from serverproc import start
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +33,7 @@ KEY = "ts_bench_key"
 
 
 def call(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"x-api-key": KEY, "content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as resp:
-        return json.loads(resp.read())
+    return serverproc.call(base, KEY, method, path, body)
 
 
 def rss_mib(pid):

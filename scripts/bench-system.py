@@ -25,6 +25,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import serverproc
 from serverproc import start
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +34,7 @@ LATENCY_MS = 20
 
 
 def call(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"x-api-key": KEY, "content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as resp:
-        return json.loads(resp.read())
+    return serverproc.call(base, KEY, method, path, body)
 
 
 def execute(base, session, slug, arguments):
