@@ -247,6 +247,20 @@ const SCHEMES: [&str; 6] = [
     "DCR_OAUTH",
 ];
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+/// Headers no argument may set (lower case).
+pub const RESERVED_HEADERS: [&str; 11] = [
+    "authorization",
+    "proxy-authorization",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+    "accept",
+    "cookie",
+];
 const TYPES: [&str; 7] = [
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
@@ -591,6 +605,37 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 ));
             }
         }
+        // What a caller sends must not replace the credential or frame the
+        // request: no argument is the injected header or query parameter,
+        // or a header HTTP itself depends on.
+        for name in &tool.http.header {
+            let wire = tool.http.wire_name(name);
+            let injected = toolkit
+                .auth
+                .inject
+                .as_ref()
+                .is_some_and(|i| i.location == "header" && i.name.eq_ignore_ascii_case(wire));
+            if injected || RESERVED_HEADERS.contains(&wire.to_ascii_lowercase().as_str()) {
+                return Err((
+                    at("http.header"),
+                    format!("{wire} cannot be an argument: toolshed or HTTP sets it"),
+                ));
+            }
+        }
+        for name in &tool.http.query {
+            let wire = tool.http.wire_name(name);
+            if toolkit
+                .auth
+                .inject
+                .as_ref()
+                .is_some_and(|i| i.location == "query" && i.name == wire)
+            {
+                return Err((
+                    at("http.query"),
+                    format!("{wire} cannot be an argument: the credential goes there"),
+                ));
+            }
+        }
         for file in super::file_args::arguments(&tool.input_parameters) {
             if used.get(&file.name) != Some(&"http.multipart") {
                 return Err((
@@ -698,6 +743,30 @@ type = "boolean"
             (
                 GOOD.replace("name = \"Demo\"", "name = \"Demo\"\ncolour = \"red\""),
                 "line",
+            ),
+            // Arguments cannot set the credential or the request's framing.
+            (
+                GOOD.replace("query = [\"verbose\"]", "header = [\"verbose\"]")
+                    .replace(
+                        "}\n[tools.input",
+                        ", wire_names = { verbose = \"Host\" } }\n[tools.input",
+                    ),
+                "http.header",
+            ),
+            (
+                GOOD.replace("query = [\"verbose\"]", "header = [\"verbose\"]")
+                    .replace(
+                        "}\n[tools.input",
+                        ", wire_names = { verbose = \"x-key\" } }\n[tools.input",
+                    ),
+                "http.header",
+            ),
+            (
+                GOOD.replace(
+                    "in = \"header\", name = \"X-Key\"",
+                    "in = \"query\", name = \"verbose\"",
+                ),
+                "http.query",
             ),
         ] {
             let path = write(dir.path(), &bad);

@@ -135,6 +135,7 @@ pub struct Imported {
 
 /// Imports a document (JSON or YAML text) as the overlay says.
 pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
+    let mut notes = Vec::new();
     let mut raw = parse_text(text)?;
     if raw
         .get("openapi")
@@ -143,11 +144,28 @@ pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
     {
         v31::downgrade(&mut raw);
     }
-    let doc = parse_document(&raw)?;
+    let doc = match parse_document(&raw) {
+        Err(ImportError::Invalid { path, .. }) if path.starts_with("components.schemas.") => {
+            // The model refused a named schema (real documents have, e.g.,
+            // an integer `format`). Those are only reached through `$ref`,
+            // which the conversion resolves in the raw document, so the
+            // model can read a copy without them.
+            let mut skeleton = raw.clone();
+            if let Some(Value::Object(schemas)) = skeleton.pointer_mut("/components/schemas") {
+                schemas
+                    .values_mut()
+                    .for_each(|s| *s = Value::Object(Default::default()));
+            }
+            notes.push(format!(
+                "the OpenAPI model could not read {path}; schemas were read from the raw document"
+            ));
+            parse_document(&skeleton)?
+        }
+        other => other?,
+    };
     let selection = Selection::new(&overlay.openapi)?;
     let important = Selection::patterns("important", &overlay.openapi.important)?;
     let converter = schema::Converter::new(&raw);
-    let mut notes = Vec::new();
     let base_url = match &overlay.base_url {
         Some(url) => url.clone(),
         None => server_url(&doc).ok_or_else(|| ImportError::Overlay {

@@ -97,7 +97,7 @@ pub fn build<'a>(
             Parameter::Path { .. } => Place::Path,
             Parameter::Query { .. } => Place::Query,
             Parameter::Header { .. } => {
-                let reserved = ["accept", "content-type", "authorization"]
+                let reserved = crate::catalog::toolkit::RESERVED_HEADERS
                     .contains(&data.name.to_ascii_lowercase().as_str())
                     || cx
                         .inject

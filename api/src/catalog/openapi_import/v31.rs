@@ -32,10 +32,40 @@ fn walk(value: &mut Value) {
     match value {
         Value::Object(object) => {
             rewrite(object);
+            boolean_schemas(object);
             object.values_mut().for_each(walk);
         }
         Value::Array(items) => items.iter_mut().for_each(walk),
         _ => {}
+    }
+}
+
+/// JSON Schema's `true` and `false` schemas where 3.0 wants objects:
+/// `true` accepts anything (`{}`), `false` nothing (`{"not": {}}`).
+fn boolean_schemas(object: &mut Map<String, Value>) {
+    let as_object = |value: &mut Value| {
+        if let Value::Bool(accepts) = value {
+            *value = if *accepts {
+                json!({})
+            } else {
+                json!({"not": {}})
+            };
+        }
+    };
+    for key in ["items", "not", "schema", "contains"] {
+        if let Some(value) = object.get_mut(key) {
+            as_object(value);
+        }
+    }
+    for key in ["properties", "patternProperties"] {
+        if let Some(Value::Object(map)) = object.get_mut(key) {
+            map.values_mut().for_each(as_object);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf", "prefixItems"] {
+        if let Some(Value::Array(items)) = object.get_mut(key) {
+            items.iter_mut().for_each(as_object);
+        }
     }
 }
 
@@ -129,10 +159,16 @@ mod tests {
                 "tag": {"type": ["string", "integer"]},
                 "owner": {"$ref": "#/components/schemas/Owner", "description": "Who owns it."},
             }}}},
-            "paths": {"/p": {"get": {"parameters": [{"$ref": "#/components/parameters/q", "description": "Q."}]}}},
+            "paths": {"/p": {"get": {"parameters": [{"$ref": "#/components/parameters/q", "description": "Q."}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"never": false, "any": true}}}}}}}}},
         });
         downgrade(&mut doc);
         assert_eq!(doc["openapi"], "3.0.3");
+        let props = &doc["paths"]["/p"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["properties"];
+        assert_eq!(props["never"], json!({"not": {}}));
+        assert_eq!(props["any"], json!({}));
         assert_eq!(
             doc["paths"]["/p"]["get"]["parameters"][0],
             json!({"$ref": "#/components/parameters/q"})
