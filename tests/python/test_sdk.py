@@ -344,6 +344,10 @@ def test_project_level_tools_and_toolkits(composio, server):
     assert sorted(t.slug for t in schemas) == ["GITHUB_GET_REPOSITORY", "HACKERNEWS_GET_ITEM"]
     listed = composio.tools.get_raw_composio_tools(toolkits=["hackernews"])
     assert listed and all(t.toolkit.slug == "hackernews" for t in listed)
+    # GitHub is imported whole (1,187 tools): the first page holds its main
+    # tools before the rest.
+    github = [t.slug for t in composio.tools.get_raw_composio_tools(toolkits=["github"])]
+    assert "GITHUB_GET_REPOSITORY" in github and "GITHUB_CREATE_ISSUE" in github, github[:10]
 
     out = composio.tools.execute("HACKERNEWS_GET_ITEM", {"id": 1}, user_id="rita",
                                  dangerously_skip_version_check=True)

@@ -36,6 +36,12 @@ test("tools are fetched by slug and by toolkit", async () => {
   assert.ok(byToolkit.length > 0 && byToolkit.every((t) => t.toolkit.slug === "hackernews"));
   const wrapped = await composio.tools.get("tina", { tools: ["HACKERNEWS_GET_ITEM"] });
   assert.equal(wrapped.length, 1);
+  // GitHub is imported whole (1,187 tools); listing a toolkit, the SDK asks
+  // for its important tools and gets the main ones.
+  const github = await composio.tools.getRawComposioTools({ toolkits: ["github"] });
+  const slugs = github.map((t) => t.slug);
+  assert.ok(slugs.includes("GITHUB_GET_REPOSITORY") && slugs.includes("GITHUB_REPOS_LIST_TAGS"), slugs.join());
+  assert.ok(github.length < 100 && !slugs.includes("GITHUB_CODESPACES_LIST_FOR_AUTHENTICATED_USER"), github.length);
 });
 
 test("tools.execute runs for a user and with an account; a failure is in the result", async () => {

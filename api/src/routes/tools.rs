@@ -83,7 +83,8 @@ fn csv(list: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// `GET /api/v3.1/tools`: the catalog's tools, filtered.
+/// `GET /api/v3.1/tools`: the catalog's tools, filtered; without a query,
+/// each toolkit's main tools come first.
 #[utoipa::path(
     operation_id = "tools_list", get, path = "/api/v3.1/tools", tag = "tools", params(ListQuery),
     responses((status = 200, body = crate::wire::page::Page<crate::wire::tool::ToolItem>), (status = 400, description = "Bad input (the message names the field)", body = crate::error::ErrorBody),
@@ -182,13 +183,18 @@ async fn list(
         let hits = catalog.index().search(search, keep);
         (hits.into_iter().map(|h| h.slug).collect(), DEFAULT_LIMIT)
     } else {
-        let mut all: Vec<String> = catalog
+        // A toolkit's main tools first (the SDKs read the first page when
+        // they list a toolkit), then the rest; by slug within each.
+        let mut all: Vec<(bool, String)> = catalog
             .tools()
-            .map(|t| t.tool.slug.clone())
-            .filter(|s| keep(s))
+            .filter(|t| keep(&t.tool.slug))
+            .map(|t| (!t.tool.is_important(), t.tool.slug.clone()))
             .collect();
         all.sort();
-        (all, DEFAULT_LIMIT)
+        (
+            all.into_iter().map(|(_, slug)| slug).collect(),
+            DEFAULT_LIMIT,
+        )
     };
     // Named tools come back all at once (the SDKs read one page).
     let limit = if wanted.is_empty() {
