@@ -325,11 +325,18 @@ async fn an_operators_yaml_overlay_binds_every_kind_of_argument() {
         .execute(
             &session,
             "NOTES_COMMENT_NOTE",
-            json!({"id": "n1", "text": "x y", "tags": ["p", "q"]}),
+            json!({"id": "n1", "text": "x y", "tags": ["p", "q"], "meta": {"k": "v"}}),
         )
         .await;
-    let sent = up.requests(3).await;
-    let [rename, tag, comment] = &sent[..] else {
+    server
+        .execute(
+            &session,
+            "NOTES_LIST_NOTES",
+            json!({"ids": [1, 2], "filter": {"state": "open"}, "fields": ["a", "b"]}),
+        )
+        .await;
+    let sent = up.requests(4).await;
+    let [rename, tag, comment, list] = &sent[..] else {
         panic!("{sent:?}")
     };
     assert_eq!(rename["path"], "/notes/notes/n1");
@@ -339,7 +346,13 @@ async fn an_operators_yaml_overlay_binds_every_kind_of_argument() {
     assert_eq!(body, json!({"id": "n2", "title": "Hi"}));
     let body: Value = serde_json::from_str(tag["body"].as_str().unwrap()).unwrap();
     assert_eq!(body, json!(["a", "b"]));
-    assert_eq!(comment["body"], "text=x+y&tags=p%2Cq");
+    // Form fields are exploded (objects as `meta[k]`); query parameters
+    // follow their style and explode.
+    assert_eq!(comment["body"], "text=x+y&tags=p&tags=q&meta%5Bk%5D=v");
+    assert_eq!(
+        list["raw_query"],
+        "ids=1&ids=2&filter%5Bstate%5D=open&fields=a%2Cb"
+    );
     assert!(
         comment["headers"]["content-type"]
             .as_str()
@@ -407,7 +420,17 @@ paths:
               properties:
                 text: {type: string}
                 tags: {type: array, items: {type: string}}
+                meta: {type: object, additionalProperties: {type: string}}
       responses: {"201": {description: made}}
+  /notes:
+    get:
+      operationId: listNotes
+      tags: [notes]
+      parameters:
+        - {name: ids, in: query, schema: {type: array, items: {type: integer}}}
+        - {name: filter, in: query, style: deepObject, explode: true, schema: {type: object}}
+        - {name: fields, in: query, explode: false, schema: {type: array, items: {type: string}}}
+      responses: {"200": {description: ok}}
   /admin/reset:
     post:
       operationId: adminReset

@@ -141,6 +141,10 @@ pub fn settle(graphql: &Graphql, mut execution: Execution) -> Execution {
     if !execution.successful {
         return execution;
     }
+    if execution.spooled.is_some() && execution.data.get("data").is_none() {
+        // Too large to parse: the saved file holds the whole answer.
+        return execution;
+    }
     let Some(data) = execution.data.get("data").cloned() else {
         execution.successful = false;
         execution.error = Some("the GraphQL API answered without data or errors".into());

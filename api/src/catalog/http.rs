@@ -3,7 +3,7 @@
 //! 5xx, honouring Retry-After), and a per-toolkit concurrency bound.
 
 use super::CatalogTool;
-use super::toolkit::Toolkit;
+use super::toolkit::{Style, Toolkit};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -404,20 +404,34 @@ fn build(
         let encoded: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
         path = path.replace(&format!("{{{name}}}"), &encoded.replace('+', "%20"));
     }
-    // Query, header and form values: scalars as text, lists joined by
-    // commas (OpenAPI's default `form` style without explode).
+    // Placeholders side by side (`/{a}{b}`) could still make a dot segment.
+    if path
+        .split(['/', '?'])
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return Err("arguments: the path would have a \".\" or \"..\" segment".into());
+    }
+    // Query, header and form values: scalars as text; lists and objects as
+    // the argument's style says (comma-joined by default).
     let flat = |names: &[String]| -> Vec<(String, String)> {
-        names
-            .iter()
-            .filter_map(|name| {
-                let text = match args.get(name)? {
-                    Value::Null => return None,
-                    Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(","),
-                    value => scalar(value),
-                };
-                Some((http.wire_name(name).to_owned(), text))
-            })
-            .collect()
+        let mut out = Vec::new();
+        for name in names {
+            let Some(value) = args.get(name).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            let wire = http.wire_name(name);
+            match http.styles.get(name).copied().unwrap_or_default() {
+                Style::Comma => out.push((wire.to_owned(), comma_joined(value))),
+                Style::Repeat => match value {
+                    Value::Array(items) => {
+                        out.extend(items.iter().map(|v| (wire.to_owned(), scalar(v))));
+                    }
+                    other => out.push((wire.to_owned(), scalar(other))),
+                },
+                Style::Deep => deep_object(wire, value, &mut out),
+            }
+        }
+        out
     };
     let mut query = flat(&http.query);
     let body = if let Some(graphql) = &tool.tool.graphql {
@@ -527,6 +541,39 @@ pub(super) fn credential_value(format: &str, credentials: &Value) -> Result<Stri
         );
     }
     Ok(value)
+}
+
+fn comma_joined(value: &Value) -> String {
+    match value {
+        Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join(","),
+        other => scalar(other),
+    }
+}
+
+/// `name[key]=value` pairs (OpenAPI's `deepObject`, and how Rails, PHP and
+/// Stripe read nested form fields): objects by key, lists as `name[]`
+/// (lists of objects by index), nested as deep as the value.
+fn deep_object(name: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                deep_object(&format!("{name}[{key}]"), inner, out);
+            }
+        }
+        Value::Array(items) => {
+            let nested = items.iter().any(|v| v.is_object() || v.is_array());
+            for (i, inner) in items.iter().enumerate() {
+                let key = if nested {
+                    format!("{name}[{i}]")
+                } else {
+                    format!("{name}[]")
+                };
+                deep_object(&key, inner, out);
+            }
+        }
+        Value::Null => {}
+        other => out.push((name.to_owned(), scalar(other))),
+    }
 }
 
 fn scalar(value: &Value) -> String {
@@ -719,5 +766,106 @@ mod tests {
             "Basic dTpw"
         );
         assert!(credential_value("{api_key}", &serde_json::json!({})).is_err());
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+    use crate::catalog::toolkit::{Auth, Http, Tool};
+
+    fn tool(path: &str) -> (Toolkit, CatalogTool) {
+        let http = Http {
+            method: "GET".into(),
+            path: path.into(),
+            ..Http::default()
+        };
+        let tool = Tool {
+            slug: "T_GET".into(),
+            name: "Get".into(),
+            description: "Gets.".into(),
+            tags: Vec::new(),
+            http,
+            graphql: None,
+            input_parameters: serde_json::json!({"type": "object"}),
+            output_parameters: serde_json::json!({"type": "object"}),
+            example: None,
+            imported: false,
+        };
+        let toolkit = Toolkit {
+            slug: "t".into(),
+            name: "T".into(),
+            description: "T.".into(),
+            logo: String::new(),
+            base_url: "https://t.example/api".into(),
+            categories: Vec::new(),
+            auth: Auth {
+                schemes: vec!["NO_AUTH".into()],
+                inject: None,
+                oauth2: None,
+            },
+            tools: Vec::new(),
+            tools_count: 0,
+        };
+        let tool = CatalogTool {
+            tool,
+            toolkit: "t".into(),
+            validator: std::sync::OnceLock::new(),
+        };
+        (toolkit, tool)
+    }
+
+    #[test]
+    fn list_and_object_arguments_follow_their_style() {
+        let (toolkit, mut t) = tool("/items");
+        t.tool.http.query = vec!["ids".into(), "filter".into(), "tags".into()];
+        t.tool.http.styles = [
+            ("ids".into(), Style::Repeat),
+            ("filter".into(), Style::Deep),
+        ]
+        .into_iter()
+        .collect();
+        let args = serde_json::json!({
+            "ids": [1, 2],
+            "filter": {"state": "open", "labels": ["a", "b"], "by": [{"n": 1}]},
+            "tags": ["x", "y"],
+        });
+        let built = build(&toolkit, &t, &args, None, &Attachments::new())
+            .ok()
+            .unwrap();
+        let pairs: Vec<(&str, &str)> = built
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("ids", "1"),
+                ("ids", "2"),
+                ("filter[state]", "open"),
+                ("filter[labels][]", "a"),
+                ("filter[labels][]", "b"),
+                ("filter[by][0][n]", "1"),
+                ("tags", "x,y"),
+            ]
+        );
+    }
+
+    #[test]
+    fn placeholders_cannot_make_dot_segments_together() {
+        let (toolkit, t) = tool("/files/{a}{b}");
+        let files = Attachments::new();
+        for (a, b) in [(".", "."), ("", "."), (".", "")] {
+            let args = serde_json::json!({"a": a, "b": b});
+            let built = build(&toolkit, &t, &args, None, &files);
+            assert!(built.is_err(), "{a:?} {b:?}");
+        }
+        let args = serde_json::json!({"a": "x", "b": "y."});
+        let built = build(&toolkit, &t, &args, None, &files).ok().unwrap();
+        assert_eq!(built.url, "https://t.example/api/files/xy.");
+        let args = serde_json::json!({"a": "../", "b": "x"});
+        let built = build(&toolkit, &t, &args, None, &files).ok().unwrap();
+        assert_eq!(built.url, "https://t.example/api/files/..%2Fx");
     }
 }

@@ -164,6 +164,19 @@ fn empty_object_schema() -> Value {
     serde_json::json!({"type": "object"})
 }
 
+/// How a list or object argument is written in a query, header or form.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    /// `a=1,2` (objects as JSON text).
+    #[default]
+    Comma,
+    /// `a=1&a=2`.
+    Repeat,
+    /// `a[k]=v`, `a[]=1`.
+    Deep,
+}
+
 /// A tool's HTTP binding.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -195,6 +208,11 @@ pub struct Http {
     /// Static headers.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// How list and object arguments of the query, headers and form are
+    /// written: `comma` (`a=1,2`, the default), `repeat` (`a=1&a=2`) or
+    /// `deep` (`a[k]=v`, `a[]=1`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub styles: BTreeMap<String, Style>,
     /// Names on the wire of arguments whose argument name differs (e.g. a
     /// body field `name` next to a path placeholder `name` becomes argument
     /// `body_name` with wire name `name`).
@@ -596,6 +614,15 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 at("http.multipart"),
                 "needs method POST, PUT or PATCH".into(),
             ));
+        }
+        for name in tool.http.styles.keys() {
+            let place = used.get(name).copied();
+            if !matches!(place, Some("http.query" | "http.header" | "http.form")) {
+                return Err((
+                    at("http.styles"),
+                    format!("{name} is not a query, header or form argument"),
+                ));
+            }
         }
         for name in tool.http.wire_names.keys() {
             if !used.contains_key(name) || used.get(name) == Some(&"http.path") {

@@ -238,7 +238,7 @@ async fn tool(
     }
     let catalog = state.catalog();
     let tool = catalog.tool(&slug).ok_or_else(|| not_found(&slug))?;
-    Ok(axum::Json(ToolItem::of(tool, &state.catalog())))
+    Ok(axum::Json(ToolItem::of(tool, &catalog)))
 }
 
 fn not_found(slug: &str) -> ApiError {

@@ -298,9 +298,7 @@ pub async fn settle(
         if !ctx.config.allows_tool(tool) || asked.iter().any(|(s, _)| s == &tool.tool.slug) {
             continue;
         }
-        let no_auth = ctx
-            .state
-            .catalog()
+        let no_auth = catalog
             .toolkit(&tool.toolkit)
             .is_some_and(|k| k.auth.schemes.iter().all(|s| s == "NO_AUTH"));
         let account_id = if no_auth {

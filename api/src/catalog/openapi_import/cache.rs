@@ -70,7 +70,15 @@ pub fn put(key: &str, imported: &Imported) {
         let slug = format!("{}-", imported.toolkit.slug);
         for entry in std::fs::read_dir(&dir)?.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&slug) && name != format!("{key}.json") {
+            // Exactly `<slug>-<32 hex>.json`: `google` must not take
+            // `google-calendar`'s entries.
+            let ours = name
+                .strip_prefix(&slug)
+                .and_then(|rest| rest.strip_suffix(".json"))
+                .is_some_and(|hash| {
+                    hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                });
+            if ours && name != format!("{key}.json") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }

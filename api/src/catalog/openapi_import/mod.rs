@@ -135,6 +135,17 @@ pub struct Imported {
 
 /// Imports a document (JSON or YAML text) as the overlay says.
 pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
+    if overlay.slug.is_empty()
+        || !overlay
+            .slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(ImportError::Overlay {
+            field: "slug".into(),
+            problem: "must be lower-case letters, digits and _".into(),
+        });
+    }
     let mut notes = Vec::new();
     let mut raw = parse_text(text)?;
     if raw

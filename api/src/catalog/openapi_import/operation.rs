@@ -3,9 +3,10 @@
 //! schema, its method as MCP hints.
 
 use super::schema::{Converter, drop_patterns};
-use crate::catalog::toolkit::{Http, Tool};
+use crate::catalog::toolkit::{Http, Style, Tool};
 use openapiv3::{
-    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, PathItem, ReferenceOr, StatusCode,
+    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, PathItem, QueryStyle, ReferenceOr,
+    StatusCode,
 };
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -64,6 +65,7 @@ pub fn build<'a>(
         multipart: Vec::new(),
         headers: cx.headers.clone(),
         wire_names: BTreeMap::new(),
+        styles: BTreeMap::new(),
         idempotent: None,
     };
 
@@ -154,6 +156,19 @@ pub fn build<'a>(
                 required.push(name.clone());
             }
             Place::Query => {
+                if let Parameter::Query { style, .. } = parameter {
+                    // OpenAPI's default for the query is `form`, exploded.
+                    let explode = data.explode.unwrap_or(*style == QueryStyle::Form);
+                    match style {
+                        QueryStyle::DeepObject => {
+                            http.styles.insert(name.clone(), Style::Deep);
+                        }
+                        QueryStyle::Form if explode => {
+                            http.styles.insert(name.clone(), Style::Repeat);
+                        }
+                        _ => {}
+                    }
+                }
                 http.query.push(name.clone());
                 if data.required {
                     required.push(name.clone());
@@ -246,19 +261,32 @@ fn resolve_parameter<'a>(
     doc: &'a OpenAPI,
     reference: &'a ReferenceOr<Parameter>,
 ) -> Result<&'a Parameter, String> {
-    let mut current = reference;
+    follow(reference, "parameters", |name| {
+        doc.components.as_ref()?.parameters.get(name)
+    })
+}
+
+/// Follows `#/components/<kind>/<name>` references (at most 16, so a
+/// reference loop is an error, not a hang).
+fn follow<'a, T>(
+    start: &'a ReferenceOr<T>,
+    kind: &str,
+    lookup: impl Fn(&str) -> Option<&'a ReferenceOr<T>>,
+) -> Result<&'a T, String> {
+    let prefix = format!("#/components/{kind}/");
+    let mut current = start;
     for _ in 0..16 {
         match current {
-            ReferenceOr::Item(parameter) => return Ok(parameter),
+            ReferenceOr::Item(item) => return Ok(item),
             ReferenceOr::Reference { reference } => {
                 current = reference
-                    .strip_prefix("#/components/parameters/")
-                    .and_then(|name| doc.components.as_ref()?.parameters.get(name))
-                    .ok_or_else(|| format!("parameter reference {reference} is not found"))?;
+                    .strip_prefix(&prefix)
+                    .and_then(&lookup)
+                    .ok_or_else(|| format!("reference {reference} is not found"))?;
             }
         }
     }
-    Err("parameter references loop".into())
+    Err(format!("{kind} references loop"))
 }
 
 fn request_body(
@@ -268,18 +296,9 @@ fn request_body(
     required: &mut Vec<String>,
     http: &mut Http,
 ) -> Result<(), String> {
-    let mut current = body;
-    let body = loop {
-        match current {
-            ReferenceOr::Item(body) => break body,
-            ReferenceOr::Reference { reference } => {
-                current = reference
-                    .strip_prefix("#/components/requestBodies/")
-                    .and_then(|name| cx.doc.components.as_ref()?.request_bodies.get(name))
-                    .ok_or_else(|| format!("request body reference {reference} is not found"))?;
-            }
-        }
-    };
+    let body = follow(body, "requestBodies", |name| {
+        cx.doc.components.as_ref()?.request_bodies.get(name)
+    })?;
     #[derive(PartialEq)]
     enum Kind {
         Json,
@@ -364,6 +383,18 @@ fn request_body(
         }
         if body.required && field_required.contains(&field) {
             required.push(name.clone());
+        }
+        if kind == Kind::Form {
+            // Form fields are `form` style, exploded, unless their encoding
+            // says `deepObject`; objects cannot be exploded flat, so they
+            // go deep too (as Rails, PHP and Stripe read them).
+            let deep = content
+                .encoding
+                .get(&field)
+                .is_some_and(|e| e.style == Some(QueryStyle::DeepObject))
+                || field_schema.get("type").and_then(Value::as_str) == Some("object");
+            let style = if deep { Style::Deep } else { Style::Repeat };
+            http.styles.insert(name.clone(), style);
         }
         match kind {
             Kind::Json => http.body.push(name.clone()),
@@ -518,18 +549,9 @@ fn output(cx: &Context<'_>, op: &Operation) -> Result<Value, String> {
     let Some((code, response)) = success.first() else {
         return Ok(json!({"type": "object"}));
     };
-    let mut current = *response;
-    let response = loop {
-        match current {
-            ReferenceOr::Item(response) => break response,
-            ReferenceOr::Reference { reference } => {
-                current = reference
-                    .strip_prefix("#/components/responses/")
-                    .and_then(|name| cx.doc.components.as_ref()?.responses.get(name))
-                    .ok_or_else(|| format!("response reference {reference} is not found"))?;
-            }
-        }
-    };
+    let response = follow(response, "responses", |name| {
+        cx.doc.components.as_ref()?.responses.get(name)
+    })?;
     let schema = response
         .content
         .iter()

@@ -17,6 +17,19 @@ const ONE_SCHEMA: [&str; 4] = ["items", "not", "additionalProperties", "contains
 const SCHEMA_LISTS: [&str; 3] = ["allOf", "anyOf", "oneOf"];
 /// Keywords whose value maps names to schemas.
 const SCHEMA_MAPS: [&str; 2] = ["properties", "patternProperties"];
+/// The most schema nodes one conversion visits; past it, what is left is
+/// cut to its type (documents can fan out through `$ref`s exponentially).
+const MAX_NODES: usize = 20_000;
+/// The longest chain of `$ref`s followed inside one conversion.
+const MAX_REFS: usize = 64;
+
+/// One conversion's state: the references being expanded, and the nodes
+/// it may still visit.
+struct Walk {
+    stack: Vec<String>,
+    budget: usize,
+}
+
 /// OpenAPI keywords that JSON Schema does not have.
 const DROPPED: [&str; 5] = [
     "discriminator",
@@ -41,8 +54,11 @@ impl<'a> Converter<'a> {
     /// `schema` converted, with references inlined down to `depth` levels
     /// of nesting (deeper schemas keep only their type and description).
     pub fn convert(&self, schema: &Value, depth: usize) -> Value {
-        let mut stack = Vec::new();
-        self.walk(schema, depth, &mut stack)
+        let mut walk = Walk {
+            stack: Vec::new(),
+            budget: MAX_NODES,
+        };
+        self.walk(schema, depth, &mut walk)
     }
 
     /// `schema` converted as deep as fits in `max_bytes` of JSON (down to
@@ -58,14 +74,18 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn walk(&self, schema: &Value, depth: usize, stack: &mut Vec<String>) -> Value {
+    fn walk(&self, schema: &Value, depth: usize, walk: &mut Walk) -> Value {
         let Value::Object(object) = schema else {
             // `true`/`false` schemas and malformed ones pass through.
             return schema.clone();
         };
+        walk.budget = walk.budget.saturating_sub(1);
+        if walk.budget == 0 {
+            return shallow(object);
+        }
         if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
             let name = reference.rsplit('/').next().unwrap_or(reference).to_owned();
-            if stack.iter().any(|r| r == reference) {
+            if walk.stack.iter().any(|r| r == reference) || walk.stack.len() >= MAX_REFS {
                 return serde_json::json!({
                     "type": "object",
                     "description": format!("A {name} (the same shape as its parent)."),
@@ -76,9 +96,9 @@ impl<'a> Converter<'a> {
                     "description": format!("(unresolved reference {reference})"),
                 });
             };
-            stack.push(reference.to_owned());
-            let mut out = self.walk(target, depth, stack);
-            stack.pop();
+            walk.stack.push(reference.to_owned());
+            let mut out = self.walk(target, depth, walk);
+            walk.stack.pop();
             // A sibling description (3.1 allows it) wins over the target's.
             if let (Some(description), Value::Object(out)) = (object.get("description"), &mut out) {
                 out.insert("description".into(), description.clone());
@@ -94,13 +114,14 @@ impl<'a> Converter<'a> {
                 continue;
             }
             let converted = if ONE_SCHEMA.contains(&key.as_str()) && value.is_object() {
-                self.walk(value, depth - 1, stack)
+                self.walk(value, depth - 1, walk)
             } else if SCHEMA_LISTS.contains(&key.as_str()) {
+                // A combination is a level too: chains of them are bounded.
                 match value {
                     Value::Array(items) => Value::Array(
                         items
                             .iter()
-                            .map(|item| self.walk(item, depth, stack))
+                            .map(|item| self.walk(item, depth - 1, walk))
                             .collect(),
                     ),
                     other => other.clone(),
@@ -109,7 +130,7 @@ impl<'a> Converter<'a> {
                 match value {
                     Value::Object(map) => Value::Object(
                         map.iter()
-                            .map(|(name, item)| (name.clone(), self.walk(item, depth - 1, stack)))
+                            .map(|(name, item)| (name.clone(), self.walk(item, depth - 1, walk)))
                             .collect(),
                     ),
                     other => other.clone(),
@@ -259,6 +280,33 @@ mod tests {
         assert_eq!(out["properties"]["n"]["exclusiveMinimum"], 0);
         assert!(out["properties"]["n"].get("minimum").is_none());
         assert_eq!(out["properties"]["n"]["examples"], json!([3]));
+    }
+
+    #[test]
+    fn fan_out_and_long_chains_are_bounded() {
+        // 40 levels of two references each: 2^40 walks without a budget.
+        let mut schemas = serde_json::Map::new();
+        for i in 0..40 {
+            let next = format!("#/components/schemas/S{}", i + 1);
+            schemas.insert(
+                format!("S{i}"),
+                json!({"anyOf": [{"$ref": next}, {"$ref": next}]}),
+            );
+        }
+        schemas.insert("S40".into(), json!({"type": "string"}));
+        // A chain of 100,000 references: a stack overflow without a bound.
+        for i in 0..100_000 {
+            schemas.insert(
+                format!("C{i}"),
+                json!({"$ref": format!("#/components/schemas/C{}", i + 1)}),
+            );
+        }
+        let doc = json!({"components": {"schemas": schemas}});
+        let converter = Converter::new(&doc);
+        let out = converter.convert(&json!({"$ref": "#/components/schemas/S0"}), 6);
+        assert!(serde_json::to_vec(&out).unwrap().len() < 1 << 20);
+        let out = converter.convert(&json!({"$ref": "#/components/schemas/C0"}), 6);
+        assert_eq!(out["type"], "object");
     }
 
     #[test]

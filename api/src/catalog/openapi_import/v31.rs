@@ -25,17 +25,48 @@ pub fn downgrade(doc: &mut Value) {
         object.remove("webhooks");
         object.remove("jsonSchemaDialect");
     }
-    walk(doc);
+    walk(doc, false);
 }
 
-fn walk(value: &mut Value) {
+/// Keys whose value maps names to things (properties, schemas, paths,
+/// media types, ...): the map itself is not a schema, so a property named
+/// `const` or `type` is left alone; its values are walked.
+const NAME_MAPS: [&str; 18] = [
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "schemas",
+    "paths",
+    "responses",
+    "parameters",
+    "requestBodies",
+    "content",
+    "headers",
+    "examples",
+    "links",
+    "callbacks",
+    "securitySchemes",
+    "variables",
+    "encoding",
+    "mapping",
+];
+
+fn walk(value: &mut Value, name_map: bool) {
     match value {
         Value::Object(object) => {
-            rewrite(object);
-            boolean_schemas(object);
-            object.values_mut().for_each(walk);
+            if !name_map {
+                rewrite(object);
+                boolean_schemas(object);
+            }
+            for (key, child) in object.iter_mut() {
+                // Inside a name map every value is an entry, never a map.
+                let child_is_map =
+                    !name_map && NAME_MAPS.contains(&key.as_str()) && child.is_object();
+                walk(child, child_is_map);
+            }
         }
-        Value::Array(items) => items.iter_mut().for_each(walk),
+        Value::Array(items) => items.iter_mut().for_each(|item| walk(item, false)),
         _ => {}
     }
 }
@@ -158,6 +189,8 @@ mod tests {
                 "kind": {"const": "dog"},
                 "tag": {"type": ["string", "integer"]},
                 "owner": {"$ref": "#/components/schemas/Owner", "description": "Who owns it."},
+                "const": {"type": "string"},
+                "properties": {"type": "object", "readOnly": true},
             }}}},
             "paths": {"/p": {"get": {"parameters": [{"$ref": "#/components/parameters/q", "description": "Q."}],
                 "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
@@ -183,6 +216,12 @@ mod tests {
             json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true})
         );
         assert_eq!(props["kind"], json!({"enum": ["dog"]}));
+        // Properties named like keywords are names, not keywords.
+        assert_eq!(props["const"], json!({"type": "string"}));
+        assert_eq!(
+            props["properties"],
+            json!({"type": "object", "readOnly": true})
+        );
         assert_eq!(
             props["tag"],
             json!({"anyOf": [{"type": "string"}, {"type": "integer"}]})
