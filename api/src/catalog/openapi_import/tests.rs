@@ -356,3 +356,38 @@ fn odd_documents_seen_in_the_wild_import() {
             .any(|(op, why)| op == "deleteIcon" && why.contains("multipart"))
     );
 }
+
+#[test]
+fn documents_the_model_chokes_on_still_import() {
+    // A named schema openapiv3 cannot read (an integer `format`): the
+    // model reads a copy without it; the schema comes from the raw JSON.
+    let mut doc = document();
+    doc["components"]["schemas"]["Pet"]["properties"]["name"]["format"] = json!(0);
+    let imported = run(&doc, &overlay("pets"));
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("components.schemas"))
+    );
+    let list = tool(&imported, "PETS_LIST_PETS");
+    assert_eq!(list.output_parameters["properties"]["name"]["format"], 0);
+    // As an argument schema it does not compile: that one operation is
+    // skipped, with the reason.
+    let skipped: BTreeMap<_, _> = imported.skipped.iter().cloned().collect();
+    assert!(skipped["createPet"].contains("compile"), "{skipped:?}");
+    // A request body that refers to itself is skipped, not followed forever.
+    let mut doc = document();
+    doc["components"]["requestBodies"] =
+        json!({"Loop": {"$ref": "#/components/requestBodies/Loop"}});
+    doc["paths"]["/pets"]["post"]["requestBody"] =
+        json!({"$ref": "#/components/requestBodies/Loop"});
+    let imported = run(&doc, &overlay("pets"));
+    let skipped: BTreeMap<_, _> = imported.skipped.iter().cloned().collect();
+    assert!(skipped["createPet"].contains("loop"), "{skipped:?}");
+    // An overlay slug that is not the catalog's slug rule is refused first.
+    for bad in ["Pets", "pets-store", "", "pé"] {
+        let err = import(&document().to_string(), &overlay(bad)).unwrap_err();
+        assert!(err.to_string().starts_with("slug:"), "{bad}: {err}");
+    }
+}
