@@ -53,6 +53,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+# The Node packages: the TypeScript clients below, and the MCP reference
+# server (@modelcontextprotocol/server-everything) the Python suite serves
+# as toolkits. npm's cache (~/.npm) makes reinstalls quick; node_modules
+# stays out of git.
+(cd tests/ts && timeout 300 npm ci --no-audit --no-fund --prefer-offline)
 TOOLSHED_BIN="${CARGO_TARGET_DIR:-target}/debug/toolshed" \
   "$VENV/bin/python" -m pytest -q tests/python
 
@@ -70,7 +75,5 @@ if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
   timeout 600 $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive timeout 600 $sudo apt-get install -y -qq --no-install-recommends chromium
 fi
-# npm's cache (~/.npm) makes reinstalls quick; node_modules stays out of git.
-(cd tests/ts && timeout 300 npm ci --no-audit --no-fund --prefer-offline)
 TOOLSHED_ABS_BIN="$(realpath "$TOOLSHED_DEBUG_BIN")"
 (cd tests/ts && TOOLSHED_BIN="$TOOLSHED_ABS_BIN" timeout 300 node --test)

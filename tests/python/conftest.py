@@ -47,9 +47,11 @@ def upstream():
 
 
 class Server:
-    def __init__(self, upstream, data_dir):
+    def __init__(self, upstream, data_dir, toolkits=None, env=None):
         self.upstream = upstream
         self.data_dir = data_dir
+        self.toolkits = toolkits or ROOT / "fixtures/toolkits"
+        self.extra_env = env or {}
         self.proc = None
         self.base_url = None
         self.start()
@@ -60,9 +62,10 @@ class Server:
         env["TOOLSHED_API_KEY"] = KEY
         env.setdefault("RUST_LOG", "warn")
         env["TOOLSHED_BASE_URL_ALL"] = f"http://{self.upstream}/{{slug}}"
+        env.update(self.extra_env)
         self.proc, addr = _start(
             [binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", str(self.data_dir),
-             "--toolkits", str(ROOT / "fixtures/toolkits")],
+             "--toolkits", str(self.toolkits)],
             env=env,
         )
         self.base_url = f"http://{addr}"

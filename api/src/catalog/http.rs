@@ -166,6 +166,7 @@ pub(super) enum Body {
 #[derive(Clone)]
 pub struct Executor {
     client: reqwest::Client,
+    mcp: super::mcp::pool::Pool,
     limits: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     per_toolkit: usize,
 }
@@ -195,6 +196,7 @@ impl Executor {
             .unwrap_or_default();
         Executor {
             client,
+            mcp: super::mcp::pool::Pool::default(),
             limits: Arc::default(),
             per_toolkit: per_toolkit.max(1),
         }
@@ -228,6 +230,17 @@ impl Executor {
             files,
         } = *call;
         let semaphore = self.semaphore(project_id, &toolkit.slug);
+        if let (Some(binding), Some(server)) = (&tool.tool.mcp, &toolkit.mcp) {
+            let credential = match mcp_credential(toolkit, credentials) {
+                Ok(credential) => credential,
+                Err(message) => return Execution::failed(message, None, Value::Null),
+            };
+            let _permit = semaphore.acquire_owned().await;
+            return self
+                .mcp
+                .call(&toolkit.slug, server, binding, arguments, credential, spool)
+                .await;
+        }
         let request = match build(toolkit, tool, arguments, credentials, files) {
             Ok(request) => request,
             Err(message) => return Execution::failed(message, None, Value::Null),
@@ -484,12 +497,7 @@ fn build(
         .collect();
     headers.extend(flat(&http.header));
     if let Some(inject) = &toolkit.auth.inject {
-        let credentials = credentials.ok_or_else(|| {
-            format!(
-                "no connected account for {}: connect one (COMPOSIO_MANAGE_CONNECTIONS or POST /api/v3.1/connected_accounts)",
-                toolkit.slug
-            )
-        })?;
+        let credentials = credentials.ok_or_else(|| no_account(toolkit))?;
         let value = credential_value(&inject.format, credentials)?;
         match inject.location.as_str() {
             "query" => query.push((inject.name.clone(), value)),
@@ -506,6 +514,48 @@ fn build(
         form,
         parts,
     })
+}
+
+/// Where an MCP toolkit's server gets the connected account's credential.
+fn mcp_credential(
+    toolkit: &Toolkit,
+    credentials: Option<&Value>,
+) -> Result<Option<super::mcp::connect::Credential>, String> {
+    let Some(inject) = &toolkit.auth.inject else {
+        return Ok(None);
+    };
+    let credentials = credentials.ok_or_else(|| no_account(toolkit))?;
+    Ok(Some(super::mcp::connect::Credential {
+        location: inject.location.clone(),
+        name: inject.name.clone(),
+        value: credential_value(&inject.format, credentials)?,
+    }))
+}
+
+fn no_account(toolkit: &Toolkit) -> String {
+    format!(
+        "no connected account for {}: connect one (COMPOSIO_MANAGE_CONNECTIONS or POST /api/v3.1/connected_accounts)",
+        toolkit.slug
+    )
+}
+
+/// Saves `data` (as JSON) to `spool` when it is larger than the spool's
+/// threshold: the saved file's name and size, or `None` when it is small.
+pub(super) fn spool_value(spool: &Spool, data: &Value) -> Result<Option<(String, u64)>, String> {
+    let bytes = serde_json::to_vec(data).map_err(|e| format!("cannot save the response: {e}"))?;
+    if bytes.len() <= spool.threshold {
+        return Ok(None);
+    }
+    spool.charge(bytes.len() as u64)?;
+    let written = spool
+        .dir
+        .write(&spool.name, &bytes)
+        .map_err(|e| format!("cannot save the response: {e}"));
+    if let Err(message) = written {
+        let _ = spool.dir.remove_file(&spool.name);
+        return Err(message);
+    }
+    Ok(Some((spool.name.clone(), bytes.len() as u64)))
 }
 
 pub(super) fn credential_value(format: &str, credentials: &Value) -> Result<String, String> {
@@ -787,6 +837,7 @@ mod path_tests {
             tags: Vec::new(),
             http,
             graphql: None,
+            mcp: None,
             input_parameters: serde_json::json!({"type": "object"}),
             output_parameters: serde_json::json!({"type": "object"}),
             example: None,
@@ -805,6 +856,7 @@ mod path_tests {
                 oauth2: None,
             },
             tools: Vec::new(),
+            mcp: None,
             tools_count: 0,
         };
         let tool = CatalogTool {

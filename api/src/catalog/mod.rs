@@ -7,6 +7,7 @@
 //! - `http.rs`: executing a tool over HTTP against its upstream.
 //! - `graphql.rs`: GraphQL bindings (operation, variables, errors).
 //! - `openapi_import/`: toolkits from OpenAPI documents.
+//! - `mcp/`: toolkits whose tools come from MCP servers.
 //! - `live.rs`: the catalog being served, replaced on reload.
 
 pub mod file_args;
@@ -14,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod intent;
 pub mod live;
+pub mod mcp;
 pub mod openapi_import;
 pub mod proxy;
 pub mod search;
@@ -69,10 +71,33 @@ impl Catalog {
             .filter(|p| p.is_file())
             .collect();
         entries.sort();
+        // Files load side by side: an import or an MCP server's listing
+        // waits on its own, not after every other.
+        let loaded: Vec<Result<Toolkit, ToolkitError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = entries
+                .iter()
+                .map(|path| scope.spawn(move || toolkit::load(path)))
+                .collect();
+            handles
+                .into_iter()
+                .zip(&entries)
+                .map(|(handle, path)| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(ToolkitError {
+                            path: path.clone(),
+                            field: "file".into(),
+                            problem: "loading it panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
         let mut toolkits = Vec::new();
-        for path in entries {
-            let mut toolkit = toolkit::load(&path)?;
-            if let Some(url) = base_url_override(&toolkit.slug, overrides) {
+        for (path, toolkit) in entries.into_iter().zip(loaded) {
+            let mut toolkit = toolkit?;
+            if toolkit.mcp.is_none()
+                && let Some(url) = base_url_override(&toolkit.slug, overrides)
+            {
                 toolkit.base_url = url;
             }
             toolkits.push((path, toolkit));

@@ -92,6 +92,12 @@ impl Executor {
         request: ProxyRequest,
         credentials: Option<&Value>,
     ) -> Result<ProxyResponse, ProxyError> {
+        if toolkit.mcp.is_some() {
+            return Err(ProxyError::Refused(format!(
+                "toolkit {} is served by an MCP server: call its tools instead (the proxy sends HTTP requests to a toolkit's REST API)",
+                toolkit.slug
+            )));
+        }
         let mut url = url_under(&toolkit.base_url, &request.endpoint)?;
         let mut query = request.query;
         // Query parameters written into the endpoint are kept.

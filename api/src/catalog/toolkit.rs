@@ -32,7 +32,8 @@ pub struct Toolkit {
     /// Logo URL.
     #[serde(default)]
     pub logo: String,
-    /// Upstream base URL.
+    /// Upstream base URL (none for a toolkit served by an MCP server).
+    #[serde(default)]
     pub base_url: String,
     /// Categories.
     #[serde(default)]
@@ -42,6 +43,9 @@ pub struct Toolkit {
     /// The tools (moved to the catalog's index of tools when it loads).
     #[serde(default)]
     pub tools: Vec<Tool>,
+    /// The MCP server the tools come from, instead of `tools`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<super::mcp::Server>,
     /// How many tools the catalog holds for the toolkit (set when it loads).
     #[serde(skip)]
     pub tools_count: usize,
@@ -137,6 +141,9 @@ pub struct Tool {
     /// The GraphQL binding, instead of `http`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graphql: Option<super::graphql::Graphql>,
+    /// The MCP binding (set for the tools of an `[mcp]` toolkit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<super::mcp::McpTool>,
     /// JSON Schema of the arguments.
     pub input_parameters: Value,
     /// JSON Schema of the response data.
@@ -302,12 +309,77 @@ pub fn load(path: &Path) -> Result<Toolkit, ToolkitError> {
             .unwrap_or_else(|| "toml".to_owned());
         err(&field, message)
     })?;
+    if toolkit.mcp.is_some() {
+        return load_mcp(path, toolkit, Cache::Use).map(|imported| imported.toolkit);
+    }
     for tool in &mut toolkit.tools {
         super::file_args::complete(&mut tool.input_parameters);
     }
     bind_graphql(&mut toolkit.tools).map_err(|(field, problem)| err(&field, problem))?;
     validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
     Ok(toolkit)
+}
+
+/// Loads a toolkit with an `[mcp]` table: its tools are the server's,
+/// listed now. A server that cannot be listed leaves the toolkit with the
+/// tools of its last listing (kept in the import cache), or none, and says
+/// so in the log: one server being down does not stop toolshed.
+pub fn load_mcp(path: &Path, mut toolkit: Toolkit, cache: Cache) -> Result<Imported, ToolkitError> {
+    let err = |field: &str, problem: String| ToolkitError {
+        path: path.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let Some(server) = toolkit.mcp.as_mut() else {
+        return Err(err("mcp", "is missing".into()));
+    };
+    server.folder = path
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let server = server.clone();
+    if !toolkit.tools.is_empty() {
+        return Err(err(
+            "tools",
+            "an [mcp] toolkit's tools come from its server: remove [[tools]]".into(),
+        ));
+    }
+    if !toolkit.base_url.is_empty() {
+        return Err(err(
+            "base_url",
+            "an [mcp] toolkit has no base_url: its server is mcp.url or mcp.command".into(),
+        ));
+    }
+    validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
+    let key = cache::key(&toolkit.slug, &format!("mcp {toolkit:?}"), b"");
+    let imported = match super::mcp::connect::list_blocking(&server, &toolkit.slug) {
+        Ok(listed) => {
+            let imported = super::mcp::tools_from(&toolkit, &server, &listed);
+            if cache == Cache::Use {
+                cache::put(&key, &imported);
+            }
+            imported
+        }
+        Err(problem) if cache == Cache::Bypass => return Err(err("mcp", problem)),
+        Err(problem) => match cache::get(&key) {
+            Some(imported) => {
+                tracing::warn!(toolkit = %toolkit.slug, %problem, tools = imported.toolkit.tools.len(), "serving the tools of the MCP server's last listing");
+                imported
+            }
+            None => {
+                tracing::warn!(toolkit = %toolkit.slug, %problem, "the MCP server's tools could not be listed: the toolkit has none until a reload (SIGHUP) lists them");
+                super::mcp::tools_from(&toolkit, &server, &[])
+            }
+        },
+    };
+    for (tool, why) in &imported.skipped {
+        tracing::info!(toolkit = %toolkit.slug, tool, why, "MCP tool not served");
+    }
+    let mut imported = imported;
+    // `folder` is not kept in the cache: the binding takes this load's.
+    imported.toolkit.mcp = Some(server);
+    validate(&imported.toolkit).map_err(|(field, problem)| err(&field, problem))?;
+    Ok(imported)
 }
 
 /// Loads a toolkit file with an `[openapi]` table: the document it names,
@@ -424,7 +496,9 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
     {
         return fail("slug".into(), "must be lower-case letters, digits and _");
     }
-    if !(toolkit.base_url.starts_with("http://") || toolkit.base_url.starts_with("https://")) {
+    if toolkit.mcp.is_none()
+        && !(toolkit.base_url.starts_with("http://") || toolkit.base_url.starts_with("https://"))
+    {
         return fail("base_url".into(), "must be an http(s) URL");
     }
     if toolkit.auth.schemes.is_empty() {
@@ -463,10 +537,15 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
                 "is required unless the only scheme is NO_AUTH",
             );
         }
-        (Some(inject), _) if !matches!(inject.location.as_str(), "header" | "query") => {
+        (Some(inject), _)
+            if toolkit.mcp.is_none() && !matches!(inject.location.as_str(), "header" | "query") =>
+        {
             return fail("auth.inject.in".into(), "must be header or query");
         }
         _ => {}
+    }
+    if let Some(server) = &toolkit.mcp {
+        server.check(&toolkit.auth)?;
     }
     let prefix = format!("{}_", toolkit.slug.to_ascii_uppercase());
     let mut seen = BTreeSet::new();
@@ -483,6 +562,17 @@ fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
         }
         if tool.description.trim().is_empty() {
             return Err((at("description"), "must not be empty".into()));
+        }
+        if toolkit.mcp.is_some() != tool.mcp.is_some() {
+            return Err((
+                at("mcp"),
+                "only the tools of an [mcp] toolkit are MCP tools".into(),
+            ));
+        }
+        if tool.mcp.is_some() {
+            // The server checks its own arguments; the schema was checked
+            // when it was listed.
+            continue;
         }
         if !METHODS.contains(&tool.http.method.as_str()) {
             return Err((at("http.method"), format!("must be one of {METHODS:?}")));

@@ -134,7 +134,11 @@ pub async fn prepare(args: &ServeArgs) -> Result<Prepared, String> {
         dir: args.toolkits.clone(),
         base_urls: file.base_urls.clone(),
     };
-    let catalog = catalog_source.load()?;
+    // Listing MCP servers' tools blocks: off the runtime's workers.
+    let load = catalog_source.clone();
+    let catalog = tokio::task::spawn_blocking(move || load.load())
+        .await
+        .map_err(|err| format!("loading toolkits failed: {err}"))??;
     crate::oauth::apps::check(&file.oauth_apps, &catalog).map_err(|err| match &args.config {
         Some(path) => format!("{}: {err}", path.display()),
         None => err,

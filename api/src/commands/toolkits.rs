@@ -17,10 +17,11 @@ pub struct ToolkitsArgs {
 
 #[derive(Debug, Subcommand)]
 enum ToolkitsCommand {
-    /// Import an OpenAPI 3.0 document (JSON or YAML) or a `toolkit.toml`
-    /// overlay naming one, and report the tools it makes, the operations
-    /// it skips and why, and the slugs it had to change. Nothing is
-    /// written: put the overlay and the document in a folder under the
+    /// Import an OpenAPI 3.0 document (JSON or YAML), a `toolkit.toml`
+    /// overlay naming one, or a `toolkit.toml` with an `[mcp]` table (the
+    /// server is started or reached and its tools listed), and report the
+    /// tools it makes, what it skips and why, and the slugs it had to
+    /// change. Nothing is written: put the files in a folder under the
     /// toolkits directory to serve them.
     Import(ImportArgs),
 }
@@ -57,8 +58,16 @@ fn import(args: ImportArgs) -> ExitCode {
         std::fs::read_to_string(&args.path)
             .map_err(|e| format!("{}: {e}", args.path.display()))
             .and_then(|text| {
-                toolkit::load_overlay(&args.path, &text, toolkit::Cache::Bypass)
-                    .map_err(|e| e.to_string())
+                let is_mcp =
+                    toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.contains_key("mcp"));
+                if is_mcp {
+                    let parsed: toolkit::Toolkit = toml::from_str(&text)
+                        .map_err(|e| format!("{}: {e}", args.path.display()))?;
+                    toolkit::load_mcp(&args.path, parsed, toolkit::Cache::Bypass)
+                } else {
+                    toolkit::load_overlay(&args.path, &text, toolkit::Cache::Bypass)
+                }
+                .map_err(|e| e.to_string())
             })
     } else {
         let slug = args
@@ -108,22 +117,31 @@ fn import(args: ImportArgs) -> ExitCode {
     let toolkit = &imported.toolkit;
     let mut report = String::new();
     use std::fmt::Write as _;
+    let (source, served_by) = match &toolkit.mcp {
+        Some(server) => (
+            "tools listed by its MCP server",
+            match &server.url {
+                Some(url) => format!("MCP server {url}"),
+                None => format!("MCP server `{}`", server.command.join(" ")),
+            },
+        ),
+        None => ("operations", format!("base URL {}", toolkit.base_url)),
+    };
     let _ = writeln!(
         report,
-        "{}: {} tools from {} operations in {} ms (base URL {}, auth {})",
+        "{}: {} tools from {} {source} in {} ms ({served_by}, auth {})",
         toolkit.slug,
         toolkit.tools.len(),
         imported.operations,
         elapsed.as_millis(),
-        toolkit.base_url,
         toolkit.auth.schemes.join("+"),
     );
     for tool in &toolkit.tools {
-        let _ = writeln!(
-            report,
-            "  tool     {}\t{} {}\t{}",
-            tool.slug, tool.http.method, tool.http.path, tool.name
-        );
+        let binding = match &tool.mcp {
+            Some(mcp) => format!("mcp {}", mcp.name),
+            None => format!("{} {}", tool.http.method, tool.http.path),
+        };
+        let _ = writeln!(report, "  tool     {}\t{binding}\t{}", tool.slug, tool.name);
     }
     for (operation, why) in &imported.renamed {
         let _ = writeln!(report, "  renamed  {operation}\t{why}");

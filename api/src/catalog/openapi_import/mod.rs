@@ -322,6 +322,7 @@ pub fn import(text: &str, overlay: &Overlay) -> Result<Imported, ImportError> {
         categories: overlay.categories.clone(),
         auth,
         tools,
+        mcp: None,
         tools_count: 0,
     };
     Ok(Imported {

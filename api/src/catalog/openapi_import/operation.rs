@@ -233,6 +233,7 @@ pub fn build<'a>(
         example: None,
         imported: true,
         graphql: None,
+        mcp: None,
     })
 }
 

@@ -1,0 +1,253 @@
+"""MCP servers as toolkits: `@modelcontextprotocol/server-everything` (npm,
+installed by scripts/test.sh into tests/ts) over stdio and streamable HTTP,
+and fixtures/mcp/edge_server.py (fastmcp) for the edge cases, behind a real
+toolshed serve, through the real composio SDK."""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Server
+
+EVERYTHING = ROOT / "tests/ts/node_modules/@modelcontextprotocol/server-everything/dist/index.js"
+EDGE = ROOT / "fixtures/mcp/edge_server.py"
+SECRET = "host-secret-never-passed-on"
+
+
+def toolkit_file(folder, slug, mcp, auth='schemes = ["NO_AUTH"]'):
+    (folder / slug).mkdir()
+    lines = [f'slug = "{slug}"', f'name = "{slug.title()}"',
+             f'description = "The {slug} MCP server."', "[auth]", auth, "[mcp]"]
+    lines += [f"{key} = {value}" for key, value in mcp.items()]
+    (folder / slug / "toolkit.toml").write_text("\n".join(lines) + "\n")
+
+
+def toml_list(items):
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def start_reading(proc, stream, marker):
+    """Waits for `marker` on `stream`, then drains the stream in the
+    background; returns the line with the marker."""
+    for line in stream:
+        if marker in line:
+            threading.Thread(target=lambda: [None for _ in stream], daemon=True).start()
+            return line
+    raise RuntimeError(f"the process exited before printing {marker!r}")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Everything:
+    """server-everything over streamable HTTP."""
+
+    def __init__(self):
+        assert EVERYTHING.is_file(), f"{EVERYTHING} is missing: run `npm ci` in tests/ts"
+        self.port = free_port()
+        self.proc = subprocess.Popen(["node", str(EVERYTHING), "streamableHttp"],
+                                     env={**os.environ, "PORT": str(self.port)},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        start_reading(self.proc, self.proc.stderr, "listening on port")
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Edge:
+    """The fastmcp edge-case server over streamable HTTP."""
+
+    def __init__(self, port=0):
+        self.proc = subprocess.Popen([sys.executable, str(EDGE), "http", str(port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = start_reading(self.proc, self.proc.stdout, "listening on ")
+        self.url = line.split("listening on ", 1)[1].strip()
+        self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def remote():
+    everything, edge = Everything(), Edge()
+    yield everything, edge
+    everything.stop()
+    edge.stop()
+
+
+@pytest.fixture(scope="module")
+def mcp_server(upstream, remote):
+    everything, edge = remote
+    with tempfile.TemporaryDirectory() as toolkits, tempfile.TemporaryDirectory() as data:
+        toolkits = Path(toolkits)
+        toolkit_file(toolkits, "everything", {"command": toml_list(["node", EVERYTHING, "stdio"])})
+        toolkit_file(toolkits, "everything_http", {"url": f'"{everything.url}"'})
+        toolkit_file(toolkits, "edge", {
+            "command": toml_list([sys.executable, EDGE, "stdio"]),
+            "env": '{ EDGE_TOKEN = "${EDGE_TOKEN_FROM_HOST}" }',
+            "timeout_secs": "3",
+        })
+        toolkit_file(toolkits, "edge_http", {"url": f'"{edge.url}"', "timeout_secs": "3"},
+                     auth='schemes = ["API_KEY"]\ninject = { in = "header", name = "X-Api-Key", format = "{api_key}" }')
+        toolkit_file(toolkits, "broken", {"command": toml_list(["/nonexistent/mcp-server"]),
+                                          "connect_timeout_secs": "5"})
+        srv = Server(upstream, Path(data), toolkits=toolkits,
+                     env={"EDGE_TOKEN_FROM_HOST": "token-from-config", "HOST_SECRET": SECRET})
+        yield srv
+        srv.stop()
+
+
+@pytest.fixture()
+def sdk(mcp_server):
+    from composio import Composio
+
+    from conftest import KEY
+    return Composio(api_key=KEY, base_url=mcp_server.base_url, allow_tracking=False)
+
+
+def run(session, slug, **arguments):
+    return session.execute(slug, arguments=arguments)
+
+
+def test_the_servers_tools_are_listed_with_schemas_and_hints(mcp_server):
+    listed = mcp_server.request("GET", "/api/v3.1/tools?toolkit_slug=everything&limit=100")["items"]
+    slugs = {tool["slug"] for tool in listed}
+    assert {"EVERYTHING_ECHO", "EVERYTHING_GET_SUM", "EVERYTHING_GET_TINY_IMAGE"} <= slugs, slugs
+    echo = next(t for t in listed if t["slug"] == "EVERYTHING_ECHO")
+    assert echo["input_parameters"]["properties"]["message"]["type"] == "string"
+    assert "message" in echo["input_parameters"]["required"]
+    edge = {t["slug"]: t for t in mcp_server.request("GET", "/api/v3.1/tools?toolkit_slug=edge")["items"]}
+    assert "readOnlyHint" in edge["EDGE_ADD"]["tags"] and "destructiveHint" in edge["EDGE_CRASH"]["tags"]
+    assert edge["EDGE_ADD"]["output_parameters"]["type"] == "object"
+    # The toolkit whose server cannot start is loaded, empty; the rest works.
+    broken = mcp_server.request("GET", "/api/v3.1/toolkits/broken")
+    assert broken["meta"]["tools_count"] == 0, broken
+    detail = mcp_server.request("GET", "/api/v3.1/toolkits/everything")
+    assert "nonexistent" not in str(detail) and str(EVERYTHING) not in str(detail)
+
+
+def test_search_and_execute_over_stdio(sdk):
+    session = sdk.create(user_id="ann", toolkits=["everything", "edge"])
+    found = session.search(query="echo back a message")
+    assert "EVERYTHING_ECHO" in found.results[0].primary_tool_slugs, found.results[0]
+    echoed = run(session, "EVERYTHING_ECHO", message="hello over stdio")
+    assert echoed.data == {"text": "Echo: hello over stdio"}, echoed
+    assert run(session, "EDGE_ADD", a=2, b=40).data == {"sum": 42}
+    # The schema is checked before the server is asked.
+    wrong = run(session, "EDGE_ADD", a="two", b=40)
+    assert wrong.error and "arguments.a" in wrong.error, wrong
+    # Non-text content comes back as MCP content blocks.
+    image = run(session, "EVERYTHING_GET_TINY_IMAGE")
+    kinds = [block["type"] for block in image.data["content"]]
+    assert "image" in kinds, image.data
+
+
+def test_a_stdio_server_gets_only_the_environment_its_toolkit_gives(sdk):
+    session = sdk.create(user_id="ben", toolkits=["edge"])
+    seen = run(session, "EDGE_WHOAMI").data
+    assert seen["env"] == "token-from-config"
+    assert "HOST_SECRET" not in seen["environment"] and "TOOLSHED_API_KEY" not in seen["environment"]
+    assert set(seen["environment"]) <= {"PATH", "HOME", "LANG", "TMPDIR", "EDGE_TOKEN", "LC_CTYPE"}, seen
+    env = run(sdk.create(user_id="ben", toolkits=["everything"]), "EVERYTHING_GET_ENV")
+    assert SECRET not in str(env.data) and "ts_python_suite_key" not in str(env.data)
+
+
+def test_multi_execute_and_bulk_calls_from_the_workbench_over_http(sdk):
+    session = sdk.create(user_id="cal", toolkits=["everything_http", "edge"])
+    multi = session.execute("COMPOSIO_MULTI_EXECUTE_TOOL", arguments={
+        "sync_response_to_workbench": False,
+        "tools": [{"tool_slug": "EVERYTHING_HTTP_GET_SUM", "arguments": {"a": n, "b": 1}} for n in range(3)]
+               + [{"tool_slug": "EDGE_ADD", "arguments": {"a": 1, "b": 1}}],
+    })
+    results = multi.data["results"]
+    assert all(r["response"]["successful"] for r in results), results
+    assert "1" in str(results[0]["response"]["data"]) and results[3]["response"]["data"] == {"sum": 2}
+    code = """
+calls = [{"tool_slug": "EVERYTHING_HTTP_ECHO", "arguments": {"message": f"m{n}"}} for n in range(300)]
+calls += [{"tool_slug": "EDGE_ADD", "arguments": {"a": n, "b": n}} for n in range(100)]
+results = run_composio_tools(calls, max_concurrency=32)
+errors = [err for _, err in results if err]
+echoes = [r["data"]["text"] for r, err in results[:300] if not err]
+sums = [r["data"]["sum"] for r, err in results[300:] if not err]
+(len(errors), echoes[:2], sum(sums))
+"""
+    cell = session.execute("COMPOSIO_REMOTE_WORKBENCH", arguments={"code_to_execute": code})
+    assert cell.data["results"] == "(0, ['Echo: m0', 'Echo: m1'], 9900)", cell
+
+
+def test_session_filters_apply_to_mcp_tools(sdk):
+    session = sdk.create(user_id="dee", toolkits=["edge"], tools={"edge": {"tags": ["readOnlyHint"]}})
+    assert run(session, "EDGE_ADD", a=1, b=2).data == {"sum": 3}
+    refused = run(session, "EDGE_CRASH")
+    assert refused.error and "disabled" in refused.error, refused
+    other = sdk.create(user_id="dee", toolkits=["everything"])
+    outside = run(other, "EDGE_ADD", a=1, b=2)
+    assert outside.error and "disabled" in outside.error, outside
+
+
+def test_slow_failing_and_large_results(sdk):
+    session = sdk.create(user_id="eve", toolkits=["edge"])
+    started = time.monotonic()
+    slow = run(session, "EDGE_SLOW", seconds=30)
+    assert slow.error and "did not answer within 3 s" in slow.error, slow
+    assert time.monotonic() - started < 20
+    assert run(session, "EDGE_SLOW", seconds=0.01).data == {"result": "slept 0.01"}
+    failed = run(session, "EDGE_FAIL", message="the widget is broken")
+    assert failed.error == "the widget is broken", failed
+    big = run(session, "EDGE_LARGE", size=3_000_000)
+    assert len(big.data["result"]) == 3_000_000
+    # One message over rmcp's 16 MiB bound is dropped: a clear error at the
+    # deadline, and the connection still serves the next call.
+    too_big = run(session, "EDGE_LARGE", size=20_000_000)
+    assert too_big.error and "16 MiB" in too_big.error, too_big.error
+    assert run(session, "EDGE_ADD", a=1, b=1).data == {"sum": 2}
+
+
+def test_a_stdio_server_that_dies_is_started_again(sdk):
+    session = sdk.create(user_id="fay", toolkits=["edge"])
+    first = run(session, "EDGE_COUNT").data
+    assert run(session, "EDGE_COUNT").data == {"count": first["count"] + 1, "pid": first["pid"]}
+    crashed = run(session, "EDGE_CRASH")
+    assert crashed.error and "closed the connection" in crashed.error, crashed
+    again = run(session, "EDGE_COUNT").data
+    assert again["pid"] != first["pid"] and again["count"] == 1, again
+
+
+def test_http_credentials_per_account_and_a_server_restart(sdk, mcp_server, remote):
+    _, edge = remote
+    for user, key in (("gus", "key-of-gus"), ("hal", "key-of-hal")):
+        mcp_server.request("POST", "/api/v3.1/connected_accounts", {
+            "user_id": user, "toolkit": "edge_http", "auth_scheme": "API_KEY",
+            "credentials": {"api_key": key},
+        })
+    gus = sdk.create(user_id="gus", toolkits=["edge_http"])
+    hal = sdk.create(user_id="hal", toolkits=["edge_http"])
+    assert run(gus, "EDGE_HTTP_WHOAMI").data["header"] == "key-of-gus"
+    assert run(hal, "EDGE_HTTP_WHOAMI").data["header"] == "key-of-hal"
+    nobody = run(sdk.create(user_id="ida", toolkits=["edge_http"]), "EDGE_HTTP_WHOAMI")
+    assert nobody.error and "no connected edge_http account" in nobody.error, nobody
+    # The server goes away: a clear error, quickly.
+    edge.stop()
+    started = time.monotonic()
+    down = run(gus, "EDGE_HTTP_ADD", a=1, b=1)
+    assert down.error and "edge_http" in down.error, down
+    assert str(edge.port) not in down.error
+    assert time.monotonic() - started < 15
+    # It comes back on the same address: the next call reconnects.
+    edge.proc = Edge(edge.port).proc
+    assert run(gus, "EDGE_HTTP_ADD", a=2, b=2).data == {"sum": 4}
+    assert run(hal, "EDGE_HTTP_WHOAMI").data["header"] == "key-of-hal"
