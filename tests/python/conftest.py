@@ -47,8 +47,9 @@ def upstream():
 
 
 class Server:
-    def __init__(self, upstream, data_dir, toolkits=None, env=None):
+    def __init__(self, upstream, data_dir, toolkits=None, env=None, args=()):
         self.upstream = upstream
+        self.args = list(args)
         self.data_dir = data_dir
         self.toolkits = toolkits or ROOT / "fixtures/toolkits"
         self.extra_env = env or {}
@@ -65,7 +66,7 @@ class Server:
         env.update(self.extra_env)
         self.proc, addr = _start(
             [binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", str(self.data_dir),
-             "--toolkits", str(self.toolkits)],
+             "--toolkits", str(self.toolkits), *self.args],
             env=env,
         )
         self.base_url = f"http://{addr}"

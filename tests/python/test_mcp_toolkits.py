@@ -3,6 +3,7 @@ installed by scripts/test.sh into tests/ts) over stdio and streamable HTTP,
 and fixtures/mcp/edge_server.py (fastmcp) for the edge cases, behind a real
 toolshed serve, through the real composio SDK."""
 
+import json
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -66,11 +68,22 @@ class Everything:
         self.proc.wait()
 
 
-class Edge:
-    """The fastmcp edge-case server over streamable HTTP."""
+def control(upstream, path, body=None):
+    """The upstream fixture's control and OAuth endpoints."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"http://{upstream}{path}", data=data,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request) as resp:
+        return json.loads(resp.read() or b"null")
 
-    def __init__(self, port=0):
-        self.proc = subprocess.Popen([sys.executable, str(EDGE), "http", str(port)],
+
+class Edge:
+    """The fastmcp edge-case server over streamable HTTP (with `guard`, an
+    (introspection URL, client) pair: only bearer tokens the OAuth server
+    says are active get in)."""
+
+    def __init__(self, port=0, guard=()):
+        self.proc = subprocess.Popen([sys.executable, str(EDGE), "http", str(port), *guard],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = start_reading(self.proc, self.proc.stdout, "listening on ")
         self.url = line.split("listening on ", 1)[1].strip()
@@ -81,19 +94,35 @@ class Edge:
         self.proc.wait()
 
 
+CLIENT, CLIENT_SECRET = "mcp-edge", "mcp-edge-secret"
+
+
 @pytest.fixture(scope="module")
-def remote():
+def remote(upstream):
+    control(upstream, "/_control/oauth/clients", {"client_id": CLIENT, "client_secret": CLIENT_SECRET})
     everything, edge = Everything(), Edge()
-    yield everything, edge
-    everything.stop()
-    edge.stop()
+    guarded = Edge(guard=(f"http://{upstream}/_oauth/introspect", f"{CLIENT}:{CLIENT_SECRET}"))
+    yield everything, edge, guarded
+    for server in (everything, edge, guarded):
+        server.stop()
 
 
 @pytest.fixture(scope="module")
 def mcp_server(upstream, remote):
-    everything, edge = remote
+    everything, edge, guarded = remote
+    # The operator's own token, for listing the guarded server's tools.
+    listing = control(upstream, "/_control/oauth/tokens", {"client_id": CLIENT})["access_token"]
     with tempfile.TemporaryDirectory() as toolkits, tempfile.TemporaryDirectory() as data:
         toolkits = Path(toolkits)
+        provider = f"http://{upstream}/_oauth"
+        toolkit_file(toolkits, "edge_oauth", {
+            "url": f'"{guarded.url}"',
+            "headers": '{ Authorization = "Bearer ${EDGE_LISTING_TOKEN}" }',
+        }, auth='schemes = ["OAUTH2"]\n'
+                 'inject = { in = "header", name = "Authorization", format = "Bearer {token}" }\n'
+                 f'[auth.oauth2]\nauthorize_url = "{provider}/authorize"\ntoken_url = "{provider}/token"')
+        config = Path(data) / "toolshed.toml"
+        config.write_text(f'[oauth_apps.edge_oauth]\nclient_id = "{CLIENT}"\nclient_secret = "{CLIENT_SECRET}"\n')
         toolkit_file(toolkits, "everything", {"command": toml_list(["node", EVERYTHING, "stdio"])})
         toolkit_file(toolkits, "everything_http", {"url": f'"{everything.url}"'})
         toolkit_file(toolkits, "edge", {
@@ -103,10 +132,16 @@ def mcp_server(upstream, remote):
         })
         toolkit_file(toolkits, "edge_http", {"url": f'"{edge.url}"', "timeout_secs": "3"},
                      auth='schemes = ["API_KEY"]\ninject = { in = "header", name = "X-Api-Key", format = "{api_key}" }')
+        toolkit_file(toolkits, "edge_once", {
+            "command": toml_list([sys.executable, EDGE, "stdio"]),
+            "env": f'{{ EDGE_HANG_AFTER_FIRST_START = "{Path(data) / "started-once"}" }}',
+            "connect_timeout_secs": "2",
+        })
         toolkit_file(toolkits, "broken", {"command": toml_list(["/nonexistent/mcp-server"]),
                                           "connect_timeout_secs": "5"})
-        srv = Server(upstream, Path(data), toolkits=toolkits,
-                     env={"EDGE_TOKEN_FROM_HOST": "token-from-config", "HOST_SECRET": SECRET})
+        srv = Server(upstream, Path(data), toolkits=toolkits, args=["--config", str(config)],
+                     env={"EDGE_TOKEN_FROM_HOST": "token-from-config", "HOST_SECRET": SECRET,
+                          "EDGE_LISTING_TOKEN": listing})
         yield srv
         srv.stop()
 
@@ -217,6 +252,22 @@ def test_slow_failing_and_large_results(sdk):
     assert run(session, "EDGE_ADD", a=1, b=1).data == {"sum": 2}
 
 
+def test_concurrent_calls_to_a_server_that_hangs_share_one_wait(sdk):
+    """edge_once's server listed its tools, then every new process hangs
+    before its handshake: the calls waiting on one connection attempt all
+    get its error when it times out, instead of each trying in turn."""
+    session = sdk.create(user_id="hank", toolkits=["edge_once"])
+    started = time.monotonic()
+    multi = session.execute("COMPOSIO_MULTI_EXECUTE_TOOL", arguments={
+        "sync_response_to_workbench": False,
+        "tools": [{"tool_slug": "EDGE_ONCE_ADD", "arguments": {"a": n, "b": n}} for n in range(8)],
+    })
+    errors = [r["response"]["error"] for r in multi.data["results"]]
+    assert all(e and "did not answer within 2 s" in e for e in errors), errors
+    # One 2 s attempt, not eight in a row.
+    assert time.monotonic() - started < 10
+
+
 def test_a_stdio_server_that_dies_is_started_again(sdk):
     session = sdk.create(user_id="fay", toolkits=["edge"])
     first = run(session, "EDGE_COUNT").data
@@ -228,7 +279,7 @@ def test_a_stdio_server_that_dies_is_started_again(sdk):
 
 
 def test_http_credentials_per_account_and_a_server_restart(sdk, mcp_server, remote):
-    _, edge = remote
+    _, edge, _ = remote
     for user, key in (("gus", "key-of-gus"), ("hal", "key-of-hal")):
         mcp_server.request("POST", "/api/v3.1/connected_accounts", {
             "user_id": user, "toolkit": "edge_http", "auth_scheme": "API_KEY",
@@ -251,3 +302,28 @@ def test_http_credentials_per_account_and_a_server_restart(sdk, mcp_server, remo
     edge.proc = Edge(edge.port).proc
     assert run(gus, "EDGE_HTTP_ADD", a=2, b=2).data == {"sum": 4}
     assert run(hal, "EDGE_HTTP_WHOAMI").data["header"] == "key-of-hal"
+
+
+def test_oauth_accounts_reach_a_server_that_checks_tokens_and_refresh_on_refusal(sdk, mcp_server, upstream):
+    listed = mcp_server.request("GET", "/api/v3.1/tools?toolkit_slug=edge_oauth")["items"]
+    assert "EDGE_OAUTH_WHOAMI" in {tool["slug"] for tool in listed}
+    pair = control(upstream, "/_control/oauth/tokens", {"client_id": CLIENT})
+    mcp_server.request("POST", "/api/v3.1/connected_accounts", {
+        "user_id": "jo", "toolkit": "edge_oauth", "auth_scheme": "OAUTH2",
+        "credentials": {"access_token": pair["access_token"], "refresh_token": pair["refresh_token"]},
+    })
+    session = sdk.create(user_id="jo", toolkits=["edge_oauth"])
+    first = run(session, "EDGE_OAUTH_WHOAMI")
+    assert first.data["authorization"] == f"Bearer {pair['access_token']}", first
+    # The provider stops honouring the access token: the server answers 401,
+    # toolshed refreshes the token once and makes the call again.
+    before = control(upstream, f"/_control/oauth/clients/{CLIENT}")["token_requests"]["refresh_token"]
+    control(upstream, f"/_control/oauth/clients/{CLIENT}/invalidate", {"tokens": "access"})
+    again = run(session, "EDGE_OAUTH_WHOAMI")
+    assert again.data and again.data["authorization"] not in (None, first.data["authorization"]), again
+    after = control(upstream, f"/_control/oauth/clients/{CLIENT}")["token_requests"]["refresh_token"]
+    assert after == before + 1
+    # Refresh tokens revoked too: a clear error, no loop.
+    control(upstream, f"/_control/oauth/clients/{CLIENT}/invalidate", {"tokens": "all"})
+    refused = run(session, "EDGE_OAUTH_WHOAMI")
+    assert refused.error and "edge_oauth" in refused.error, refused

@@ -37,7 +37,7 @@ pub struct Credential {
 }
 
 /// Why a connection could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The program could not be started.
     #[error("its MCP server could not be started (the server log says why)")]
@@ -245,6 +245,42 @@ fn http_client() -> Result<reqwest_mcp::Client, ConnectError> {
         .ok_or(ConnectError::Unavailable)
 }
 
+/// Most tools taken from one server, and most pages of them asked for: a
+/// server that pages forever cannot keep a load going or fill memory.
+pub const MAX_TOOLS: usize = 5000;
+const MAX_PAGES: usize = 200;
+
+/// Every page of the server's tools, up to MAX_TOOLS.
+async fn list_tools(
+    peer: &rmcp::service::Peer<RoleClient>,
+    slug: &str,
+) -> Result<Vec<rmcp::model::Tool>, rmcp::service::ServiceError> {
+    let mut tools = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let params = rmcp::model::PaginatedRequestParams::default().with_cursor(cursor);
+        let page = peer.list_tools(Some(params)).await?;
+        tools.extend(page.tools);
+        if tools.len() >= MAX_TOOLS {
+            tracing::warn!(
+                toolkit = slug,
+                "the MCP server lists more than {MAX_TOOLS} tools; the rest are left out"
+            );
+            tools.truncate(MAX_TOOLS);
+            return Ok(tools);
+        }
+        match page.next_cursor {
+            Some(next) if !next.is_empty() => cursor = Some(next),
+            _ => return Ok(tools),
+        }
+    }
+    tracing::warn!(
+        toolkit = slug,
+        "the MCP server's tool list goes on past {MAX_PAGES} pages; the rest are left out"
+    );
+    Ok(tools)
+}
+
 /// The server's tools, listed over a connection made for the purpose
 /// (blocking: it runs on a thread of its own with its own runtime, so it
 /// works from start-up code and from inside a runtime alike). Only the
@@ -266,7 +302,7 @@ pub fn list_blocking(server: &Server, slug: &str) -> Result<Vec<rmcp::model::Too
                         .map_err(|e| e.to_string())?;
                     let listed = tokio::time::timeout(
                         server.connect_timeout(),
-                        connection.peer().list_all_tools(),
+                        list_tools(connection.peer(), &slug),
                     )
                     .await;
                     let _ = connection.cancel().await;

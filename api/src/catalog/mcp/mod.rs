@@ -24,6 +24,11 @@ use std::time::Duration;
 
 /// Longest a call may be given (`timeout_secs`).
 const MAX_TIMEOUT_SECS: u64 = 3600;
+/// Longest description kept (longer ones are cut).
+const MAX_DESCRIPTION_BYTES: usize = 8 << 10;
+/// Largest input or output schema served (as JSON); a tool with a larger
+/// one is skipped.
+const MAX_SCHEMA_BYTES: usize = 256 << 10;
 
 /// The MCP server a toolkit's tools come from (`[mcp]`).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
@@ -290,6 +295,17 @@ pub fn tools_from(toolkit: &Toolkit, server: &Server, listed: &[rmcp::model::Too
                 .push((name, "left out by mcp.include/exclude".into()));
             continue;
         }
+        let too_large = |schema: &Map<String, Value>| {
+            serde_json::to_vec(schema).map_or(true, |b| b.len() > MAX_SCHEMA_BYTES)
+        };
+        if too_large(&listed.input_schema) || listed.output_schema.as_deref().is_some_and(too_large)
+        {
+            imported.skipped.push((
+                name,
+                format!("its schemas are larger than {} KiB", MAX_SCHEMA_BYTES >> 10),
+            ));
+            continue;
+        }
         let input = match input_schema(&listed.input_schema) {
             Ok(schema) => schema,
             Err(why) => {
@@ -361,7 +377,10 @@ pub fn tools_from(toolkit: &Toolkit, server: &Server, listed: &[rmcp::model::Too
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty())
-            .map_or_else(|| title.clone(), str::to_owned);
+            .map_or_else(
+                || title.clone(),
+                |d| crate::error::clip(d, MAX_DESCRIPTION_BYTES),
+            );
         imported.toolkit.tools.push(Tool {
             slug,
             name: title,
@@ -427,3 +446,6 @@ fn input_schema(schema: &Map<String, Value>) -> Result<Value, String> {
 const ANY_TYPE: [&str; 7] = [
     "string", "number", "integer", "boolean", "object", "array", "null",
 ];
+
+#[cfg(test)]
+mod tests;

@@ -47,6 +47,10 @@ struct Key {
 struct Slot {
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
     last_used: Mutex<Option<Instant>>,
+    /// When the last attempt to connect failed, and why: the calls that
+    /// were waiting for that attempt get its error at once instead of each
+    /// waiting out a connect timeout of its own; later calls try again.
+    failed: Mutex<Option<(Instant, ConnectError)>>,
 }
 
 /// Why a call failed before the server answered.
@@ -150,7 +154,8 @@ impl Pool {
         key: &Key,
         server: &Server,
     ) -> Result<Arc<Connection>, ConnectError> {
-        *slot.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        let arrived = Instant::now();
+        *slot.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Some(arrived);
         let mut held = slot.connection.lock().await;
         if let Some(connection) = held.as_ref()
             && !connection.is_closed()
@@ -158,10 +163,27 @@ impl Pool {
         {
             return Ok(connection.clone());
         }
-        let connection =
-            Arc::new(connect::open(server, &key.toolkit, key.credential.as_ref()).await?);
-        *held = Some(connection.clone());
-        Ok(connection)
+        if let Some((at, err)) = slot
+            .failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && *at >= arrived
+        {
+            return Err(err.clone());
+        }
+        match connect::open(server, &key.toolkit, key.credential.as_ref()).await {
+            Ok(connection) => {
+                let connection = Arc::new(connection);
+                *held = Some(connection.clone());
+                Ok(connection)
+            }
+            Err(err) => {
+                *slot.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), err.clone()));
+                Err(err)
+            }
+        }
     }
 
     /// Closes every pooled connection (at shutdown, and in tests).
