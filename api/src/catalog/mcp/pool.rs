@@ -248,8 +248,10 @@ fn classify(err: ServiceError) -> Failure {
             tracing::warn!(error = %message, "sending to an MCP server failed");
             if connect::is_refusal(&message) {
                 Failure::Other("its MCP server refused the credential".into(), Some(401))
-            } else {
+            } else if never_sent(err.error.as_ref()) {
                 Failure::Closed
+            } else {
+                Failure::CutOff
             }
         }
         ServiceError::Timeout { timeout } => Failure::Other(
@@ -267,6 +269,42 @@ fn classify(err: ServiceError) -> Failure {
             None,
         ),
     }
+}
+
+/// Whether a send failed before the server could have acted on it: the
+/// connection was refused or already gone, or the HTTP session had expired
+/// (the server answers 404 without running anything). Any other failure
+/// (an HTTP error status, a reset mid-request) may come after the server
+/// ran the call.
+fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    let mut source = Some(err);
+    while let Some(current) = source {
+        if current
+            .downcast_ref::<reqwest_mcp::Error>()
+            .is_some_and(reqwest_mcp::Error::is_connect)
+        {
+            return true;
+        }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::NotConnected
+            )
+        {
+            return true;
+        }
+        if matches!(
+            current.downcast_ref::<StreamableHttpError<reqwest_mcp::Error>>(),
+            Some(StreamableHttpError::SessionExpired | StreamableHttpError::TransportChannelClosed)
+        ) {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 fn failed(message: String, status: Option<u16>) -> Execution {
