@@ -117,7 +117,7 @@ def mcp_server(upstream, remote):
         provider = f"http://{upstream}/_oauth"
         toolkit_file(toolkits, "edge_oauth", {
             "url": f'"{guarded.url}"',
-            "headers": '{ Authorization = "Bearer ${EDGE_LISTING_TOKEN}" }',
+            "listing_headers": '{ Authorization = "Bearer ${EDGE_LISTING_TOKEN}" }',
         }, auth='schemes = ["OAUTH2"]\n'
                  'inject = { in = "header", name = "Authorization", format = "Bearer {token}" }\n'
                  f'[auth.oauth2]\nauthorize_url = "{provider}/authorize"\ntoken_url = "{provider}/token"')
@@ -232,6 +232,44 @@ def test_session_filters_apply_to_mcp_tools(sdk):
     other = sdk.create(user_id="dee", toolkits=["everything"])
     outside = run(other, "EDGE_ADD", a=1, b=2)
     assert outside.error and "disabled" in outside.error, outside
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_call_that_times_out_retires_its_server_and_a_noisy_stderr_is_read(sdk):
+    session = sdk.create(user_id="iva", toolkits=["edge"])
+    before = run(session, "EDGE_PID").data["pid"]
+    slow = run(session, "EDGE_SLOW", seconds=30)
+    assert slow.error and "did not answer within 3 s" in slow.error, slow
+    after = run(session, "EDGE_PID").data["pid"]
+    assert after != before
+    assert not alive(before), "the stuck server's process was left running"
+    # 200 KiB of 10,000-byte stderr lines (past the pipe's 64 KiB), twice:
+    # the server is never blocked or killed by its stderr.
+    assert run(session, "EDGE_NOISY", kib=200).data == {"result": "written"}
+    assert run(session, "EDGE_NOISY", kib=200).data == {"result": "written"}
+    assert run(session, "EDGE_PID").data["pid"] == after
+
+
+def test_each_project_gets_its_own_server(sdk, mcp_server):
+    """Sessions of one project share a NO_AUTH server's process; another
+    project (tenant) never shares it."""
+    from composio import Composio
+
+    first = run(sdk.create(user_id="ola", toolkits=["edge"]), "EDGE_PID").data["pid"]
+    assert run(sdk.create(user_id="ola2", toolkits=["edge"]), "EDGE_PID").data["pid"] == first
+    binary = os.environ.get("TOOLSHED_BIN") or str(ROOT / "target/debug/toolshed")
+    key = subprocess.run([binary, "keys", "--data-dir", str(mcp_server.data_dir), "create",
+                          "--new-project", "other"], capture_output=True, text=True, check=True).stdout.strip()
+    other = Composio(api_key=key, base_url=mcp_server.base_url, allow_tracking=False)
+    theirs = run(other.create(user_id="ola", toolkits=["edge"]), "EDGE_PID").data["pid"]
+    assert theirs != first
 
 
 def test_slow_failing_and_large_results(sdk):

@@ -213,6 +213,11 @@ impl Executor {
             .clone()
     }
 
+    /// The pool of MCP connections (closed on reload and at shutdown).
+    pub fn mcp_pool(&self) -> &super::mcp::pool::Pool {
+        &self.mcp
+    }
+
     /// Makes `call`; `credentials` are the connected account's secrets
     /// (`{"token"}`, `{"api_key"}`, `{"username","password"}`), or `None`
     /// for no-auth toolkits.
@@ -236,10 +241,15 @@ impl Executor {
                 Err(message) => return Execution::failed(message, None, Value::Null),
             };
             let _permit = semaphore.acquire_owned().await;
-            return self
-                .mcp
-                .call(&toolkit.slug, server, binding, arguments, credential, spool)
-                .await;
+            let call = super::mcp::pool::Call {
+                project: project_id,
+                toolkit: &toolkit.slug,
+                server,
+                tool: binding,
+                arguments,
+                credential,
+            };
+            return self.mcp.call(call, spool).await;
         }
         let request = match build(toolkit, tool, arguments, credentials, files) {
             Ok(request) => request,
@@ -525,8 +535,14 @@ fn mcp_credential(
         return Ok(None);
     };
     let credentials = credentials.ok_or_else(|| no_account(toolkit))?;
+    let place = super::mcp::connect::Place::parse(&inject.location).ok_or_else(|| {
+        format!(
+            "{}: auth.inject.in is not env, header or query",
+            toolkit.slug
+        )
+    })?;
     Ok(Some(super::mcp::connect::Credential {
-        location: inject.location.clone(),
+        place,
         name: inject.name.clone(),
         value: credential_value(&inject.format, credentials)?,
     }))

@@ -127,6 +127,12 @@ impl Catalog {
                         problem: e.to_string(),
                     });
                 }
+                if catalog.tools.contains_key(&tool.slug) && toolkit.mcp.is_some() {
+                    // A server's listing must not stop the catalog loading.
+                    tracing::warn!(toolkit = %toolkit.slug, tool = %tool.slug, "an MCP tool's slug is another toolkit's tool: not served");
+                    toolkit.tools_count -= 1;
+                    continue;
+                }
                 if catalog.tools.contains_key(&tool.slug) {
                     return Err(ToolkitError {
                         path: path.clone(),

@@ -352,9 +352,17 @@ pub fn load_mcp(path: &Path, mut toolkit: Toolkit, cache: Cache) -> Result<Impor
     }
     validate(&toolkit).map_err(|(field, problem)| err(&field, problem))?;
     let key = cache::key(&toolkit.slug, &format!("mcp {toolkit:?}"), b"");
-    let imported = match super::mcp::connect::list_blocking(&server, &toolkit.slug) {
-        Ok(listed) => {
-            let imported = super::mcp::tools_from(&toolkit, &server, &listed);
+    // What the server lists is checked like a toolkit file before it is
+    // served or kept; a listing that does not pass counts as none.
+    let listed = super::mcp::connect::list_blocking(&server, &toolkit.slug).and_then(|listed| {
+        let mut imported = super::mcp::tools_from(&toolkit, &server, &listed);
+        imported.toolkit.mcp = Some(server.clone());
+        validate(&imported.toolkit)
+            .map(|()| imported)
+            .map_err(|(field, problem)| format!("its tools do not fit: {field}: {problem}"))
+    });
+    let imported = match listed {
+        Ok(imported) => {
             if cache == Cache::Use {
                 cache::put(&key, &imported);
             }
@@ -484,6 +492,12 @@ fn bind_graphql(tools: &mut [Tool]) -> Result<(), (String, String)> {
 /// Whether `url` parses as an absolute http(s) URL.
 pub fn is_http_url(url: &str) -> bool {
     reqwest::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+/// [`validate`], for the tests of other modules.
+#[cfg(test)]
+pub fn tests_validate(toolkit: &Toolkit) -> Result<(), (String, String)> {
+    validate(toolkit)
 }
 
 fn validate(toolkit: &Toolkit) -> Result<(), (String, String)> {

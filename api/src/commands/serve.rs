@@ -267,6 +267,8 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     if kept > 0 {
         tracing::info!(kept, "hibernated the live interpreters");
     }
+    // MCP servers toolshed started stop with it.
+    state.executor.mcp_pool().clear();
     // Tool-execution logs still queued are written before exiting.
     let store = state.store.clone();
     let _ = tokio::task::spawn_blocking(move || store.flush_logs()).await;
@@ -427,6 +429,12 @@ async fn reload_on_hangup(state: AppState, source: CatalogSource) {
             match checked {
                 Ok(catalog) => {
                     let (toolkits, tools) = (catalog.toolkits().count(), catalog.tools().count());
+                    // Connections to MCP servers a toolkit no longer names close.
+                    state.executor.mcp_pool().retain(|slug, server| {
+                        catalog
+                            .toolkit(slug)
+                            .is_some_and(|t| t.mcp.as_ref() == Some(server))
+                    });
                     state.live_catalog.replace(catalog);
                     tracing::info!(toolkits, tools, "reloaded the toolkits");
                 }

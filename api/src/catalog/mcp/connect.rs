@@ -2,19 +2,17 @@
 //! handshake done, and listing its tools.
 //!
 //! What goes wrong is logged with its detail (a program that is not found,
-//! the server's stderr, an HTTP error) and reported to callers in words
-//! that name neither host paths nor URLs: tool errors reach agents.
+//! the server's stderr, an HTTP error), with a connected account's
+//! credential masked, and reported to callers in words that name neither
+//! host paths nor URLs nor environment variables: tool errors reach agents.
 
 use super::Server;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
-use rmcp::service::{RoleClient, RunningService, ServiceExt};
+use rmcp::service::{Peer, RoleClient, RunningService, ServiceExt};
+use rmcp::transport::streamable_http_client::StreamableHttpError;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// A live connection to an MCP server (dropping it closes the connection
-/// and stops a stdio server's whole process group).
-pub type Connection = RunningService<RoleClient, ClientConfig>;
 
 /// Largest message accepted from a server over HTTP (stdio lines are
 /// bounded at the same size by rmcp).
@@ -23,17 +21,62 @@ pub const MAX_MESSAGE_BYTES: usize = rmcp::transport::async_rw::DEFAULT_MAX_LINE
 /// Environment variables of toolshed a stdio server gets; `env` adds more.
 const PASSED_ENV: [&str; 4] = ["PATH", "HOME", "LANG", "TMPDIR"];
 
-/// A connected account's credential, where the toolkit puts it: an
-/// environment variable of a stdio server, or a header or query parameter
-/// of an HTTP server's requests.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Longest stderr line of a stdio server logged whole.
+const MAX_LOGGED_LINE: usize = 4096;
+
+/// Where a connected account's credential goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// An environment variable of a stdio server.
+    Env,
+    /// A header of an HTTP server's requests.
+    Header,
+    /// A query parameter of the HTTP server's URL.
+    Query,
+}
+
+impl Place {
+    /// The place `auth.inject.in` names.
+    pub fn parse(location: &str) -> Option<Place> {
+        match location {
+            "env" => Some(Place::Env),
+            "header" => Some(Place::Header),
+            "query" => Some(Place::Query),
+            _ => None,
+        }
+    }
+}
+
+/// A connected account's credential, where the toolkit puts it.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Credential {
-    /// `env`, `header` or `query`.
-    pub location: String,
+    /// Where.
+    pub place: Place,
     /// The variable, header or parameter.
     pub name: String,
     /// Its value.
     pub value: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("place", &self.place)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `text` with `credential`'s value masked, for logs.
+pub fn masked(text: &str, credential: Option<&Credential>) -> String {
+    match credential.filter(|c| c.value.len() >= 4) {
+        Some(c) => {
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(c.value.as_bytes()).collect();
+            text.replace(&c.value, "***").replace(&encoded, "***")
+        }
+        None => text.to_owned(),
+    }
 }
 
 /// Why a connection could not be made.
@@ -45,46 +88,110 @@ pub enum ConnectError {
     /// The server could not be reached, or broke off the handshake.
     #[error("its MCP server is unavailable (the server log says why)")]
     Unavailable,
-    /// The server refused the credential (HTTP 401 or 403).
+    /// The server refused the credential (HTTP 401).
     #[error("its MCP server refused the credential")]
     Refused,
+    /// The server refused access with the credential (HTTP 403).
+    #[error("its MCP server refused access (HTTP 403): the credential lacks a permission")]
+    Forbidden,
     /// The server did not finish the handshake in time.
     #[error("its MCP server did not answer within {} s", .0.as_secs())]
     TimedOut(Duration),
-    /// `${NAME}` in the toolkit's `env` or `headers` names a variable that
-    /// is not set (any more).
-    #[error("its MCP server is misconfigured: {0}")]
-    Config(String),
+    /// The toolkit's `[mcp]` table cannot be used now (a `${NAME}` that is
+    /// not set any more, a header value that is not valid).
+    #[error("its MCP server is misconfigured (the server log says why)")]
+    Config,
+}
+
+/// A stdio server's process group, killed when the guard drops: closing a
+/// connection for any reason (a timeout, eviction, shutdown, a start-up
+/// that timed out) stops everything the program started.
+struct ProcessGroup(nix::unistd::Pid);
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        // ESRCH (already gone) is what a clean exit leaves.
+        let _ = nix::sys::signal::killpg(self.0, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// A live connection to an MCP server. Dropping it closes the connection
+/// and kills a stdio server's process group.
+pub struct Connection {
+    service: Option<RunningService<RoleClient, ClientConfig>>,
+    _group: Option<ProcessGroup>,
+}
+
+impl Connection {
+    /// The server, to send requests to.
+    pub fn peer(&self) -> Option<&Peer<RoleClient>> {
+        self.service.as_ref().map(RunningService::peer)
+    }
+
+    /// Whether the connection can no longer carry requests.
+    pub fn is_closed(&self) -> bool {
+        self.service
+            .as_ref()
+            .is_none_or(|s| s.is_closed() || s.peer().is_transport_closed())
+    }
+
+    /// Closes the connection the way MCP asks (a stdio server's stdin is
+    /// closed and it is given a moment to exit), then kills what is left.
+    pub async fn close(mut self) {
+        if let Some(service) = self.service.take() {
+            let _ = service.cancel().await;
+        }
+    }
 }
 
 /// Opens a connection to `server` for toolkit `slug`, with `credential`
-/// (if any) where the toolkit says.
+/// (if any) where the toolkit says. `listing` sends the table's
+/// `listing_headers` / `listing_env` (the operator's credential for
+/// listing) instead of an account's.
 pub async fn open(
     server: &Server,
     slug: &str,
     credential: Option<&Credential>,
+    listing: bool,
 ) -> Result<Connection, ConnectError> {
     let client = ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("toolshed", env!("CARGO_PKG_VERSION")),
     );
+    let log = |what: &str, err: &dyn std::fmt::Display| {
+        tracing::warn!(toolkit = slug, error = %masked(&err.to_string(), credential), "{what}");
+    };
+    // The guard lives in the future: a timeout drops it, killing the group.
     let started = tokio::time::timeout(server.connect_timeout(), async {
         if let Some(url) = &server.url {
-            let transport = http_transport(server, url, credential)?;
-            client.serve(transport).await.map_err(|err| {
-                if err.auth_challenge().is_some() || is_refusal(&err.to_string()) {
-                    tracing::warn!(toolkit = slug, error = %err, "the MCP server refused the credential");
-                    ConnectError::Refused
-                } else {
-                    tracing::warn!(toolkit = slug, error = %err, "cannot reach the MCP server");
-                    ConnectError::Unavailable
+            let transport = http_transport(server, slug, url, credential, listing)?;
+            let service = client.serve(transport).await.map_err(|err| {
+                let refusal = match &err {
+                    rmcp::service::ClientInitializeError::TransportError { error, .. } => {
+                        http_refusal(error.error.as_ref())
+                    }
+                    _ => None,
+                };
+                log("cannot open a connection to the MCP server", &err);
+                match refusal {
+                    Some(403) => ConnectError::Forbidden,
+                    Some(_) => ConnectError::Refused,
+                    None => ConnectError::Unavailable,
                 }
+            })?;
+            Ok(Connection {
+                service: Some(service),
+                _group: None,
             })
         } else {
-            let transport = stdio_transport(server, slug, credential)?;
-            client.serve(transport).await.map_err(|err| {
-                tracing::warn!(toolkit = slug, error = %err, "the MCP server broke off the handshake");
+            let (transport, group) = stdio_transport(server, slug, credential, listing)?;
+            let service = client.serve(transport).await.map_err(|err| {
+                log("the MCP server broke off the handshake", &err);
                 ConnectError::Unavailable
+            })?;
+            Ok(Connection {
+                service: Some(service),
+                _group: group,
             })
         }
     })
@@ -102,16 +209,35 @@ pub async fn open(
     }
 }
 
-/// Whether a transport error is an HTTP 401 or 403.
-pub fn is_refusal(message: &str) -> bool {
-    message.contains("401") || message.contains("403") || message.contains("Auth required")
+/// The HTTP status of an authentication refusal (401 or 403) somewhere in
+/// `err`'s chain: rmcp's typed challenges, or an unchallenged 401/403,
+/// which rmcp reports as an unexpected response starting `HTTP 401`.
+pub fn http_refusal(err: &(dyn std::error::Error + 'static)) -> Option<u16> {
+    let mut source = Some(err);
+    while let Some(current) = source {
+        match current.downcast_ref::<StreamableHttpError<reqwest_mcp::Error>>() {
+            Some(StreamableHttpError::AuthRequired(_)) => return Some(401),
+            Some(StreamableHttpError::InsufficientScope(_)) => return Some(403),
+            Some(StreamableHttpError::UnexpectedServerResponse(text)) => {
+                for status in [401, 403] {
+                    if text.starts_with(&format!("HTTP {status} ")) {
+                        return Some(status);
+                    }
+                }
+            }
+            _ => {}
+        }
+        source = current.source();
+    }
+    None
 }
 
 fn stdio_transport(
     server: &Server,
     slug: &str,
     credential: Option<&Credential>,
-) -> Result<rmcp::transport::TokioChildProcess, ConnectError> {
+    listing: bool,
+) -> Result<(rmcp::transport::TokioChildProcess, Option<ProcessGroup>), ConnectError> {
     let program = resolve(&server.folder, &server.command[0]);
     let mut command = tokio::process::Command::new(program);
     command.args(&server.command[1..]);
@@ -121,10 +247,15 @@ fn stdio_transport(
             command.env(name, value);
         }
     }
-    for (name, value) in &server.env {
-        command.env(name, super::expand(value).map_err(ConnectError::Config)?);
+    let listing_env = listing.then_some(&server.listing_env).into_iter().flatten();
+    for (name, value) in server.env.iter().chain(listing_env) {
+        let value = super::expand(value).map_err(|problem| {
+            tracing::warn!(toolkit = slug, variable = %name, %problem, "cannot start the MCP server");
+            ConnectError::Config
+        })?;
+        command.env(name, value);
     }
-    if let Some(credential) = credential.filter(|c| c.location == "env") {
+    if let Some(credential) = credential.filter(|c| c.place == Place::Env) {
         command.env(&credential.name, &credential.value);
     }
     command.current_dir(match &server.cwd {
@@ -132,8 +263,8 @@ fn stdio_transport(
         None => server.folder.clone(),
     });
     let mut wrapped = process_wrap::tokio::CommandWrap::from(command);
-    // Its own process group: closing the connection stops whatever the
-    // program started too (`npx` runs node as a child).
+    // Its own process group, so that what it starts (`npx` runs node as a
+    // child) can be stopped with it.
     wrapped.wrap(process_wrap::tokio::ProcessGroup::leader());
     wrapped.wrap(process_wrap::tokio::KillOnDrop);
     let (transport, stderr) = rmcp::transport::TokioChildProcess::builder(wrapped)
@@ -143,10 +274,14 @@ fn stdio_transport(
             tracing::warn!(toolkit = slug, error = %err, "cannot start the MCP server");
             ConnectError::Start
         })?;
+    let group = transport
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .map(|pid| ProcessGroup(nix::unistd::Pid::from_raw(pid)));
     if let Some(stderr) = stderr {
         tokio::spawn(log_stderr(slug.to_owned(), stderr));
     }
-    Ok(transport)
+    Ok((transport, group))
 }
 
 /// A program name as the child will be started with: a relative path with
@@ -161,18 +296,30 @@ fn resolve(folder: &std::path::Path, program: &str) -> PathBuf {
 }
 
 /// Logs what a stdio server writes to stderr, a line at a time (long lines
-/// cut at 4 KiB), until it exits.
-async fn log_stderr(slug: String, stderr: tokio::process::ChildStderr) {
-    use futures::StreamExt;
-    let codec = tokio_util::codec::LinesCodec::new_with_max_length(4096);
-    let mut lines = tokio_util::codec::FramedRead::new(stderr, codec);
-    while let Some(line) = lines.next().await {
-        match line {
-            Ok(line) => tracing::info!(toolkit = %slug, "mcp server: {line}"),
-            Err(tokio_util::codec::LinesCodecError::MaxLineLengthExceeded) => {
-                tracing::info!(toolkit = %slug, "mcp server: (a line longer than 4 KiB)");
+/// cut at 4 KiB), until it closes stderr: reading never stops early, so
+/// the server never blocks on (or dies of) a full or closed pipe.
+async fn log_stderr(slug: String, mut stderr: tokio::process::ChildStderr) {
+    use tokio::io::AsyncReadExt;
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = match stderr.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &byte in &chunk[..n] {
+            if byte == b'\n' {
+                let text = String::from_utf8_lossy(&line);
+                let more = if cut { " (cut)" } else { "" };
+                tracing::info!(toolkit = %slug, "mcp server: {text}{more}");
+                line.clear();
+                cut = false;
+            } else if line.len() < MAX_LOGGED_LINE {
+                line.push(byte);
+            } else {
+                cut = true;
             }
-            Err(_) => break,
         }
     }
 }
@@ -181,26 +328,38 @@ type HttpTransport = rmcp::transport::StreamableHttpClientTransport<reqwest_mcp:
 
 fn http_transport(
     server: &Server,
+    slug: &str,
     url: &str,
     credential: Option<&Credential>,
+    listing: bool,
 ) -> Result<HttpTransport, ConnectError> {
     let mut headers = HashMap::new();
     let mut add = |name: &str, value: &str| -> Result<(), ConnectError> {
-        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| ConnectError::Config(format!("{name} is not a header name")))?;
-        let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-            ConnectError::Config(format!("the value of header {name} is not valid"))
-        })?;
+        let parsed = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .ok()
+            .zip(reqwest::header::HeaderValue::from_str(value).ok());
+        let Some((name, value)) = parsed else {
+            tracing::warn!(toolkit = slug, header = %name, "an MCP header name or value is not valid");
+            return Err(ConnectError::Config);
+        };
         headers.insert(name, value);
         Ok(())
     };
-    for (name, value) in &server.headers {
-        add(name, &super::expand(value).map_err(ConnectError::Config)?)?;
+    let listing_headers = listing
+        .then_some(&server.listing_headers)
+        .into_iter()
+        .flatten();
+    for (name, value) in server.headers.iter().chain(listing_headers) {
+        let value = super::expand(value).map_err(|problem| {
+            tracing::warn!(toolkit = slug, header = %name, %problem, "cannot reach the MCP server");
+            ConnectError::Config
+        })?;
+        add(name, &value)?;
     }
-    let mut url = reqwest::Url::parse(url).map_err(|_| ConnectError::Config("bad url".into()))?;
+    let mut url = reqwest::Url::parse(url).map_err(|_| ConnectError::Config)?;
     match credential {
-        Some(c) if c.location == "header" => add(&c.name, &c.value)?,
-        Some(c) if c.location == "query" => {
+        Some(c) if c.place == Place::Header => add(&c.name, &c.value)?,
+        Some(c) if c.place == Place::Query => {
             url.query_pairs_mut().append_pair(&c.name, &c.value);
         }
         _ => {}
@@ -248,11 +407,11 @@ fn http_client() -> Result<reqwest_mcp::Client, ConnectError> {
 /// Most tools taken from one server, and most pages of them asked for: a
 /// server that pages forever cannot keep a load going or fill memory.
 pub const MAX_TOOLS: usize = 5000;
-const MAX_PAGES: usize = 200;
+const MAX_PAGES: usize = 20;
 
 /// Every page of the server's tools, up to MAX_TOOLS.
 async fn list_tools(
-    peer: &rmcp::service::Peer<RoleClient>,
+    peer: &Peer<RoleClient>,
     slug: &str,
 ) -> Result<Vec<rmcp::model::Tool>, rmcp::service::ServiceError> {
     let mut tools = Vec::new();
@@ -283,9 +442,9 @@ async fn list_tools(
 
 /// The server's tools, listed over a connection made for the purpose
 /// (blocking: it runs on a thread of its own with its own runtime, so it
-/// works from start-up code and from inside a runtime alike). Only the
-/// `[mcp]` table's own `env` and `headers` are used: no account's
-/// credential.
+/// works from start-up code and from inside a runtime alike), with the
+/// `[mcp]` table's own `env` / `headers` and its `listing_env` /
+/// `listing_headers`: no account's credential.
 pub fn list_blocking(server: &Server, slug: &str) -> Result<Vec<rmcp::model::Tool>, String> {
     let server = server.clone();
     let slug = slug.to_owned();
@@ -297,20 +456,23 @@ pub fn list_blocking(server: &Server, slug: &str) -> Result<Vec<rmcp::model::Too
                     .build()
                     .map_err(|e| format!("cannot start a runtime: {e}"))?;
                 runtime.block_on(async {
-                    let connection = open(&server, &slug, None)
+                    let connection = open(&server, &slug, None, true)
                         .await
                         .map_err(|e| e.to_string())?;
-                    let listed = tokio::time::timeout(
-                        server.connect_timeout(),
-                        list_tools(connection.peer(), &slug),
-                    )
-                    .await;
-                    let _ = connection.cancel().await;
+                    let listed = match connection.peer() {
+                        Some(peer) => {
+                            tokio::time::timeout(server.connect_timeout(), list_tools(peer, &slug))
+                                .await
+                        }
+                        None => return Err("the connection closed".to_owned()),
+                    };
+                    connection.close().await;
                     match listed {
                         Ok(Ok(tools)) => Ok(tools),
                         Ok(Err(err)) => {
                             tracing::warn!(toolkit = %slug, error = %err, "cannot list the MCP server's tools");
-                            Err(format!("its MCP server did not list its tools: {err}"))
+                            Err("its MCP server did not list its tools (the server log says why)"
+                                .to_owned())
                         }
                         Err(_) => Err(format!(
                             "its MCP server did not list its tools within {} s",

@@ -31,7 +31,7 @@ const MAX_DESCRIPTION_BYTES: usize = 8 << 10;
 const MAX_SCHEMA_BYTES: usize = 256 << 10;
 
 /// The MCP server a toolkit's tools come from (`[mcp]`).
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
 pub struct Server {
     /// A stdio server: the program and its arguments. A program without a
@@ -54,6 +54,14 @@ pub struct Server {
     /// `env`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// Headers sent only when toolshed lists the server's tools (an
+    /// operator's credential for a server that lists its tools only to an
+    /// authenticated client): never with a session's calls.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub listing_headers: BTreeMap<String, String>,
+    /// Environment only of the stdio server process that lists the tools.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub listing_env: BTreeMap<String, String>,
     /// Longest a tool call may take, in seconds (default 60).
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
@@ -137,37 +145,47 @@ impl Server {
             if !super::toolkit::is_http_url(url) {
                 return fail("url", "must be an absolute http(s) URL".into());
             }
-            if !self.env.is_empty() || self.cwd.is_some() {
-                return fail("env", "`env` and `cwd` are for stdio servers".into());
+            if !self.env.is_empty() || !self.listing_env.is_empty() || self.cwd.is_some() {
+                return fail(
+                    "env",
+                    "`env`, `listing_env` and `cwd` are for stdio servers".into(),
+                );
             }
         } else {
             if self.command[0].trim().is_empty() {
                 return fail("command[0]", "must name a program".into());
             }
-            if !self.headers.is_empty() {
-                return fail("headers", "`headers` are for HTTP servers".into());
+            if !self.headers.is_empty() || !self.listing_headers.is_empty() {
+                return fail(
+                    "headers",
+                    "`headers` and `listing_headers` are for HTTP servers".into(),
+                );
             }
         }
-        for (name, value) in &self.env {
+        let env = self.env.iter().map(|e| ("env", e));
+        let listing_env = self.listing_env.iter().map(|e| ("listing_env", e));
+        for (field, (name, value)) in env.chain(listing_env) {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 return fail(
-                    &format!("env.{name}"),
+                    &format!("{field}.{name}"),
                     "a variable name is letters, digits and _".into(),
                 );
             }
-            expand(value).map_err(|problem| (format!("mcp.env.{name}"), problem))?;
+            expand(value).map_err(|problem| (format!("mcp.{field}.{name}"), problem))?;
         }
-        for (name, value) in &self.headers {
+        let headers = self.headers.iter().map(|h| ("headers", h));
+        let listing_headers = self.listing_headers.iter().map(|h| ("listing_headers", h));
+        for (field, (name, value)) in headers.chain(listing_headers) {
             if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                return fail(&format!("headers.{name}"), "is not a header name".into());
+                return fail(&format!("{field}.{name}"), "is not a header name".into());
             }
             if is_reserved_header(name) {
                 return fail(
-                    &format!("headers.{name}"),
+                    &format!("{field}.{name}"),
                     "toolshed or MCP sets this header".into(),
                 );
             }
-            expand(value).map_err(|problem| (format!("mcp.headers.{name}"), problem))?;
+            expand(value).map_err(|problem| (format!("mcp.{field}.{name}"), problem))?;
         }
         if !(1..=MAX_TIMEOUT_SECS).contains(&self.timeout_secs) {
             return fail("timeout_secs", format!("must be 1 to {MAX_TIMEOUT_SECS}"));
@@ -287,6 +305,12 @@ pub fn tools_from(toolkit: &Toolkit, server: &Server, listed: &[rmcp::model::Too
     let mut taken = std::collections::BTreeSet::new();
     for listed in listed {
         let name = listed.name.to_string();
+        if name.trim().is_empty() {
+            imported
+                .skipped
+                .push((name, "has no name to call it by".into()));
+            continue;
+        }
         if include.as_ref().is_some_and(|g| !g.is_match(&name))
             || exclude.as_ref().is_some_and(|g| g.is_match(&name))
         {

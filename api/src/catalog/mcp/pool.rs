@@ -1,25 +1,32 @@
 //! Calls to MCP servers over pooled connections: one live connection per
-//! toolkit, server config and credential, opened on first use and shared
-//! by concurrent calls (MCP multiplexes requests). A connection that died
-//! (the server exited or the HTTP session ended) is replaced on the next
-//! call; a call cut off mid-way is made again only when the tool says it
-//! is read-only or idempotent. Each call has a deadline; a server that is
-//! down or stuck costs the caller a clear tool error, not a hang.
+//! project, toolkit, server config and credential, opened on first use and
+//! shared by that project's concurrent calls (MCP multiplexes requests).
+//! One tenant never shares a server process or session with another.
+//!
+//! A connection that died (the server exited, the HTTP session ended) is
+//! replaced on the next call; one whose call timed out is retired (and a
+//! stdio server's process group killed), since a server stuck on one call
+//! is likely stuck on the next. A call cut off mid-way is made again only
+//! when the tool says it is read-only or idempotent. Connections idle for
+//! ten minutes close, as do those of toolkits a reload removed or changed.
 
 use super::connect::{self, ConnectError, Connection, Credential};
 use super::{McpTool, Server};
 use crate::catalog::http::{Execution, Spool};
 use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::ServiceError;
+use rmcp::transport::streamable_http_client::StreamableHttpError;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Longest error text taken from a tool's result.
 const MAX_ERROR_BYTES: usize = 4096;
+/// An unused connection closes after this long.
+const IDLE: Duration = Duration::from_secs(600);
 
-/// Pooled connections, by toolkit, config and credential. Cheap to clone.
+/// Pooled connections. Cheap to clone.
 #[derive(Clone, Default)]
 pub struct Pool {
     slots: Arc<Mutex<HashMap<Key, Arc<Slot>>>>,
@@ -34,72 +41,94 @@ impl std::fmt::Debug for Pool {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
+    project: String,
     toolkit: String,
-    /// The server's config as loaded (a reload that changes it connects
-    /// anew; the old connections close as they are evicted).
-    server: String,
+    /// The server's config as loaded: a reload that changes it connects
+    /// anew (and [`Pool::retain`] closes the old connections).
+    server: Server,
     credential: Option<Credential>,
 }
 
 /// One pooled connection: opened by the first call that needs it; the
-/// async mutex makes concurrent first calls wait for one connection.
-#[derive(Default)]
+/// async mutex makes concurrent first calls wait for one attempt.
 struct Slot {
     connection: tokio::sync::Mutex<Option<Arc<Connection>>>,
-    last_used: Mutex<Option<Instant>>,
+    last_used: Mutex<Instant>,
     /// When the last attempt to connect failed, and why: the calls that
     /// were waiting for that attempt get its error at once instead of each
     /// waiting out a connect timeout of its own; later calls try again.
     failed: Mutex<Option<(Instant, ConnectError)>>,
 }
 
-/// Why a call failed before the server answered.
+/// Why a call failed.
 enum Failure {
     /// The connection was closed before the request went out: nothing ran.
     Closed,
     /// The connection died while the call was in flight: it may have run.
     CutOff,
-    /// Anything else: the message for the caller.
+    /// The server did not answer in time: the connection is retired.
+    TimedOut(String),
+    /// Anything else: the message for the caller, and the status for the
+    /// caller's OAuth handling (401: the credential was refused).
     Other(String, Option<u16>),
 }
 
+/// One call: whose, to which server, with what.
+pub struct Call<'a> {
+    /// The calling project.
+    pub project: &'a str,
+    /// The toolkit's slug.
+    pub toolkit: &'a str,
+    /// Its server.
+    pub server: &'a Server,
+    /// The tool.
+    pub tool: &'a McpTool,
+    /// Its arguments (an object).
+    pub arguments: &'a Value,
+    /// The connected account's credential, where the toolkit puts it.
+    pub credential: Option<Credential>,
+}
+
 impl Pool {
-    /// Calls `tool` of `toolkit`'s server with `arguments`.
-    pub async fn call(
-        &self,
-        toolkit: &str,
-        server: &Server,
-        tool: &McpTool,
-        arguments: &Value,
-        credential: Option<Credential>,
-        spool: Option<&Spool>,
-    ) -> Execution {
+    /// Makes `call`; a large result goes to `spool`.
+    pub async fn call(&self, call: Call<'_>, spool: Option<&Spool>) -> Execution {
+        let toolkit = call.toolkit;
         let key = Key {
+            project: call.project.to_owned(),
             toolkit: toolkit.to_owned(),
-            server: format!("{server:?}"),
-            credential,
+            server: call.server.clone(),
+            credential: call.credential,
         };
-        let slot = self.slot(&key, server.max_connections);
+        let slot = self.slot(&key, call.server.max_connections);
         // At most two tries: a dead pooled connection is replaced once.
         let mut tries = 0;
         loop {
             tries += 1;
-            let connection = match self.connection(&slot, &key, server).await {
+            let connection = match connection(&slot, &key).await {
                 Ok(connection) => connection,
                 Err(err) => {
                     let status = matches!(err, ConnectError::Refused).then_some(401);
                     return failed(format!("{toolkit}: {err}"), status);
                 }
             };
-            match call_once(&connection, server, tool, arguments).await {
+            let outcome = call_once(&connection, call.server, call.tool, call.arguments).await;
+            let outcome = outcome.map_err(|err| classify(err, key.credential.as_ref()));
+            match outcome {
                 Ok(result) => return settle(toolkit, result, spool),
-                Err(Failure::Closed) if tries < 2 => {
+                Err(Failure::Closed) if tries < 2 => forget(&slot, &connection).await,
+                Err(Failure::CutOff) if tries < 2 && call.tool.retry_safe => {
                     forget(&slot, &connection).await;
                 }
-                Err(Failure::CutOff) if tries < 2 && tool.retry_safe => {
+                Err(Failure::Closed) => {
                     forget(&slot, &connection).await;
+                    return failed(
+                        format!(
+                            "{toolkit}: its MCP server closed the connection before the call was sent; try again"
+                        ),
+                        None,
+                    );
                 }
-                Err(Failure::Closed | Failure::CutOff) => {
+                Err(Failure::CutOff) => {
                     forget(&slot, &connection).await;
                     return failed(
                         format!(
@@ -107,6 +136,10 @@ impl Pool {
                         ),
                         None,
                     );
+                }
+                Err(Failure::TimedOut(message)) => {
+                    forget(&slot, &connection).await;
+                    return failed(format!("{toolkit}: {message}"), None);
                 }
                 Err(Failure::Other(message, status)) => {
                     if status == Some(401) {
@@ -118,81 +151,92 @@ impl Pool {
         }
     }
 
-    /// The slot for `key`; opening one beyond the toolkit's
-    /// `max_connections` closes its least recently used connection.
+    /// The slot for `key`. Idle slots close first; opening one beyond the
+    /// toolkit's `max_connections` closes its least recently used
+    /// connection (calls in flight keep theirs to the end).
     fn slot(&self, key: &Key, max_connections: usize) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        slots.retain(|_, slot| Arc::strong_count(slot) > 1 || now - slot.used() < IDLE);
         if let Some(slot) = slots.get(key) {
             return slot.clone();
         }
-        let mut same_toolkit: Vec<(Option<Instant>, Key)> = slots
+        let mut same_toolkit: Vec<(Instant, Key)> = slots
             .iter()
             .filter(|(k, _)| k.toolkit == key.toolkit)
-            .map(|(k, slot)| {
-                let used = *slot.last_used.lock().unwrap_or_else(|p| p.into_inner());
-                (used, k.clone())
-            })
+            .map(|(k, slot)| (slot.used(), k.clone()))
             .collect();
         if same_toolkit.len() >= max_connections {
             same_toolkit.sort_by_key(|(used, _)| *used);
-            for (_, old) in same_toolkit
-                .iter()
-                .take(same_toolkit.len() + 1 - max_connections)
-            {
-                // Calls in flight keep their connection (an Arc) to the end.
+            let excess = same_toolkit.len() + 1 - max_connections;
+            for (_, old) in same_toolkit.iter().take(excess) {
                 slots.remove(old);
             }
         }
-        let slot = Arc::new(Slot::default());
+        let slot = Arc::new(Slot {
+            connection: tokio::sync::Mutex::new(None),
+            last_used: Mutex::new(now),
+            failed: Mutex::new(None),
+        });
         slots.insert(key.clone(), slot.clone());
         slot
     }
 
-    async fn connection(
-        &self,
-        slot: &Slot,
-        key: &Key,
-        server: &Server,
-    ) -> Result<Arc<Connection>, ConnectError> {
-        let arrived = Instant::now();
-        *slot.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Some(arrived);
-        let mut held = slot.connection.lock().await;
-        if let Some(connection) = held.as_ref()
-            && !connection.is_closed()
-            && !connection.peer().is_transport_closed()
-        {
-            return Ok(connection.clone());
-        }
-        if let Some((at, err)) = slot
-            .failed
+    /// Closes the connections of toolkits that `still_served` says are no
+    /// longer served with the same server config (after a reload).
+    pub fn retain(&self, still_served: impl Fn(&str, &Server) -> bool) {
+        self.slots
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            && *at >= arrived
-        {
-            return Err(err.clone());
-        }
-        match connect::open(server, &key.toolkit, key.credential.as_ref()).await {
-            Ok(connection) => {
-                let connection = Arc::new(connection);
-                *held = Some(connection.clone());
-                Ok(connection)
-            }
-            Err(err) => {
-                *slot.failed.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some((Instant::now(), err.clone()));
-                Err(err)
-            }
-        }
+            .retain(|key, _| still_served(&key.toolkit, &key.server));
     }
 
-    /// Closes every pooled connection (at shutdown, and in tests).
+    /// Closes every pooled connection (at shutdown).
     pub fn clear(&self) {
         self.slots.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 
-/// Drops `connection` from `slot` if it is still the slot's.
+impl Slot {
+    fn used(&self) -> Instant {
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+async fn connection(slot: &Slot, key: &Key) -> Result<Arc<Connection>, ConnectError> {
+    let arrived = Instant::now();
+    *slot.last_used.lock().unwrap_or_else(|p| p.into_inner()) = arrived;
+    let mut held = slot.connection.lock().await;
+    if let Some(connection) = held.as_ref()
+        && !connection.is_closed()
+    {
+        return Ok(connection.clone());
+    }
+    if let Some((at, err)) = slot
+        .failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        && *at >= arrived
+    {
+        return Err(err.clone());
+    }
+    match connect::open(&key.server, &key.toolkit, key.credential.as_ref(), false).await {
+        Ok(connection) => {
+            let connection = Arc::new(connection);
+            *held = Some(connection.clone());
+            Ok(connection)
+        }
+        Err(err) => {
+            *slot.failed.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((Instant::now(), err.clone()));
+            Err(err)
+        }
+    }
+}
+
+/// Drops `connection` from `slot` if it is still the slot's (it closes
+/// when the last call using it ends).
 async fn forget(slot: &Slot, connection: &Arc<Connection>) {
     let mut held = slot.connection.lock().await;
     if held.as_ref().is_some_and(|c| Arc::ptr_eq(c, connection)) {
@@ -200,39 +244,47 @@ async fn forget(slot: &Slot, connection: &Arc<Connection>) {
     }
 }
 
+/// A call's own failure, before it is classified.
+enum Raw {
+    Closed,
+    TimedOut,
+    Service(ServiceError),
+}
+
 async fn call_once(
     connection: &Connection,
     server: &Server,
     tool: &McpTool,
     arguments: &Value,
-) -> Result<CallToolResult, Failure> {
-    if connection.is_closed() || connection.peer().is_transport_closed() {
-        return Err(Failure::Closed);
-    }
+) -> Result<CallToolResult, (Raw, u64)> {
+    let timeout = server.timeout_secs;
+    let Some(peer) = connection.peer().filter(|_| !connection.is_closed()) else {
+        return Err((Raw::Closed, timeout));
+    };
     let arguments = match arguments {
         Value::Object(map) => map.clone(),
         _ => Map::new(),
     };
     let request = CallToolRequestParams::new(tool.name.clone()).with_arguments(arguments);
     // Dropping the call at the deadline sends the server a cancellation.
-    match tokio::time::timeout(server.timeout(), connection.peer().call_tool(request)).await {
-        Err(_) => Err(Failure::Other(
-            format!(
-                "its MCP server did not answer within {} s (answers over {} MiB are dropped)",
-                server.timeout_secs,
-                connect::MAX_MESSAGE_BYTES >> 20
-            ),
-            None,
-        )),
+    match tokio::time::timeout(server.timeout(), peer.call_tool(request)).await {
+        Err(_) => Err((Raw::TimedOut, timeout)),
         Ok(Ok(result)) => Ok(result),
-        Ok(Err(err)) => Err(classify(err)),
+        Ok(Err(err)) => Err((Raw::Service(err), timeout)),
     }
 }
 
-fn classify(err: ServiceError) -> Failure {
-    if err.auth_challenge().is_some() {
-        return Failure::Other("its MCP server refused the credential".into(), Some(401));
-    }
+fn classify((raw, timeout): (Raw, u64), credential: Option<&Credential>) -> Failure {
+    let err = match raw {
+        Raw::Closed => return Failure::Closed,
+        Raw::TimedOut => {
+            return Failure::TimedOut(format!(
+                "its MCP server did not answer within {timeout} s (answers over {} MiB are dropped)",
+                connect::MAX_MESSAGE_BYTES >> 20
+            ));
+        }
+        Raw::Service(err) => err,
+    };
     match err {
         ServiceError::McpError(error) => Failure::Other(
             format!(
@@ -244,40 +296,80 @@ fn classify(err: ServiceError) -> Failure {
         ),
         ServiceError::TransportClosed => Failure::CutOff,
         ServiceError::TransportSend(err) => {
-            let message = err.to_string();
-            tracing::warn!(error = %message, "sending to an MCP server failed");
-            if connect::is_refusal(&message) {
-                Failure::Other("its MCP server refused the credential".into(), Some(401))
-            } else if never_sent(err.error.as_ref()) {
+            tracing::warn!(error = %connect::masked(&err.to_string(), credential), "sending to an MCP server failed");
+            let inner = err.error.as_ref();
+            match connect::http_refusal(inner) {
+                Some(401) => {
+                    return Failure::Other(
+                        "its MCP server refused the credential".into(),
+                        Some(401),
+                    );
+                }
+                Some(_) => {
+                    return Failure::Other(
+                        "its MCP server refused access (HTTP 403): the credential lacks a permission"
+                            .into(),
+                        None,
+                    );
+                }
+                None => {}
+            }
+            if let Some(message) = http_failure(inner) {
+                Failure::Other(message, None)
+            } else if never_sent(inner) {
                 Failure::Closed
             } else {
                 Failure::CutOff
             }
         }
-        ServiceError::Timeout { timeout } => Failure::Other(
-            format!(
-                "its MCP server did not answer within {} s",
-                timeout.as_secs()
-            ),
-            None,
-        ),
+        ServiceError::Timeout { timeout } => Failure::TimedOut(format!(
+            "its MCP server did not answer within {} s",
+            timeout.as_secs()
+        )),
         other => Failure::Other(
             format!(
                 "its MCP server's answer could not be used: {}",
-                crate::error::clip(&other.to_string(), MAX_ERROR_BYTES)
+                crate::error::clip(
+                    &connect::masked(&other.to_string(), credential),
+                    MAX_ERROR_BYTES
+                )
             ),
             None,
         ),
     }
 }
 
+/// An HTTP answer that is an error of its own: the server answered (so
+/// the connection is fine) but not with a result.
+fn http_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(err);
+    while let Some(current) = source {
+        match current.downcast_ref::<StreamableHttpError<reqwest_mcp::Error>>() {
+            Some(StreamableHttpError::HttpStatus(status)) => {
+                return Some(format!(
+                    "its MCP server answered HTTP {}; the call may or may not have run",
+                    status.status
+                ));
+            }
+            Some(StreamableHttpError::ResponseBodyTooLarge { max_size }) => {
+                return Some(format!(
+                    "its MCP server's answer is larger than {} MiB",
+                    max_size >> 20
+                ));
+            }
+            _ => {}
+        }
+        source = current.source();
+    }
+    None
+}
+
 /// Whether a send failed before the server could have acted on it: the
 /// connection was refused or already gone, or the HTTP session had expired
 /// (the server answers 404 without running anything). Any other failure
-/// (an HTTP error status, a reset mid-request) may come after the server
-/// ran the call.
+/// (a reset mid-request, a broken answer) may come after the server ran
+/// the call.
 fn never_sent(err: &(dyn std::error::Error + 'static)) -> bool {
-    use rmcp::transport::streamable_http_client::StreamableHttpError;
     let mut source = Some(err);
     while let Some(current) = source {
         if current

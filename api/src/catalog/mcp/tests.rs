@@ -52,6 +52,8 @@ fn tools_get_slugs_schemas_titles_and_hint_tags() {
             {"name": "wipe", "inputSchema": object(), "annotations": {"destructiveHint": true, "title": "Wipe all"},
              "outputSchema": {"type": "object", "properties": {"gone": {"type": "integer"}}}},
             {"name": "", "inputSchema": {}},
+            {"name": " ", "inputSchema": {}},
+            {"name": "-", "inputSchema": {}},
         ])),
     );
     let slugs: Vec<&str> = imported
@@ -69,6 +71,9 @@ fn tools_get_slugs_schemas_titles_and_hint_tags() {
             "EDGE_OPERATION"
         ]
     );
+    // A tool with no name cannot be called: skipped, not a broken load.
+    assert_eq!(imported.skipped.len(), 2, "{:?}", imported.skipped);
+    assert_eq!(imported.toolkit.tools[3].description, "-");
     assert_eq!(imported.renamed.len(), 1, "{:?}", imported.renamed);
     let sum = &imported.toolkit.tools[0];
     assert_eq!(sum.mcp.as_ref().unwrap().name, "get-sum");
@@ -99,6 +104,9 @@ fn tools_get_slugs_schemas_titles_and_hint_tags() {
     );
     // A schema with no type is an object schema.
     assert_eq!(imported.toolkit.tools[3].input_parameters["type"], "object");
+    let mut with_tools = toolkit(server);
+    with_tools.tools = imported.toolkit.tools;
+    assert_eq!(crate::catalog::toolkit::tests_validate(&with_tools), Ok(()));
 }
 
 #[test]
@@ -293,6 +301,30 @@ fn the_table_is_checked_field_by_field() {
             },
             no_auth.clone(),
             "mcp.env.A",
+        ),
+        (
+            Server {
+                listing_headers: [("X-A".to_owned(), "b".to_owned())].into(),
+                ..stdio()
+            },
+            no_auth.clone(),
+            "mcp.headers",
+        ),
+        (
+            Server {
+                listing_env: [("A".to_owned(), "b".to_owned())].into(),
+                ..http()
+            },
+            no_auth.clone(),
+            "mcp.env",
+        ),
+        (
+            Server {
+                listing_headers: [("Content-Length".to_owned(), "1".to_owned())].into(),
+                ..http()
+            },
+            no_auth.clone(),
+            "mcp.listing_headers.Content-Length",
         ),
         (
             Server {
