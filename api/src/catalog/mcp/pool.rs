@@ -457,3 +457,68 @@ fn settle(toolkit: &str, result: CallToolResult, spool: Option<&Spool>) -> Execu
     }
     execution
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(project: &str, toolkit: &str, credential: &str) -> Key {
+        Key {
+            project: project.into(),
+            toolkit: toolkit.into(),
+            server: Server::default(),
+            credential: Some(Credential {
+                place: connect::Place::Header,
+                name: "X-Key".into(),
+                value: credential.into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn slots_are_per_project_and_credential_and_the_least_recently_used_goes_first() {
+        let pool = Pool::default();
+        let a = pool.slot(&key("p1", "edge", "a"), 2);
+        drop(a);
+        let b = pool.slot(&key("p1", "edge", "b"), 2);
+        drop(b);
+        // Another project's slot for the same credential is its own.
+        let other = pool.slot(&key("p2", "other", "a"), 2);
+        assert_eq!(pool.slots.lock().unwrap().len(), 3);
+        // "a" was used again after "b": "b" is the one that goes.
+        *pool.slots.lock().unwrap()[&key("p1", "edge", "a")]
+            .last_used
+            .lock()
+            .unwrap() = Instant::now() + Duration::from_secs(1);
+        let c = pool.slot(&key("p1", "edge", "c"), 2);
+        let slots = pool.slots.lock().unwrap();
+        assert!(slots.contains_key(&key("p1", "edge", "a")));
+        assert!(!slots.contains_key(&key("p1", "edge", "b")));
+        assert!(slots.contains_key(&key("p1", "edge", "c")));
+        assert!(
+            slots.contains_key(&key("p2", "other", "a")),
+            "other toolkits keep theirs"
+        );
+        drop(slots);
+        drop((c, other));
+        pool.retain(|toolkit, _| toolkit != "edge");
+        assert_eq!(pool.slots.lock().unwrap().len(), 1);
+        pool.clear();
+        assert!(pool.slots.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn credentials_never_show_in_debug_output_or_logs() {
+        let credential = Credential {
+            place: connect::Place::Query,
+            name: "key".into(),
+            value: "s3cret value".into(),
+        };
+        assert!(!format!("{:?}", key("p", "t", "s3cret value")).contains("s3cret"));
+        let logged = connect::masked(
+            "error sending request for url (https://mcp.example/mcp?key=s3cret+value)",
+            Some(&credential),
+        );
+        assert!(!logged.contains("s3cret"), "{logged}");
+    }
+}
