@@ -83,6 +83,23 @@ fn cells(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { sandbox.run_cell("x = 1 + 1").await.unwrap() })
     });
+    // The floor under every cell: a job to a sandbox's worker thread and
+    // its reply back, as `Sandbox::run_cell` sends them, with no work.
+    let (jobs, inbox) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
+    let worker = std::thread::spawn(move || {
+        while let Ok(reply) = inbox.recv() {
+            let _ = reply.send(());
+        }
+    });
+    c.bench_function("cell: baseline, an empty round trip to a worker thread", |b| {
+        b.to_async(&rt).iter(|| async {
+            let (reply, done) = tokio::sync::oneshot::channel();
+            jobs.send(reply).unwrap();
+            done.await.unwrap();
+        })
+    });
+    drop(jobs);
+    worker.join().unwrap();
 }
 
 fn tools(c: &mut Criterion) {

@@ -28,6 +28,9 @@ pub struct EngineConfig {
     pub max_memory_bytes: u64,
     /// The deadline-check granularity.
     pub epoch_tick: Duration,
+    /// Write `/tmp/perf-<pid>.map` so that `perf record` names the compiled
+    /// guest functions (profiling only; see docs/BENCHMARKS.md).
+    pub perf_map: bool,
 }
 
 impl Default for EngineConfig {
@@ -37,6 +40,7 @@ impl Default for EngineConfig {
             max_sandboxes: DEFAULT_MAX_SANDBOXES,
             max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             epoch_tick: DEFAULT_EPOCH_TICK,
+            perf_map: false,
         }
     }
 }

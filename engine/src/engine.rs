@@ -107,6 +107,9 @@ fn wasmtime_config(config: &EngineConfig) -> wasmtime::Config {
         .total_stacks(1);
     cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     cfg.memory_init_cow(true);
+    if config.perf_map {
+        cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     cfg
 }
 

@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// functions, imports; files live in --workbench).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Write /tmp/perf-<pid>.map for `perf record`, which then names the
+    /// interpreter's functions (docs/BENCHMARKS.md, "Profiling the guest").
+    #[arg(long)]
+    pub perf_map: bool,
     /// Python files to run, in order, as cells of one sandbox (`-` reads
     /// one cell from standard input).
     #[arg(required = true, value_name = "CELL.py")]
@@ -77,7 +81,11 @@ pub async fn run(args: RunArgs) -> ExitCode {
             .unwrap_or_else(|| PathBuf::from("files"))
     });
 
-    let engine = match tokio::task::spawn_blocking(|| Engine::new(EngineConfig::default())).await {
+    let config = EngineConfig {
+        perf_map: args.perf_map,
+        ..EngineConfig::default()
+    };
+    let engine = match tokio::task::spawn_blocking(|| Engine::new(config)).await {
         Ok(Ok(engine)) => engine,
         Ok(Err(err)) => {
             eprintln!("toolshed run: {}", error_chain(&err));

@@ -35,6 +35,40 @@ async fn trailing_expression_is_the_result() {
 }
 
 #[tokio::test]
+async fn a_cell_of_one_expression_is_its_result() {
+    // Such a cell compiles only the expression: comments and blank lines in
+    // front of it change nothing, line numbers still count them, and a
+    // statement in front is still run.
+    let sb = sandbox();
+    assert_eq!(
+        sb.ok("'just a string'").await.as_deref(),
+        Some("'just a string'")
+    );
+    assert_eq!(
+        sb.ok("# a comment\n\n(1 +\n 2)").await.as_deref(),
+        Some("3")
+    );
+    assert_eq!(sb.ok("   ").await, None);
+    assert_eq!(sb.ok("# only a comment").await, None);
+    let out = sb.run("# a comment\n\n1 / 0").await;
+    assert_eq!(out.status, CellStatus::Error);
+    let err = out.error.expect("error");
+    assert_eq!(err.kind, "ZeroDivisionError");
+    assert!(
+        err.traceback.contains("<cell>\", line 3"),
+        "{}",
+        err.traceback
+    );
+    assert_eq!(
+        sb.ok("from __future__ import annotations\nz = 2\nz * 21")
+            .await
+            .as_deref(),
+        Some("42")
+    );
+    assert_eq!(sb.ok("z").await.as_deref(), Some("2"));
+}
+
+#[tokio::test]
 async fn stdout_and_stderr_are_captured_per_cell() {
     let sb = sandbox();
     let out = sb
