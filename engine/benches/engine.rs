@@ -91,13 +91,16 @@ fn cells(c: &mut Criterion) {
             let _ = reply.send(());
         }
     });
-    c.bench_function("cell: baseline, an empty round trip to a worker thread", |b| {
-        b.to_async(&rt).iter(|| async {
-            let (reply, done) = tokio::sync::oneshot::channel();
-            jobs.send(reply).unwrap();
-            done.await.unwrap();
-        })
-    });
+    c.bench_function(
+        "cell: baseline, an empty round trip to a worker thread",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let (reply, done) = tokio::sync::oneshot::channel();
+                jobs.send(reply).unwrap();
+                done.await.unwrap();
+            })
+        },
+    );
     drop(jobs);
     worker.join().unwrap();
 }
