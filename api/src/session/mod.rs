@@ -579,18 +579,22 @@ impl SessionContext {
         project_id: &str,
         session_id: &str,
     ) -> Result<SessionContext, ApiError> {
-        let (project, id) = (project_id.to_owned(), session_id.to_owned());
-        let record = state
-            .store
-            .run(move |store| store.session(&project, &id))
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "session {} not found",
-                    crate::error::clip(session_id, 64)
-                ))
-            })?;
+        let found = match state.store.try_session(project_id, session_id) {
+            Some(found) => found,
+            None => {
+                let (project, id) = (project_id.to_owned(), session_id.to_owned());
+                state
+                    .store
+                    .run(move |store| store.session(&project, &id))
+                    .await
+            }
+        };
+        let record = found.map_err(ApiError::internal)?.ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "session {} not found",
+                crate::error::clip(session_id, 64)
+            ))
+        })?;
         SessionContext::from_record(state, record)
     }
 

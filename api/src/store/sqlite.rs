@@ -465,13 +465,20 @@ impl Store {
 
     /// A live session of a project.
     pub fn session(&self, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
-             WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
-        )?;
-        let mut rows = stmt.query_map(params![id, project_id], session_row)?;
-        rows.next().transpose()?.map(finish_session).transpose()
+        session_in(&self.conn(), project_id, id)
+    }
+
+    /// [`Store::session`] if the database is free this instant; `None` if
+    /// another thread holds it (the caller then waits on the blocking pool,
+    /// [`Store::run`]). Every session request reads its session: read in
+    /// place, it skips two thread hand-offs when nothing else is writing.
+    pub fn try_session(&self, project_id: &str, id: &str) -> Option<Result<Option<SessionRecord>>> {
+        let conn = match self.conn.try_lock() {
+            Ok(conn) => conn,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        };
+        Some(session_in(&conn, project_id, id))
     }
 
     /// A live session of any project (for its MCP token, which names no
@@ -706,6 +713,15 @@ impl Store {
 }
 
 type SessionRow = (String, String, String, String, i64, i64, i64);
+
+fn session_in(conn: &Connection, project_id: &str, id: &str) -> Result<Option<SessionRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, project_id, user_id, config, config_version, created_at, mcp_token_generation FROM sessions
+         WHERE id = ?1 AND project_id = ?2 AND deleted_at IS NULL",
+    )?;
+    let mut rows = stmt.query_map(params![id, project_id], session_row)?;
+    rows.next().transpose()?.map(finish_session).transpose()
+}
 
 fn session_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok((
@@ -1096,5 +1112,40 @@ mod tests {
         assert!(store.delete_session("p1", "trs_1").unwrap());
         assert!(store.session("p1", "trs_1").unwrap().is_none());
         assert!(!store.delete_session("p1", "trs_1").unwrap());
+    }
+
+    #[test]
+    fn a_session_is_read_in_place_only_while_the_database_is_free() {
+        let store = Store::open_in_memory().unwrap();
+        store.create_project("p1", "a").unwrap();
+        store.create_session(&session("trs_1", "p1")).unwrap();
+        let read = store.try_session("p1", "trs_1").expect("free").unwrap();
+        assert_eq!(read.map(|s| s.config_version), Some(1));
+        // The same answers as `session`: scoped to the project, gone once
+        // deleted, the current config version.
+        assert!(
+            store
+                .try_session("p2", "trs_1")
+                .expect("free")
+                .unwrap()
+                .is_none()
+        );
+        store
+            .update_session_config("p1", "trs_1", 1, &json!({"v": 2}))
+            .unwrap();
+        let read = store.try_session("p1", "trs_1").expect("free").unwrap();
+        assert_eq!(read.map(|s| s.config_version), Some(2));
+        // Held by another writer: the caller is told to wait elsewhere.
+        let held = store.conn();
+        assert!(store.try_session("p1", "trs_1").is_none());
+        drop(held);
+        store.delete_session("p1", "trs_1").unwrap();
+        assert!(
+            store
+                .try_session("p1", "trs_1")
+                .expect("free")
+                .unwrap()
+                .is_none()
+        );
     }
 }
