@@ -137,7 +137,8 @@ fn compile(vm: &VirtualMachine, source: &str) -> Result<Compiled, PyObjectRef> {
         });
     };
     // A cell that is only an expression (`df.head()`, the commonest cell)
-    // has no statements to compile: that halves its compile time.
+    // has no statements to compile (an empty module cost ~40% of its
+    // compile time).
     let body = if trailing.alone {
         None
     } else {
