@@ -23,6 +23,7 @@ Usage: scripts/bench-peers.py [--runs N] [--no-build] [--skip-http]
 """
 
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -226,18 +227,28 @@ def toolshed_http(binary, rounds=200):
     env = dict(os.environ, TOOLSHED_API_KEY=KEY, RUST_LOG="warn")
     proc, addr = serverproc.start([binary, "serve", "--addr", "127.0.0.1:0", "--data-dir", data,
                                    "--requests-per-second-per-project", "100000"], env=env)
-    base = f"http://{addr}"
+    # One kept-alive connection, as the SDKs keep theirs.
+    host, port = addr.rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port))
+
+    def call(path, body):
+        conn.request("POST", path, body=json.dumps(body),
+                     headers={"x-api-key": KEY, "content-type": "application/json"})
+        resp = conn.getresponse()
+        raw = resp.read()
+        if resp.status >= 300:
+            raise RuntimeError(f"{path}: HTTP {resp.status}: {raw[:200]!r}")
+        return json.loads(raw)
 
     def cell(session, code):
-        return serverproc.call(base, KEY, "POST", f"/api/v3.1/tool_router/session/{session}/execute_meta",
-                               {"slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": code}})
+        return call(f"/api/v3.1/tool_router/session/{session}/execute_meta",
+                    {"slug": "COMPOSIO_REMOTE_WORKBENCH", "arguments": {"code_to_execute": code}})
 
     try:
         firsts = []
         for _ in range(5):
             began = time.perf_counter()
-            session = serverproc.call(base, KEY, "POST", "/api/v3.1/tool_router/session",
-                                      {"user_id": "bench"})["session_id"]
+            session = call("/api/v3.1/tool_router/session", {"user_id": "bench"})["session_id"]
             cell(session, "1")
             firsts.append((time.perf_counter() - began) * 1000)
         times = []
@@ -247,6 +258,7 @@ def toolshed_http(binary, rounds=200):
             times.append((time.perf_counter() - began) * 1000)
         return statistics.median(firsts), statistics.median(times)
     finally:
+        conn.close()
         proc.terminate()
         proc.wait()
         shutil.rmtree(data, ignore_errors=True)
