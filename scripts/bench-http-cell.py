@@ -68,6 +68,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
+    if args.rounds < 1 or args.requests < 1:
+        parser.error("--rounds and --requests must be at least 1")
+    if any("=" not in b for b in args.builds):
+        parser.error("each build is NAME=BINARY")
     builds = dict(b.split("=", 1) for b in args.builds)
     servers = {}
     try:

