@@ -140,6 +140,31 @@ fn tools(c: &mut Criterion) {
     group.finish();
 }
 
+/// Workbench file operations: every open, read, write and close is a WASI
+/// call the host makes on the sandbox's behalf.
+fn files(c: &mut Criterion) {
+    let rt = runtime();
+    let _guard = rt.enter();
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = new_sandbox(&dir, 0);
+    let mut group = c.benchmark_group("workbench");
+    group.sample_size(20);
+    group.bench_function("1,000 files of 1 KiB written and read back", |b| {
+        b.to_async(&rt).iter(|| async {
+            let out = sandbox
+                .run_cell(
+                    "for i in range(1000):\n    with open(f'f{i}.txt', 'w') as f:\n        f.write('x' * 1024)\n\
+                     n = 0\nfor i in range(1000):\n    with open(f'f{i}.txt') as f:\n        n += len(f.read())\n\
+                     assert n == 1024 * 1000",
+                )
+                .await
+                .unwrap();
+            assert!(out.is_ok(), "{out:?}");
+        })
+    });
+    group.finish();
+}
+
 /// The sessions checkpoints are measured on: what their cells leave behind.
 const CHECKPOINTED: [(&str, &str); 3] = [
     ("fresh", "x = 1"),
@@ -199,5 +224,5 @@ fn checkpoints(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, start, cells, tools, checkpoints);
+criterion_group!(benches, start, cells, tools, files, checkpoints);
 criterion_main!(benches);

@@ -10,6 +10,12 @@
 //! cell timed out; the deadline callback then interrupts the guest at its
 //! next instruction.
 //!
+//! A plain sleep (one relative clock subscription) is slept here, up to the
+//! deadline, without calling wasmtime-wasi: since file operations may block
+//! the sandbox's thread (`allow_blocking_current_thread`), wasmtime-wasi
+//! would sleep it with `std::thread::sleep` for the whole timeout, which no
+//! timeout around the call can cut short.
+//!
 //! The other WASI calls do not wait on anything the guest controls: stdin
 //! is empty, there are no sockets, and file operations on the two
 //! directories complete (FIFOs cannot be created in them).
@@ -17,6 +23,7 @@
 use crate::bridge::memory;
 use crate::state::SandboxState;
 use crate::wasi::with_wasi;
+use std::time::{Duration, Instant};
 use wasmtime::{Caller, Linker};
 use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
 
@@ -26,6 +33,8 @@ const SUBSCRIPTION_BYTES: u32 = 48;
 const EVENT_BYTES: u32 = 32;
 /// `eventtype::clock`.
 const EVENTTYPE_CLOCK: u8 = 0;
+/// `subclockflags::subscription_clock_abstime`.
+const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
 /// WASI errno `inval`.
 const ERRNO_INVAL: i32 = 28;
 /// WASI errno `intr`.
@@ -46,6 +55,22 @@ pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Resu
                 return Ok(ERRNO_INVAL);
             }
             let deadline = caller.data().cell.soft_deadline;
+            if let Some(timeout) = lone_relative_sleep(&caller, subs as u32, nsubs as u32) {
+                // Never handed to wasmtime-wasi (see the module docs).
+                let now = Instant::now();
+                let left = deadline.saturating_duration_since(now);
+                std::thread::sleep(timeout.min(left));
+                if timeout > left {
+                    caller.data_mut().cell.timed_out = true;
+                }
+                return Ok(fire_clocks(
+                    &mut caller,
+                    subs as u32,
+                    events as u32,
+                    nsubs as u32,
+                    nevents as u32,
+                ));
+            }
             let finished = with_wasi(&mut caller, |wasi, memory| {
                 wasmtime_wasi::runtime::in_tokio(async {
                     match tokio::time::timeout_at(
@@ -76,6 +101,29 @@ pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Resu
     )?;
     linker.allow_shadowing(false);
     Ok(())
+}
+
+/// The timeout of a call that subscribes to one relative clock and nothing
+/// else: a plain sleep.
+fn lone_relative_sleep(
+    caller: &Caller<'_, SandboxState>,
+    subs: u32,
+    nsubs: u32,
+) -> Option<Duration> {
+    if nsubs != 1 {
+        return None;
+    }
+    let mem = caller.data().memory?;
+    let sub = memory::read(mem.data(caller), subs, SUBSCRIPTION_BYTES).ok()?;
+    if sub[8] != EVENTTYPE_CLOCK {
+        return None;
+    }
+    let flags = u16::from_le_bytes([sub[40], sub[41]]);
+    if flags & SUBCLOCKFLAGS_ABSTIME != 0 {
+        return None;
+    }
+    let nanos = u64::from_le_bytes(sub[24..32].try_into().ok()?);
+    Some(Duration::from_nanos(nanos))
 }
 
 /// Writes a fired event for each clock subscription; returns the errno.

@@ -57,7 +57,13 @@ impl Dirs {
 /// (cell output goes through the bridge), there is no network.
 pub(crate) fn wasi_builder(dirs: &Dirs) -> Result<WasiCtxBuilder, EngineError> {
     let mut builder = WasiCtxBuilder::new();
-    builder.envs(ENV).args(&["python"]);
+    // Guest code runs on a thread of its own that may block: file
+    // operations run right there instead of each being sent to tokio's
+    // blocking pool and waited for (two thread wake-ups per call).
+    builder
+        .envs(ENV)
+        .args(&["python"])
+        .allow_blocking_current_thread(true);
     for (host, guest) in [(&dirs.home, GUEST_HOME), (&dirs.files, GUEST_FILES)] {
         builder
             .preopened_dir(host, guest, FsPerms::ReadWrite)
