@@ -81,6 +81,27 @@ impl LiveSandbox {
     }
 }
 
+/// A live session of a project: read in place when the database is free
+/// this instant ([`crate::store::Store::try_session`]), else on the
+/// blocking pool.
+async fn read_session(
+    state: &AppState,
+    project_id: &str,
+    session_id: &str,
+) -> Result<Option<SessionRecord>, ApiError> {
+    let found = match state.store.try_session(project_id, session_id) {
+        Some(found) => found,
+        None => {
+            let (project, id) = (project_id.to_owned(), session_id.to_owned());
+            state
+                .store
+                .run(move |store| store.session(&project, &id))
+                .await
+        }
+    };
+    found.map_err(ApiError::internal)
+}
+
 impl Sandboxes {
     /// The session's sandbox, started on first use (or after eviction).
     pub async fn get_or_start(
@@ -107,14 +128,7 @@ impl Sandboxes {
         }
         // A call that waited (for a cell slot, for this lock) may outlive its
         // session: a deleted session never gets a new interpreter.
-        let id = session_id.to_owned();
-        if state
-            .store
-            .run(move |store| store.session_by_id(&id))
-            .await
-            .map_err(ApiError::internal)?
-            .is_none()
-        {
+        if read_session(state, project_id, session_id).await?.is_none() {
             return Err(ApiError::NotFound(format!(
                 "session {} not found",
                 crate::error::clip(session_id, 64)
@@ -193,13 +207,7 @@ impl Sandboxes {
         .map_err(ApiError::Internal)?;
         // Deleted while its interpreter was starting (or resuming): the
         // start recreated its folder; it goes again, with the interpreter.
-        let id = session_id.to_owned();
-        let gone = state
-            .store
-            .run(move |store| store.session_by_id(&id))
-            .await
-            .map_err(ApiError::internal)?
-            .is_none();
+        let gone = read_session(state, project_id, session_id).await?.is_none();
         if gone {
             drop(sandbox);
             let dir = state.config.data_dir.join("sessions").join(session_id);
@@ -579,22 +587,14 @@ impl SessionContext {
         project_id: &str,
         session_id: &str,
     ) -> Result<SessionContext, ApiError> {
-        let found = match state.store.try_session(project_id, session_id) {
-            Some(found) => found,
-            None => {
-                let (project, id) = (project_id.to_owned(), session_id.to_owned());
-                state
-                    .store
-                    .run(move |store| store.session(&project, &id))
-                    .await
-            }
-        };
-        let record = found.map_err(ApiError::internal)?.ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "session {} not found",
-                crate::error::clip(session_id, 64)
-            ))
-        })?;
+        let record = read_session(state, project_id, session_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "session {} not found",
+                    crate::error::clip(session_id, 64)
+                ))
+            })?;
         SessionContext::from_record(state, record)
     }
 
