@@ -1,6 +1,6 @@
-//! Engine benchmarks: sandbox start, trivial cells, the tool bridge, and
-//! checkpoints (save, and restore to the first cell) of a fresh, a typical
-//! and a 100 MB session.
+//! Engine benchmarks: sandbox start, trivial cells, the tool bridge,
+//! workbench files, and checkpoints (save, and restore to the first cell)
+//! of a fresh, a typical and a 100 MB session.
 //!
 //! `cargo bench -p toolshed-engine --bench engine`. Figures and the machine
 //! they were taken on are in docs/BENCHMARKS.md.

@@ -23,7 +23,7 @@
 use crate::bridge::memory;
 use crate::state::SandboxState;
 use crate::wasi::with_wasi;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasmtime::{Caller, Linker};
 use wasmtime_wasi::p1::wasi_snapshot_preview1 as p1;
 
@@ -57,12 +57,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Resu
             let deadline = caller.data().cell.soft_deadline;
             if let Some(timeout) = lone_relative_sleep(&caller, subs as u32, nsubs as u32) {
                 // Never handed to wasmtime-wasi (see the module docs).
-                let now = Instant::now();
-                let left = deadline.saturating_duration_since(now);
-                std::thread::sleep(timeout.min(left));
-                if timeout > left {
-                    caller.data_mut().cell.timed_out = true;
-                }
+                caller.data_mut().cell.sleep(timeout);
                 return Ok(fire_clocks(
                     &mut caller,
                     subs as u32,
@@ -114,8 +109,14 @@ fn lone_relative_sleep(
         return None;
     }
     let mem = caller.data().memory?;
-    let sub = memory::read(mem.data(caller), subs, SUBSCRIPTION_BYTES).ok()?;
-    if sub[8] != EVENTTYPE_CLOCK {
+    relative_clock(memory::read(mem.data(caller), subs, SUBSCRIPTION_BYTES).ok()?)
+}
+
+/// A preview1 `subscription`'s timeout, when it is a relative clock:
+/// `userdata` u64 at 0, the event type u8 at 8, then the clock's id u32 at
+/// 16, `timeout` u64 at 24, `precision` u64 at 32 and `flags` u16 at 40.
+fn relative_clock(sub: &[u8]) -> Option<Duration> {
+    if sub.len() < SUBSCRIPTION_BYTES as usize || sub[8] != EVENTTYPE_CLOCK {
         return None;
     }
     let flags = u16::from_le_bytes([sub[40], sub[41]]);
@@ -163,4 +164,43 @@ fn fire_clocks(
         return ERRNO_INVAL;
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subscription(eventtype: u8, timeout_ns: u64, flags: u16) -> [u8; 48] {
+        let mut sub = [0u8; 48];
+        sub[..8].copy_from_slice(&7u64.to_le_bytes());
+        sub[8] = eventtype;
+        sub[16..20].copy_from_slice(&1u32.to_le_bytes());
+        sub[24..32].copy_from_slice(&timeout_ns.to_le_bytes());
+        sub[40..42].copy_from_slice(&flags.to_le_bytes());
+        sub
+    }
+
+    #[test]
+    fn reads_a_relative_clock_subscription() {
+        assert_eq!(
+            relative_clock(&subscription(EVENTTYPE_CLOCK, 1_500_000, 0)),
+            Some(Duration::from_micros(1500))
+        );
+        assert_eq!(
+            relative_clock(&subscription(EVENTTYPE_CLOCK, u64::MAX, 0)),
+            Some(Duration::from_nanos(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn leaves_absolute_clocks_and_descriptors_to_wasmtime_wasi() {
+        assert_eq!(
+            relative_clock(&subscription(EVENTTYPE_CLOCK, 5, SUBCLOCKFLAGS_ABSTIME)),
+            None
+        );
+        // `eventtype::fd_read`, `fd_write`.
+        assert_eq!(relative_clock(&subscription(1, 5, 0)), None);
+        assert_eq!(relative_clock(&subscription(2, 5, 0)), None);
+        assert_eq!(relative_clock(&[0u8; 40]), None);
+    }
 }

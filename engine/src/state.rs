@@ -10,7 +10,7 @@ use crate::tool::ToolBridge;
 use crate::workbench::{Dirs, GUEST_FILES, GUEST_OUTPUT_DIR};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::{Memory, ResourceLimiter, TypedFunc};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
@@ -90,6 +90,20 @@ impl CellState {
             result: sink("result"),
             reply: None,
         }
+    }
+
+    /// Blocks this thread for `wanted`, or until the cell's deadline if
+    /// that comes first; then the cell is marked timed out and this returns
+    /// `false`.
+    pub(crate) fn sleep(&mut self, wanted: Duration) -> bool {
+        let now = Instant::now();
+        let left = self.soft_deadline.saturating_duration_since(now);
+        std::thread::sleep(wanted.min(left));
+        if wanted > left {
+            self.timed_out = true;
+            return false;
+        }
+        true
     }
 }
 

@@ -64,24 +64,19 @@ async fn reimported_time_sleeps_natively() {
 }
 
 #[tokio::test]
-async fn native_sleeps_of_every_shape() {
-    // Repeated native sleeps that each fit the deadline but add up past it,
-    // and a native sleep whose interrupt is swallowed.
-    for code in [
-        "import sys\ndel sys.modules['time']\nimport time\nwhile True:\n    time.sleep(0.2)",
-        "import sys\ndel sys.modules['time']\nimport time\nwhile True:\n    try:\n        time.sleep(10**6)\n    except BaseException:\n        pass",
-    ] {
-        assert_contained(code).await;
-    }
+async fn native_sleeps_that_add_up_past_the_deadline() {
+    assert_contained(
+        "import sys\ndel sys.modules['time']\nimport time\nwhile True:\n    time.sleep(0.05)",
+    )
+    .await;
 }
 
 #[tokio::test]
-async fn a_short_native_sleep_still_sleeps() {
-    let sb = sandbox();
-    let slept = sb
-        .ok("import sys\ndel sys.modules['time']\nimport time\nt = time.monotonic()\ntime.sleep(0.1)\ntime.monotonic() - t >= 0.1")
-        .await;
-    assert_eq!(slept.as_deref(), Some("True"));
+async fn a_native_sleep_whose_interrupt_is_swallowed() {
+    assert_contained(
+        "import sys\ndel sys.modules['time']\nimport time\nwhile True:\n    try:\n        time.sleep(10**6)\n    except BaseException:\n        pass",
+    )
+    .await;
 }
 
 #[tokio::test]

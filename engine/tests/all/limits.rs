@@ -49,6 +49,17 @@ async fn sleep_ends_at_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_native_sleep_within_the_deadline_sleeps_its_whole_time() {
+    // The native `time.sleep` (reached by re-importing `time`) goes through
+    // WASI's `poll_oneoff`, which the host sleeps itself.
+    let sb = sandbox();
+    let slept = sb
+        .ok("import sys\ndel sys.modules['time']\nimport time\nt = time.monotonic()\ntime.sleep(0.05)\ntime.monotonic() - t >= 0.05")
+        .await;
+    assert_eq!(slept.as_deref(), Some("True"));
+}
+
+#[tokio::test]
 async fn huge_power_ends_at_the_deadline() {
     assert_times_out("7**(10**8)").await;
 }
