@@ -59,9 +59,10 @@
 //! runtime thread, so a CPU-bound cell cannot starve other sessions. Tool
 //! batches are futures: the worker waits on them with the tokio runtime the
 //! sandbox was built in. WASI file operations run on the worker itself
-//! (they block it, not an async thread). The store itself is synchronous because the soft
-//! interrupt re-enters the guest from the epoch callback, which wasmtime only
-//! allows for synchronous stores (async stores refuse nested blocking calls).
+//! (they block it, not an async thread). The store itself is synchronous
+//! because the soft interrupt re-enters the guest from the epoch callback,
+//! which wasmtime only allows for synchronous stores (async stores refuse
+//! nested blocking calls).
 #![deny(missing_docs)]
 
 pub mod bridge;

@@ -54,7 +54,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Resu
             if nsubs as u32 > MAX_SUBSCRIPTIONS {
                 return Ok(ERRNO_INVAL);
             }
-            let deadline = caller.data().cell.soft_deadline;
             if let Some(timeout) = lone_relative_sleep(&caller, subs as u32, nsubs as u32) {
                 // Never handed to wasmtime-wasi (see the module docs).
                 caller.data_mut().cell.sleep(timeout);
@@ -66,6 +65,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Resu
                     nevents as u32,
                 ));
             }
+            let deadline = caller.data().cell.soft_deadline;
             let finished = with_wasi(&mut caller, |wasi, memory| {
                 wasmtime_wasi::runtime::in_tokio(async {
                     match tokio::time::timeout_at(

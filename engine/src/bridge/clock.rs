@@ -6,11 +6,10 @@ use toolshed_guest_sdk::abi::ErrorCode;
 use wasmtime::Caller;
 
 pub(crate) fn sleep(mut caller: Caller<'_, SandboxState>, millis: u64) -> wasmtime::Result<i32> {
-    Ok(
-        if caller.data_mut().cell.sleep(Duration::from_millis(millis)) {
-            0
-        } else {
-            ErrorCode::Deadline.to_return()
-        },
-    )
+    let slept = caller.data_mut().cell.sleep(Duration::from_millis(millis));
+    Ok(if slept {
+        0
+    } else {
+        ErrorCode::Deadline.to_return()
+    })
 }
